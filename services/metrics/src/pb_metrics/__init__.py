@@ -1,0 +1,1 @@
+"""PatentBridge metrics service: Programmes, targets and live progress, from every event."""

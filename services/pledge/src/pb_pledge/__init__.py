@@ -1,0 +1,1 @@
+"""PatentBridge pledge service: Patent pledge registrations posted by banks."""

@@ -1,0 +1,1 @@
+"""PatentBridge product-filing service: Patent-product filings and their review."""

@@ -1,0 +1,1 @@
+"""PatentBridge registry service: Organizations, patents, chain of title, API clients and tokens."""

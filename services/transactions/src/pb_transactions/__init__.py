@@ -1,0 +1,1 @@
+"""PatentBridge transactions service: Deals: transfers, licences and equity contributions, with payments received."""

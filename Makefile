@@ -1,0 +1,39 @@
+# PatentBridge. `make run` and `make test` each do all their own set-up on a fresh machine.
+.PHONY: help bootstrap run run-kafka test test-unit infra-up infra-down lock bench clean
+
+help:
+	@echo "make run        start the five services on the embedded default (SQLite + local event log)"
+	@echo "make run-kafka  start them on PostgreSQL + Apache Kafka (production mode on one machine)"
+	@echo "make test       provision PostgreSQL and Kafka, run the whole suite, stop them"
+	@echo "make test-unit  only the fast tests (no PostgreSQL, no Kafka)"
+	@echo "make bench      the benchmarks in bench/"
+
+bootstrap:
+	@deploy/bootstrap.sh
+
+run:
+	@deploy/run.sh local
+
+run-kafka:
+	@deploy/run.sh kafka
+
+test:
+	@deploy/test.sh
+
+test-unit: bootstrap
+	.venv/bin/python -m pytest -m "not integration" libs services tests
+
+infra-up:
+	@deploy/infra.sh up
+
+infra-down:
+	@deploy/infra.sh down
+
+lock:
+	@deploy/lock.sh
+
+bench: bootstrap
+	.venv/bin/python -m bench
+
+clean:
+	rm -rf var .venv .tools

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Starts the five services with honcho (Ctrl-C stops them all).
+#   deploy/run.sh          embedded default: one SQLite file per service and the local event log, under var/
+#   deploy/run.sh kafka    production mode on one machine: PostgreSQL + Apache Kafka from deploy/infra.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-${PB_BUS:-local}}
+
+deploy/bootstrap.sh
+
+if [[ -z "${PB_BOOTSTRAP_ADMIN_ID:-}" || -z "${PB_BOOTSTRAP_ADMIN_SECRET:-}" ]]; then
+    export PB_BOOTSTRAP_ADMIN_ID=dev-admin
+    export PB_BOOTSTRAP_ADMIN_SECRET=dev-admin-secret-do-not-use-in-production
+    dev_pair=1
+fi
+export PB_ENV=${PB_ENV:-development}
+mkdir -p var
+
+declare -A ports=([registry]=8001 [transactions]=8002 [pledge]=8003 [product_filing]=8004 [metrics]=8005)
+order=(registry transactions pledge product_filing metrics)
+procfile=var/Procfile
+
+if [[ "$mode" == "kafka" ]]; then
+    export PB_INFRA_DIR=${PB_INFRA_DIR:-$PWD/var/run-infra}
+    deploy/infra.sh up
+    # shellcheck disable=SC1091
+    source "$PB_INFRA_DIR/infra.env"
+    export PB_BUS=kafka PB_KAFKA_BOOTSTRAP_SERVERS=$PB_TEST_KAFKA_BOOTSTRAP
+    pg_base=${PB_TEST_POSTGRES_URL%/*}
+    for svc in "${order[@]}"; do
+        .venv/bin/python - "$PB_TEST_POSTGRES_URL" "pb_$svc" <<'PY'
+import sys
+from sqlalchemy import create_engine, text
+engine = create_engine(sys.argv[1], isolation_level="AUTOCOMMIT")
+with engine.connect() as conn:
+    if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": sys.argv[2]}).first():
+        conn.execute(text(f'CREATE DATABASE "{sys.argv[2]}"'))
+PY
+    done
+    trap 'deploy/infra.sh down' EXIT
+else
+    export PB_BUS=local
+fi
+
+: > "$procfile"
+for svc in "${order[@]}"; do
+    db_env=""
+    [[ "$mode" == "kafka" ]] && db_env="PB_DATABASE_URL=$pg_base/pb_$svc"
+    echo "$svc: env PB_SERVICE_NAME=$svc $db_env .venv/bin/python -m pb_$svc --port ${ports[$svc]}" >> "$procfile"
+done
+
+echo "PatentBridge ($mode mode) starting:"
+for svc in "${order[@]}"; do
+    printf '  %-15s http://127.0.0.1:%s  (OpenAPI: /docs)\n' "$svc" "${ports[$svc]}"
+done
+if [[ -n "${dev_pair:-}" ]]; then
+    echo "Development admin client: PB_BOOTSTRAP_ADMIN_ID=$PB_BOOTSTRAP_ADMIN_ID PB_BOOTSTRAP_ADMIN_SECRET=$PB_BOOTSTRAP_ADMIN_SECRET"
+fi
+echo "Press Ctrl-C to stop."
+exec_status=0
+.venv/bin/honcho -f "$procfile" -d . start || exec_status=$?
+exit $exec_status

@@ -1,0 +1,56 @@
+"""The event-bus port. Two adapters implement it: Kafka (production) and the local log (embedded default).
+
+Both pass the same contract tests (libs/pbkit/tests/test_bus_contract.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class BusError(Exception):
+    """The bus could not do what was asked (broker unreachable, delivery failed)."""
+
+
+@dataclass(frozen=True)
+class Message:
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Delivery(Protocol):
+    def result(self, timeout: float) -> None:
+        """Block until the broker acknowledged the message; raise BusError if it did not."""
+
+
+class Consumer(Protocol):
+    def poll(self, timeout: float, max_records: int = 500) -> list[Message]:
+        """Next messages of the subscribed topics, in offset order per partition."""
+
+    def commit(self, messages: list[Message]) -> None:
+        """Commit, per partition, the offset after the last of these messages."""
+
+    def close(self) -> None: ...
+
+
+class EventBus(Protocol):
+    def ensure_topics(self, topics: list[str]) -> None:
+        """Create the topics (unlimited retention) if they do not exist."""
+
+    def publish(self, topic: str, key: str | None, value: bytes, headers: dict[str, str]) -> Delivery:
+        """Queue a message; the returned handle tells whether the broker took it."""
+
+    def flush(self, timeout: float) -> None: ...
+
+    def consumer(self, group_id: str, topics: list[str]) -> Consumer:
+        """A member of a consumer group; a new group starts at the earliest offset."""
+
+    def ping(self, timeout: float) -> bool:
+        """True when the bus is reachable (for /readyz)."""
+
+    def close(self) -> None: ...

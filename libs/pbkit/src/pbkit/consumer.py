@@ -1,0 +1,178 @@
+"""The consumer runner: applies events exactly once in effect.
+
+For each message: the handler runs inside a unit of work together with the
+insert of the event id into `processed_events`, and that transaction commits
+before the bus offset does. A redelivered event finds its id already there
+and is skipped, so an event applied twice has the effect of once.
+
+A handler that keeps failing is retried `max_attempts` times, then its
+message goes to `<topic>.dlq` with the reason, attempts and origin in the
+headers. When `max_consecutive_failures` messages in a row fail, the runner
+stops without committing: a bad deploy halts instead of dead-lettering
+everything after it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pbkit.bus.base import BusError, EventBus, Message
+from pbkit.context import Actor, request_id_var
+from pbkit.db import KitTables
+from pbkit.events import REQUEST_ID_HEADER, Event, dlq_topic, utcnow
+from pbkit.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[UnitOfWork, Event], None]
+
+
+class ConsumerHalted(RuntimeError):
+    """Too many messages in a row failed; the consumer stopped without committing them."""
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        *,
+        name: str,
+        bus: EventBus,
+        group_id: str,
+        topics: list[str],
+        handler: Handler,
+        session_factory: sessionmaker[Session],
+        kit: KitTables,
+        source: str,
+        max_attempts: int = 3,
+        retry_backoff_s: float = 0.2,
+        max_consecutive_failures: int = 5,
+        poll_timeout_s: float = 0.5,
+    ):
+        self.name = name
+        self.bus = bus
+        self.group_id = group_id
+        self.topics = topics
+        self.handler = handler
+        self.session_factory = session_factory
+        self.kit = kit
+        self.source = source
+        self.max_attempts = max_attempts
+        self.retry_backoff_s = retry_backoff_s
+        self.max_consecutive_failures = max_consecutive_failures
+        self.poll_timeout_s = poll_timeout_s
+        self.consecutive_failures = 0
+        self.halted: ConsumerHalted | None = None
+        self.applied = 0
+        self.last_event_time: str | None = None
+        self._consumer = None
+
+    def _get_consumer(self):  # noqa: ANN202
+        if self._consumer is None:
+            self._consumer = self.bus.consumer(self.group_id, self.topics)
+        return self._consumer
+
+    def run_once(self) -> int:
+        """Poll one batch, apply it, commit its offsets. Returns the number of messages handled."""
+        consumer = self._get_consumer()
+        messages = consumer.poll(self.poll_timeout_s)
+        done: list[Message] = []
+        try:
+            for message in messages:
+                self._handle(message)
+                done.append(message)
+        finally:
+            consumer.commit(done)
+        return len(done)
+
+    def _handle(self, message: Message) -> None:
+        try:
+            event = Event.from_json(message.value, message.headers)
+        except (ValueError, UnicodeDecodeError) as exc:
+            self._dead_letter(message, f"undecodable event: {exc}", attempts=1)
+            return
+        last_error: Exception | None = None
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                self._apply(event)
+                self.consecutive_failures = 0
+                return
+            except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
+                last_error = exc
+                log.warning("%s: event %s (%s) failed, attempt %d: %s", self.name, event.id, event.type, attempt, exc)
+                if attempt < self.max_attempts:
+                    time.sleep(self.retry_backoff_s * attempt)
+        self._dead_letter(message, f"{type(last_error).__name__}: {last_error}", attempts=self.max_attempts)
+
+    def _apply(self, event: Event) -> None:
+        processed = self.kit.processed_events
+        token = request_id_var.set(event.headers.get(REQUEST_ID_HEADER))
+        try:
+            with UnitOfWork(
+                self.session_factory, self.kit, source=self.source, actor=Actor(f"consumer:{self.name}")
+            ) as uow:
+                seen = uow.session.execute(
+                    select(processed.c.event_id).where(
+                        processed.c.consumer == self.name, processed.c.event_id == event.id
+                    )
+                ).first()
+                if seen:
+                    return
+                self.handler(uow, event)
+                uow.session.execute(insert(processed).values(consumer=self.name, event_id=event.id, processed_at=utcnow()))
+                uow.commit()
+                self.applied += 1
+                self.last_event_time = event.time
+        finally:
+            request_id_var.reset(token)
+
+    def _dead_letter(self, message: Message, reason: str, *, attempts: int) -> None:
+        self.consecutive_failures += 1
+        if self.consecutive_failures >= self.max_consecutive_failures:
+            self.halted = ConsumerHalted(
+                f"{self.name}: {self.consecutive_failures} messages in a row failed; last: {reason}"
+            )
+            raise self.halted
+        headers = dict(message.headers)
+        headers.update(
+            {
+                "pb-dlq-reason": reason[:1000],
+                "pb-dlq-attempts": str(attempts),
+                "pb-dlq-consumer": self.name,
+                "pb-origin-topic": message.topic,
+                "pb-origin-partition": str(message.partition),
+                "pb-origin-offset": str(message.offset),
+            }
+        )
+        self.bus.publish(dlq_topic(message.topic), message.key, message.value, headers).result(30)
+        log.error("%s: dead-lettered %s@%d: %s", self.name, message.topic, message.offset, reason)
+
+    def run(self, stop: threading.Event) -> None:
+        backoff = 0.5
+        try:
+            while not stop.is_set():
+                try:
+                    self.run_once()
+                    backoff = 0.5
+                except ConsumerHalted:
+                    log.error("%s halted: %s", self.name, self.halted)
+                    return
+                except BusError as exc:
+                    log.warning("%s: bus error, retrying in %.1fs: %s", self.name, backoff, exc)
+                    self._reset_consumer()
+                    stop.wait(backoff)
+                    backoff = min(backoff * 2, 10.0)
+        finally:
+            self._reset_consumer()
+
+    def _reset_consumer(self) -> None:
+        if self._consumer is not None:
+            try:
+                self._consumer.close()
+            finally:
+                self._consumer = None

@@ -1,0 +1,19 @@
+"""Who is acting and under which request id: carried from the HTTP request into audit rows and event headers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from asgi_correlation_id import correlation_id as request_id_var
+
+
+@dataclass(frozen=True)
+class Actor:
+    client_id: str
+    role: str | None = None
+    org_id: str | None = None
+
+
+SYSTEM = Actor("system", None, None)
+
+__all__ = ["SYSTEM", "Actor", "request_id_var"]

@@ -1,0 +1,160 @@
+"""Database access: engines for SQLite (embedded default) and PostgreSQL, and the kit's own tables.
+
+Every service owns one database. Besides its domain tables it carries the
+kit tables defined here (outbox, per-aggregate event sequences, processed
+events, idempotency keys, audit log), attached to the service's own metadata
+so that its Alembic history creates them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    TypeDecorator,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC timestamp on both backends (SQLite would hand back naive datetimes)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, _dialect):  # noqa: ANN001, ANN201
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC timestamp column")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, _dialect):  # noqa: ANN001, ANN201
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# SQLite needs an INTEGER PRIMARY KEY to auto-increment; PostgreSQL gets a BIGINT identity.
+AutoIncrementId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+@dataclass(frozen=True)
+class KitTables:
+    outbox: Table
+    event_sequences: Table
+    processed_events: Table
+    idempotency_keys: Table
+    audit_log: Table
+
+
+def install_kit_tables(metadata: MetaData) -> KitTables:
+    """Define the kit tables on a service's metadata (once per metadata)."""
+    outbox = Table(
+        "outbox",
+        metadata,
+        # Debezium outbox column names; `position` orders the relay, `id` is the event id.
+        Column("position", AutoIncrementId, primary_key=True, autoincrement=True),
+        Column("id", String(36), nullable=False, unique=True),
+        Column("aggregatetype", String(64), nullable=False),
+        Column("aggregateid", String(128), nullable=False),
+        Column("type", String(128), nullable=False),
+        Column("topic", String(128), nullable=False),
+        Column("sequence", BigInteger, nullable=False),
+        Column("payload", Text, nullable=False),
+        Column("headers", JSON, nullable=False),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("last_error", Text),
+    )
+    event_sequences = Table(
+        "event_sequences",
+        metadata,
+        Column("aggregatetype", String(64), primary_key=True),
+        Column("aggregateid", String(128), primary_key=True),
+        Column("last_sequence", BigInteger, nullable=False),
+    )
+    processed_events = Table(
+        "processed_events",
+        metadata,
+        Column("consumer", String(128), primary_key=True),
+        Column("event_id", String(64), primary_key=True),
+        Column("processed_at", UTCDateTime(), nullable=False),
+    )
+    idempotency_keys = Table(
+        "idempotency_keys",
+        metadata,
+        Column("client_id", String(128), primary_key=True),
+        Column("key", String(255), primary_key=True),
+        Column("operation", String(255), nullable=False),
+        Column("request_hash", String(64), nullable=False),
+        Column("status_code", Integer, nullable=False),
+        Column("response_body", JSON, nullable=False),
+        Column("created_at", UTCDateTime(), nullable=False),
+    )
+    audit_log = Table(
+        "audit_log",
+        metadata,
+        Column("id", String(36), primary_key=True),
+        Column("at", UTCDateTime(), nullable=False),
+        Column("actor", String(128), nullable=False),
+        Column("role", String(32)),
+        Column("action", String(128), nullable=False),
+        Column("target_type", String(64)),
+        Column("target_id", String(128)),
+        Column("request_id", String(64)),
+        Column("details", JSON),
+        Index("ix_audit_log_target", "target_type", "target_id"),
+    )
+    return KitTables(outbox, event_sequences, processed_events, idempotency_keys, audit_log)
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for either backend; SQLite gets WAL, a busy timeout and foreign keys."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001
+            dbapi_connection.isolation_level = None  # let SQLAlchemy emit BEGIN itself
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin_immediate(conn):  # noqa: ANN001
+            # Take the write lock up front: a deferred transaction that reads and then writes
+            # fails with SQLITE_BUSY instead of waiting when another process wrote in between.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def is_postgres(engine_or_session: Engine | Session) -> bool:
+    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
+    return bind.dialect.name == "postgresql"

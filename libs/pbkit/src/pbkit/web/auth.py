@@ -1,0 +1,130 @@
+"""JWT bearer authentication with the four roles of CONTRACT.md §2.
+
+Tokens are signed by the registry (EdDSA); every service verifies them with
+the registry's published keys (JWKS), fetched once and cached, without a
+call back per request.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Annotated, Any
+
+import httpx
+import jwt
+from fastapi import Depends, Request
+from jwt import PyJWK
+
+from pbkit.context import Actor
+from pbkit.web.problems import Forbidden, ServiceUnavailable, Unauthorized
+
+ROLES = ("admin", "partner", "bank", "viewer")
+ALGORITHMS = ["EdDSA"]
+
+
+class KeySet:
+    """The registry's verification keys, by `kid`; refetched when an unknown kid shows up."""
+
+    def __init__(self, *, jwks_url: str | None = None, jwks_json: str | None = None, refresh_after_s: float = 300):
+        self.jwks_url = jwks_url
+        self._keys: dict[str, PyJWK] = {}
+        self._fetched_at = 0.0
+        self._refresh_after_s = refresh_after_s
+        self._lock = threading.Lock()
+        if jwks_json:
+            self._load(json.loads(jwks_json))
+            self._fetched_at = float("inf")
+
+    def _load(self, document: dict[str, Any]) -> None:
+        self._keys = {k["kid"]: PyJWK(k) for k in document.get("keys", [])}
+
+    def _refresh(self) -> None:
+        if self.jwks_url is None:
+            return
+        try:
+            response = httpx.get(self.jwks_url, timeout=5.0)
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailable(f"token verification keys unavailable: {exc}") from exc
+        self._load(response.json())
+        self._fetched_at = time.monotonic()
+
+    def key(self, kid: str) -> PyJWK:
+        with self._lock:
+            if kid not in self._keys:
+                self._refresh()
+            elif time.monotonic() - self._fetched_at > self._refresh_after_s:
+                try:
+                    self._refresh()
+                except ServiceUnavailable:
+                    self._fetched_at = time.monotonic()  # keep verifying with the cached keys
+            try:
+                return self._keys[kid]
+            except KeyError:
+                raise Unauthorized("token signed with an unknown key") from None
+
+
+class TokenVerifier:
+    def __init__(self, keys: KeySet, *, issuer: str, audience: str):
+        self.keys = keys
+        self.issuer = issuer
+        self.audience = audience
+
+    def verify(self, token: str) -> Actor:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise Unauthorized("malformed bearer token") from None
+        kid = header.get("kid")
+        if not kid:
+            raise Unauthorized("token has no key id")
+        key = self.keys.key(kid)
+        try:
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=ALGORITHMS,
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "sub", "role"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("token expired") from None
+        except jwt.PyJWTError as exc:
+            raise Unauthorized(f"invalid token: {exc}") from None
+        if claims["role"] not in ROLES:
+            raise Unauthorized("token carries an unknown role")
+        return Actor(client_id=claims["sub"], role=claims["role"], org_id=claims.get("org_id"))
+
+
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def current_actor(request: Request) -> Actor:
+    cached = getattr(request.state, "actor", None)
+    if cached is not None:
+        return cached
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("missing bearer token", headers=_CHALLENGE)
+    verifier: TokenVerifier = request.app.state.kit.verifier
+    actor = verifier.verify(token.strip())
+    request.state.actor = actor
+    request.state.bearer_token = token.strip()
+    return actor
+
+
+def require_roles(*roles: str):  # noqa: ANN201 - a FastAPI dependency
+    def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+        if actor.role not in roles:
+            raise Forbidden(f"role {actor.role!r} may not do this; allowed: {', '.join(roles)}")
+        return actor
+
+    return dependency
+
+
+AnyRole = Annotated[Actor, Depends(require_roles(*ROLES))]
+AdminOnly = Annotated[Actor, Depends(require_roles("admin"))]

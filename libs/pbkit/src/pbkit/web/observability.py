@@ -1,0 +1,69 @@
+"""Prometheus `/metrics`, `/healthz` and `/readyz`."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from sqlalchemy import text
+
+
+def install_observability(app: FastAPI) -> None:
+    registry = CollectorRegistry()
+    requests = Counter(
+        "pb_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry
+    )
+    latency = Histogram("pb_http_request_seconds", "HTTP request latency", ["method", "route"], registry=registry)
+    outbox_pending = Gauge("pb_outbox_pending", "outbox rows not yet acknowledged by the bus", registry=registry)
+    consumed = Gauge("pb_events_applied", "events applied by this service's consumers", registry=registry)
+
+    def _outbox_pending() -> float:
+        relay = app.state.kit.relay
+        try:
+            return float(relay.pending()) if relay is not None else 0.0
+        except Exception:  # noqa: BLE001 - a scrape must not fail because the database is down
+            return float("nan")
+
+    outbox_pending.set_function(_outbox_pending)
+    consumed.set_function(lambda: float(sum(c.applied for c in app.state.kit.consumers)))
+
+    @app.middleware("http")
+    async def _measure(request: Request, call_next):  # noqa: ANN001, ANN202
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        requests.labels(request.method, template, str(response.status_code)).inc()
+        latency.labels(request.method, template).observe(time.perf_counter() - started)
+        return response
+
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="the process is alive")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="the database and the event bus are reachable")
+    def readyz() -> JSONResponse:
+        kit = app.state.kit
+        checks = {"database": "ok", "bus": "ok"}
+        try:
+            with kit.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        if not kit.bus.ping(2.0):
+            checks["bus"] = "unreachable"
+        halted = [c.name for c in kit.consumers if c.halted is not None]
+        if halted:
+            checks["consumers"] = "halted: " + ", ".join(halted)
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(router)

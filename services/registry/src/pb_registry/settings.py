@@ -1,0 +1,5 @@
+from pbkit.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    service_name: str = "registry"
