@@ -47,13 +47,16 @@ class SizeStandard:
 def load_size_standard(text: str) -> SizeStandard:
     """Read a thresholds file such as ``sme_thresholds_2011.json``."""
     data = json.loads(text, parse_float=Decimal)
-    scale = {"employees": 1} | {
-        figure: _FEN_PER_UNIT[data["units"][figure]] for figure in ("revenue", "total_assets")
+    units = data["units"]
+    scale = {
+        "employees": 1,
+        "revenue": _FEN_PER_UNIT[units["revenue"]],
+        "total_assets": _FEN_PER_UNIT[units["total_assets"]],
     }
     minimums = {}
     for sector, entry in data["sectors"].items():
         by_class = {
-            size: {figure: _whole(bound * scale[figure], sector) for figure, bound in bounds.items()}
+            size: {f: _whole(bound * scale[f], sector) for f, bound in bounds.items()}
             for size, bounds in entry["minimums"].items()
         }
         _check_consistent(sector, by_class)
