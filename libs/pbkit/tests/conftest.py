@@ -10,6 +10,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, UniqueConstrain
 from pbkit.bus import EventBus
 from pbkit.bus.kafka import KafkaBus
 from pbkit.bus.local import LocalLogBus
+from pbkit.bus.namespaced import NamespacedBus
 from pbkit.consumer import ConsumerRunner
 from pbkit.db import install_kit_tables, make_engine, make_session_factory
 from pbkit.events import Event
@@ -76,7 +77,7 @@ def record_event(uow: UnitOfWork, event: Event) -> None:
 def make_bus(kind: str, *, tmp_path=None, kafka_bootstrap: str | None = None) -> EventBus:  # noqa: ANN001
     if kind == "local":
         return LocalLogBus(tmp_path / "bus.sqlite3")
-    return KafkaBus(kafka_bootstrap, partitions=3, delivery_timeout_s=10)
+    return NamespacedBus(KafkaBus(kafka_bootstrap, partitions=3, delivery_timeout_s=10), f"t{uuid.uuid4().hex[:10]}.")
 
 
 from pbkit.events import dlq_topic

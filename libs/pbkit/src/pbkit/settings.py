@@ -31,6 +31,8 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic_partitions: int = 3
     kafka_replication_factor: int = 1
+    # Prepended to every topic and consumer group: lets installations or test runs share a cluster.
+    topic_prefix: str = ""
 
     registry_url: str = "http://127.0.0.1:8001"
     registry_timeout_s: float = 5.0

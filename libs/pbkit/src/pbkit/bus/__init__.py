@@ -7,6 +7,15 @@ from pbkit.settings import ServiceSettings
 
 
 def bus_from_settings(settings: ServiceSettings) -> EventBus:
+    bus = _adapter(settings)
+    if settings.topic_prefix:
+        from pbkit.bus.namespaced import NamespacedBus
+
+        return NamespacedBus(bus, settings.topic_prefix)
+    return bus
+
+
+def _adapter(settings: ServiceSettings) -> EventBus:
     if settings.bus == "kafka":
         from pbkit.bus.kafka import KafkaBus
 

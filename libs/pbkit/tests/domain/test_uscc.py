@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pb_registry.domain.uscc import InvalidUSCC, uscc_check_character, validate_uscc
+from pbkit.domain.uscc import InvalidUSCC, uscc_check_character, validate_uscc
 
 FAST = settings(max_examples=200, deadline=None)
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

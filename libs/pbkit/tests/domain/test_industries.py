@@ -2,7 +2,7 @@
 
 import pytest
 
-from pb_registry.domain.industries import (
+from pbkit.domain.industries import (
     INDUSTRY_LIST_VERSION,
     InvalidIndustry,
     industries,

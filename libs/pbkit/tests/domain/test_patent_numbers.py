@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pb_registry.domain.patent_numbers import (
+from pbkit.domain.patent_numbers import (
     InvalidPatentNumber,
     PatentNumber,
     check_character,

@@ -3,7 +3,7 @@ retired codes mapped forward, other provinces checked by their prefix."""
 
 import pytest
 
-from pb_registry.domain.regions import (
+from pbkit.domain.regions import (
     GUIZHOU_COUNTIES,
     GUIZHOU_RETIRED_CODES,
     PREFECTURES,

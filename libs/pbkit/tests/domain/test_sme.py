@@ -6,7 +6,7 @@ from importlib import resources
 
 import pytest
 
-from pb_registry.domain.sme import (
+from pbkit.domain.sme import (
     SME_SIZE_STANDARD,
     InsufficientData,
     classify_size,
@@ -167,7 +167,7 @@ def test_bad_input_is_refused(sector, kwargs):
 
 
 def shipped_thresholds() -> dict:
-    text = resources.files("pb_registry.domain").joinpath("sme_thresholds_2011.json").read_text("utf-8")
+    text = resources.files("pbkit.domain").joinpath("sme_thresholds_2011.json").read_text("utf-8")
     return json.loads(text)
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pb_registry.domain.ipc import InvalidIPC, normalise_ipc
+from pbkit.domain.ipc import InvalidIPC, normalise_ipc
 
 
 @pytest.mark.parametrize(
