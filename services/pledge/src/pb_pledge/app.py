@@ -1,18 +1,50 @@
-"""Builds the pledge service's FastAPI app: routers, consumers and the kit."""
+"""Builds the pledge service's FastAPI app: routers, the registry client and the kit."""
 
+from __future__ import annotations
+
+import httpx
 from fastapi import FastAPI
 
+from pbkit.registry_client import RegistryClient
 from pbkit.service import ServiceKit, create_app
 from pb_pledge.models import kit_tables
+from pb_pledge.pledges.views import router as pledges_router
 from pb_pledge.settings import Settings
 
+DESCRIPTION = """\
+Patent pledge registrations (专利权质押登记) posted by banks (CONTRACT.md §5).
 
-def build_app(settings: Settings | None = None) -> FastAPI:
+- **Pledgee.** A bank's pledges are its own organization's (`org_id` of its token). A bank may omit
+  `pledgee_id`; naming another organization is **403**. An admin acting for a bank must give
+  `pledgee_id`, a registered bank organization (**422** otherwise).
+- **Registry checks**, made with the caller's token: the pledgor exists and is not the pledgee; every
+  patent exists, is `valid` and is owned by the pledgor; a patent with other co-owners needs
+  `co_owner_consent: true` (an addition to the contract); `term_end` may not run past any patent's
+  expiry (invention 20, utility model 10, design 15 years from filing, 10 for designs filed before
+  2021-06-01; the term ends the day before the anniversary). A failed check is **422** naming the field
+  or the item. When the registry cannot be reached the answer is **503** and nothing is written.
+- **One active pledge per patent**, held by this service's database: a patent under an active pledge is
+  **409**, also when two requests race for it. Releasing frees it.
+- **Tenant isolation.** A bank sees, lists and releases only its own pledges; another bank's pledge is
+  **404**. Admin and viewer see all; partners have no access (**403**).
+- Registration and release honour `Idempotency-Key`.
+"""
+
+
+def build_app(settings: Settings | None = None, *, registry_transport: httpx.BaseTransport | None = None) -> FastAPI:
+    """`registry_transport` replaces the network under the registry client (tests pass a fake registry)."""
     settings = settings or Settings()
     kit = ServiceKit.from_settings(settings, kit_tables)
-    return create_app(
+    app = create_app(
         kit,
         title="PatentBridge Pledge",
-        description="Patent pledge registrations posted by banks.",
-        routers=[],
+        description=DESCRIPTION,
+        routers=[pledges_router],
     )
+    app.state.registry = RegistryClient(
+        settings.registry_url,
+        timeout_s=settings.registry_timeout_s,
+        retries=settings.registry_retries,
+        transport=registry_transport,
+    )
+    return app

@@ -1,0 +1,267 @@
+"""The pledge rules (专利权质押登记, CNIPA announcement No. 461): who may pledge what, for how long, and once.
+
+Registration is refused when the pledgor does not own a patent, the patent is
+not in force, a co-owner has not consented, the debt term runs past the
+patent's expiry, or the patent is already under an active pledge. That last
+rule is this service's own: it is held by the `active_pledge_patents`
+primary key, not by the registry's `pledged` flag (which follows our events
+and may lag behind a release).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, delete, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from pbkit.context import Actor
+from pbkit.events import utcnow
+from pbkit.ids import new_id
+from pbkit.money import format_money
+from pbkit.registry_client import RegistryClient
+from pbkit.uow import UnitOfWork
+from pbkit.web.problems import Conflict, Forbidden, NotFound, Unprocessable
+from pb_pledge.models import ActivePledgePatent, Pledge, PledgedPatent
+from pb_pledge.pledges.patent_terms import last_day_of_protection
+from pb_pledge.pledges.schemas import PledgeIn, PledgeOut, PledgeStatus, ReleaseIn
+
+AGGREGATE = "pledge"
+REGISTERED = "registered"
+RELEASED = "released"
+
+
+def register_pledge(*, uow: UnitOfWork, registry: RegistryClient, token: str | None, body: PledgeIn) -> PledgeOut:
+    """Register a pledge for the pledgee bank; the registry is asked with the caller's token."""
+    pledgee_id = _pledgee_id(uow.actor, body)
+    errors: list[dict[str, Any]] = []
+    pledgee = _pledgee_snapshot(registry, token, uow.actor, pledgee_id, errors)
+    pledgor = _pledgor_snapshot(registry, token, body, pledgee_id, errors)
+    _check_patents(registry, token, body, errors)
+    if errors:
+        raise Unprocessable("the pledge cannot be registered: " + "; ".join(e["msg"] for e in errors), errors=errors)
+    _refuse_patents_under_active_pledge(uow.session, body.patent_numbers)
+
+    pledge = Pledge(
+        id=new_id(),
+        status=REGISTERED,
+        pledgor_id=body.pledgor_id,
+        pledgee_id=pledgee_id,
+        pledgor=pledgor,
+        pledgee=pledgee,
+        amount_fen=body.amount,
+        registered_on=body.registered_on,
+        term_start=body.term_start,
+        term_end=body.term_end,
+        registration_no=body.registration_no,
+        co_owner_consent=body.co_owner_consent,
+        released_on=None,
+        created_by=uow.actor.client_id,
+        created_at=utcnow(),
+        patents=[PledgedPatent(patent_number=n, position=i) for i, n in enumerate(body.patent_numbers)],
+    )
+    uow.session.add(pledge)
+    uow.session.flush()
+    _hold_patents(uow.session, pledge)
+    uow.emit(event_type="pb.pledge.registered.v1", aggregate_type=AGGREGATE, aggregate_id=pledge.id, data=event_data(pledge))
+    uow.audit(
+        "pledge.register",
+        target_type=AGGREGATE,
+        target_id=pledge.id,
+        details={
+            "pledgor_id": pledge.pledgor_id,
+            "pledgee_id": pledge.pledgee_id,
+            "patent_numbers": pledge.patent_numbers,
+            "amount": format_money(pledge.amount_fen),
+            "registered_on": pledge.registered_on,
+        },
+    )
+    return to_out(pledge)
+
+
+def release_pledge(*, uow: UnitOfWork, pledge_id: str, body: ReleaseIn) -> PledgeOut:
+    """Release (注销) a registered pledge: its patents may be pledged again."""
+    pledge = find_visible_pledge(session=uow.session, actor=uow.actor, pledge_id=pledge_id, for_update=True)
+    if pledge.status != REGISTERED:
+        raise Conflict(f"pledge {pledge.id} was already released on {pledge.released_on.isoformat()}")
+    if body.released_on < pledge.registered_on:
+        raise Unprocessable.field(
+            ["body", "released_on"], f"released_on must not be before registered_on ({pledge.registered_on.isoformat()})"
+        )
+    pledge.status = RELEASED
+    pledge.released_on = body.released_on
+    uow.session.execute(delete(ActivePledgePatent).where(ActivePledgePatent.pledge_id == pledge.id))
+    uow.emit(event_type="pb.pledge.released.v1", aggregate_type=AGGREGATE, aggregate_id=pledge.id, data=event_data(pledge))
+    uow.audit("pledge.release", target_type=AGGREGATE, target_id=pledge.id, details={"released_on": body.released_on})
+    return to_out(pledge)
+
+
+def find_visible_pledge(*, session: Session, actor: Actor, pledge_id: str, for_update: bool = False) -> Pledge:
+    """The pledge, if this caller may know of it. Another bank's pledge is "not found", never "forbidden"."""
+    pledge = session.get(Pledge, pledge_id, with_for_update=for_update)
+    if pledge is None or (actor.role == "bank" and pledge.pledgee_id != actor.org_id):
+        raise NotFound(f"no pledge {pledge_id}")
+    return pledge
+
+
+def visible_pledges(
+    *,
+    actor: Actor,
+    status: PledgeStatus | None = None,
+    pledgor_id: str | None = None,
+    registered_from: date | None = None,
+    registered_to: date | None = None,
+) -> Select:
+    stmt = select(Pledge)
+    if actor.role == "bank":
+        stmt = stmt.where(Pledge.pledgee_id == actor.org_id)
+    if status is not None:
+        stmt = stmt.where(Pledge.status == status)
+    if pledgor_id is not None:
+        stmt = stmt.where(Pledge.pledgor_id == pledgor_id)
+    if registered_from is not None:
+        stmt = stmt.where(Pledge.registered_on >= registered_from)
+    if registered_to is not None:
+        stmt = stmt.where(Pledge.registered_on <= registered_to)
+    return stmt
+
+
+def to_out(pledge: Pledge) -> PledgeOut:
+    return PledgeOut(
+        id=pledge.id,
+        status=pledge.status,
+        pledgor_id=pledge.pledgor_id,
+        pledgee_id=pledge.pledgee_id,
+        pledgor=pledge.pledgor,
+        pledgee=pledge.pledgee,
+        patent_numbers=pledge.patent_numbers,
+        amount=format_money(pledge.amount_fen),
+        registered_on=pledge.registered_on,
+        term_start=pledge.term_start,
+        term_end=pledge.term_end,
+        registration_no=pledge.registration_no,
+        co_owner_consent=pledge.co_owner_consent,
+        released_on=pledge.released_on,
+        created_by=pledge.created_by,
+        created_at=pledge.created_at,
+    )
+
+
+def event_data(pledge: Pledge) -> dict[str, Any]:
+    """The whole pledge as docs/EVENTS.md fixes it (plus `co_owner_consent`, an addition)."""
+    return {
+        "pledge_id": pledge.id,
+        "status": pledge.status,
+        "pledgor": pledge.pledgor,
+        "pledgee": pledge.pledgee,
+        "patent_numbers": pledge.patent_numbers,
+        "amount": format_money(pledge.amount_fen),
+        "registered_on": pledge.registered_on.isoformat(),
+        "term_start": pledge.term_start.isoformat(),
+        "term_end": pledge.term_end.isoformat(),
+        "registration_no": pledge.registration_no,
+        "released_on": pledge.released_on.isoformat() if pledge.released_on else None,
+        "co_owner_consent": pledge.co_owner_consent,
+    }
+
+
+def _pledgee_id(actor: Actor, body: PledgeIn) -> str:
+    if actor.role == "bank":
+        if body.pledgee_id is not None and body.pledgee_id != actor.org_id:
+            raise Forbidden("a bank registers pledges for its own organization only")
+        return actor.org_id
+    if body.pledgee_id is None:
+        raise Unprocessable.field(["body", "pledgee_id"], "pledgee_id is required when an admin registers a pledge for a bank")
+    return body.pledgee_id
+
+
+def _pledgee_snapshot(
+    registry: RegistryClient, token: str | None, actor: Actor, pledgee_id: str, errors: list[dict[str, Any]]
+) -> dict[str, Any]:
+    org = registry.organization(pledgee_id, token=token)
+    if org is not None and org["kind"] == "bank":
+        return party_snapshot(org)
+    if actor.role == "bank":
+        # The client's own credential names an organization that is not a bank: not the caller's input.
+        raise Forbidden(f"this client's organization {pledgee_id} is not a registered bank")
+    msg = f"no organization {pledgee_id}" if org is None else f"organization {pledgee_id} is a {org['kind']}, not a bank"
+    errors.append({"loc": ["body", "pledgee_id"], "msg": msg})
+    return {}
+
+
+def _pledgor_snapshot(
+    registry: RegistryClient, token: str | None, body: PledgeIn, pledgee_id: str, errors: list[dict[str, Any]]
+) -> dict[str, Any]:
+    if body.pledgor_id == pledgee_id:
+        errors.append({"loc": ["body", "pledgor_id"], "msg": "the pledgor cannot be the pledgee bank itself"})
+        return {}
+    org = registry.organization(body.pledgor_id, token=token)
+    if org is None:
+        errors.append({"loc": ["body", "pledgor_id"], "msg": f"no organization {body.pledgor_id}"})
+        return {}
+    return party_snapshot(org)
+
+
+def party_snapshot(org: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "org_id": org["id"],
+        "name": org["name"],
+        "kind": org["kind"],
+        "size": org.get("size"),
+        "region_code": org["region_code"],
+        "prefecture_code": org.get("prefecture_code"),
+        "industry": org.get("industry"),
+    }
+
+
+def _check_patents(registry: RegistryClient, token: str | None, body: PledgeIn, errors: list[dict[str, Any]]) -> None:
+    for index, number in enumerate(body.patent_numbers):
+        loc = ["body", "patent_numbers", index]
+        patent = registry.patent(number, token=token)
+        if patent is None:
+            errors.append({"loc": loc, "msg": f"no patent {number} in the registry"})
+            continue
+        if patent["status"] != "valid":
+            errors.append({"loc": loc, "msg": f"patent {number} is {patent['status']}; only a valid patent can be pledged"})
+        owners = patent["owner_ids"]
+        if body.pledgor_id not in owners:
+            errors.append({"loc": loc, "msg": f"patent {number} is not owned by the pledgor {body.pledgor_id}"})
+        elif len(owners) > 1 and not body.co_owner_consent:
+            others = ", ".join(o for o in owners if o != body.pledgor_id)
+            errors.append({
+                "loc": loc,
+                "msg": f"patent {number} is co-owned with {others}: every co-owner must consent (co_owner_consent: true)",
+            })
+        expires = last_day_of_protection(patent["type"], date.fromisoformat(patent["filing_date"]))
+        if body.term_end > expires:
+            errors.append({
+                "loc": ["body", "term_end"],
+                "msg": f"term_end runs past the expiry of patent {number} (in force until {expires.isoformat()})",
+            })
+
+
+def _refuse_patents_under_active_pledge(session: Session, numbers: list[str]) -> None:
+    held = set(session.scalars(select(ActivePledgePatent.patent_number).where(ActivePledgePatent.patent_number.in_(numbers))))
+    if held:
+        raise _already_pledged([(i, n) for i, n in enumerate(numbers) if n in held])
+
+
+def _hold_patents(session: Session, pledge: Pledge) -> None:
+    # The check above loses a race with a request that commits in between; the primary key wins it.
+    # Rows go in sorted order so that two pledges sharing patents wait on each other instead of deadlocking.
+    numbers = pledge.patent_numbers
+    for number in sorted(numbers):
+        try:
+            session.execute(insert(ActivePledgePatent).values(patent_number=number, pledge_id=pledge.id))
+        except IntegrityError:
+            raise _already_pledged([(numbers.index(number), number)]) from None
+
+
+def _already_pledged(items: list[tuple[int, str]]) -> Conflict:
+    listed = ", ".join(n for _, n in items)
+    return Conflict(
+        f"already under an active pledge: {listed}",
+        errors=[{"loc": ["body", "patent_numbers", i], "msg": f"patent {n} is already under an active pledge"} for i, n in items],
+    )

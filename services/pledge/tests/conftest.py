@@ -1,0 +1,193 @@
+"""Fixtures of the pledge service's tests: a fake registry behind httpx.MockTransport, and the app on it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from pbkit.domain import check_character, parse_patent_number
+from pbkit.migrations import upgrade_head
+from pb_pledge.app import build_app
+from pb_pledge.models import Pledge, kit_tables
+from pb_pledge.settings import Settings
+
+
+def _number(digits: str) -> str:
+    return f"{digits}.{check_character(digits)}"
+
+
+@dataclass
+class FakeRegistry:
+    """The registry's GET /organizations/{id} and /patents/{number}, answered from dicts."""
+
+    organizations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    patents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    down: bool = False
+    tokens_seen: list[str | None] = field(default_factory=list)
+    patent_lookup_barrier: threading.Barrier | None = None
+
+    def add_organization(self, org_id: str, *, kind: str, name: str, size: str | None = None,
+                         region_code: str = "520111", industry: str | None = None) -> str:
+        self.organizations[org_id] = {
+            "id": org_id, "name": name, "uscc": "91350200776049653A", "kind": kind, "size": size,
+            "region_code": region_code, "prefecture_code": region_code[:4] + "00",
+            "in_province": region_code.startswith("52"), "industry": industry,
+        }
+        return org_id
+
+    def add_patent(self, number: str, *, type: str, filing_date: str, owner_ids: list[str], status: str = "valid") -> str:
+        self.patents[number] = {
+            "number": number, "title": f"专利 {number}", "type": type, "filing_date": filing_date,
+            "grant_date": None, "ipc": ["G06F 16/27"], "owner_ids": owner_ids, "status": status,
+            "licensee_ids": [], "pledged": False, "pledge_ids": [],
+        }
+        return number
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("connection refused", request=request)
+        self.tokens_seen.append(request.headers.get("authorization"))
+        kind, _, ident = request.url.path.removeprefix("/api/v1/").partition("/")
+        if kind == "organizations":
+            found = self.organizations.get(ident)
+        elif kind == "patents":
+            if self.patent_lookup_barrier is not None:
+                self.patent_lookup_barrier.wait(timeout=10)
+            found = self.patents.get(parse_patent_number(ident).canonical)
+        else:
+            found = None
+        if found is None:
+            return httpx.Response(404, json={"status": 404, "title": "Not found"})
+        return httpx.Response(200, json=found)
+
+    @property
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+
+@dataclass(frozen=True)
+class World:
+    """What the fake registry holds: two banks, a pledgor SME, another owner, and patents of every kind."""
+
+    bank_a: str = "org-bank-a"
+    bank_b: str = "org-bank-b"
+    pledgor: str = "org-pledgor"
+    other_owner: str = "org-other"
+    invention: str = _number("202110123456")      # filed 2021-03-01, in force until 2041-02-28
+    invention_2: str = _number("202110654321")
+    invention_3: str = _number("202210000017")
+    utility_model: str = _number("202020111111")  # filed 2020-05-10, until 2030-05-09
+    design_old: str = _number("202130222222")     # filed 2021-05-31, 10 years: until 2031-05-30
+    design_new: str = _number("202130333333")     # filed 2021-06-01, 15 years: until 2036-05-31
+    lapsed: str = _number("201810444444")
+    foreign: str = _number("201910555555")
+    co_owned: str = _number("202010666666")
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+@pytest.fixture
+def registry(world: World) -> FakeRegistry:
+    fake = FakeRegistry()
+    fake.add_organization(world.bank_a, kind="bank", name="贵州银行股份有限公司", region_code="520102")
+    fake.add_organization(world.bank_b, kind="bank", name="贵阳银行股份有限公司", region_code="520103")
+    fake.add_organization(world.pledgor, kind="enterprise", name="贵州某某科技有限公司", size="small",
+                          region_code="520111", industry="big_data_electronics")
+    fake.add_organization(world.other_owner, kind="university", name="贵州大学", region_code="520115")
+    owned = [world.pledgor]
+    fake.add_patent(world.invention, type="invention", filing_date="2021-03-01", owner_ids=owned)
+    fake.add_patent(world.invention_2, type="invention", filing_date="2021-04-02", owner_ids=owned)
+    fake.add_patent(world.invention_3, type="invention", filing_date="2022-01-05", owner_ids=owned)
+    fake.add_patent(world.utility_model, type="utility_model", filing_date="2020-05-10", owner_ids=owned)
+    fake.add_patent(world.design_old, type="design", filing_date="2021-05-31", owner_ids=owned)
+    fake.add_patent(world.design_new, type="design", filing_date="2021-06-01", owner_ids=owned)
+    fake.add_patent(world.lapsed, type="invention", filing_date="2018-02-01", owner_ids=owned, status="lapsed")
+    fake.add_patent(world.foreign, type="invention", filing_date="2019-02-01", owner_ids=[world.other_owner])
+    fake.add_patent(world.co_owned, type="invention", filing_date="2020-02-01", owner_ids=[world.pledgor, world.other_owner])
+    return fake
+
+
+@pytest.fixture
+def body(world: World) -> Callable[..., dict[str, Any]]:
+    """A valid pledge body; keyword arguments override its fields."""
+
+    def make(**overrides: Any) -> dict[str, Any]:
+        return {
+            "pledgor_id": world.pledgor,
+            "patent_numbers": [world.invention],
+            "amount": "1250000.00",
+            "registered_on": "2022-03-15",
+            "term_start": "2022-03-15",
+            "term_end": "2025-03-14",
+            "registration_no": "Y2022980001234",
+        } | overrides
+
+    return make
+
+
+@pytest.fixture
+def make_client(tmp_path, test_keys, registry: FakeRegistry) -> Iterator[Callable[..., TestClient]]:
+    """The pledge app over a migrated database (SQLite in tmp_path unless given a URL) and the fake registry."""
+    stack = ExitStack()
+
+    def make(database_url: str | None = None, **settings: Any) -> TestClient:
+        url = database_url or f"sqlite:///{tmp_path}/pledge.sqlite3"
+        upgrade_head("pb_pledge", url)
+        options = {"relay_enabled": False, "registry_url": "http://registry.test", "registry_retries": 0} | settings
+        app = build_app(
+            Settings(database_url=url, var_dir=tmp_path, jwks_json=test_keys.jwks_json, **options),
+            registry_transport=registry.transport,
+        )
+        stack.callback(app.state.kit.close)
+        return stack.enter_context(TestClient(app))
+
+    with stack:
+        yield make
+
+
+@pytest.fixture
+def client(make_client) -> TestClient:
+    return make_client()
+
+
+@pytest.fixture
+def as_bank(test_keys, world: World) -> Callable[[str], dict[str, str]]:
+    """Headers of the bank client of one of the two banks (by org id)."""
+    return lambda org_id=world.bank_a: test_keys.headers("bank", sub=f"client-of-{org_id}", org_id=org_id)
+
+
+@pytest.fixture
+def stored(client: TestClient) -> Callable[[], dict[str, int]]:
+    """How many pledges, outbox rows and audit rows the service holds."""
+
+    def count() -> dict[str, int]:
+        with client.app.state.kit.session_factory() as session:
+            return {
+                "pledges": session.scalar(select(func.count()).select_from(Pledge)),
+                "events": session.scalar(select(func.count()).select_from(kit_tables.outbox)),
+                "audit": session.scalar(select(func.count()).select_from(kit_tables.audit_log)),
+            }
+
+    return count
+
+
+@pytest.fixture
+def outbox(client: TestClient) -> Callable[[], list[Any]]:
+    """The outbox rows, oldest first."""
+
+    def rows() -> list[Any]:
+        with client.app.state.kit.session_factory() as session:
+            return session.execute(select(kit_tables.outbox).order_by(kit_tables.outbox.c.position)).all()
+
+    return rows
