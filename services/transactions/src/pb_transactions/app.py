@@ -2,17 +2,31 @@
 
 from fastapi import FastAPI
 
-from pbkit.service import ServiceKit, create_app
+from pb_transactions.deals.views import router as deals_router
 from pb_transactions.models import kit_tables
+from pb_transactions.payments.views import router as payments_router
 from pb_transactions.settings import Settings
+from pbkit.registry_client import RegistryClient
+from pbkit.service import ServiceKit, create_app
+
+DESCRIPTION = """
+Deals: transfers 转让, licences 许可 and equity contributions 作价入股 of patents, from submission
+through recordation to cancellation, and the payments actually received 实际到账 on them.
+Partner trading platforms post deals here; every change is published on `pb.transactions.deals`
+carrying the whole deal (docs/EVENTS.md). Money is a decimal yuan string with two places.
+"""
 
 
-def build_app(settings: Settings | None = None) -> FastAPI:
+def build_app(settings: Settings | None = None, *, registry: RegistryClient | None = None) -> FastAPI:
     settings = settings or Settings()
     kit = ServiceKit.from_settings(settings, kit_tables)
-    return create_app(
+    app = create_app(
         kit,
         title="PatentBridge Transactions",
-        description="Deals: transfers, licences and equity contributions, with payments received.",
-        routers=[],
+        description=DESCRIPTION,
+        routers=[deals_router, payments_router],
     )
+    app.state.registry = registry or RegistryClient(
+        settings.registry_url, timeout_s=settings.registry_timeout_s, retries=settings.registry_retries
+    )
+    return app

@@ -1,8 +1,18 @@
-"""The transactions service's tables. Its database is its own; no other service reads it."""
+"""The transactions service's tables. Its database is its own; no other service reads it.
 
-from sqlalchemy.orm import DeclarativeBase
+A deal keeps, besides its own facts, what the registry said about its parties
+when it was submitted (the snapshots its events carry) and the sum of its
+payments, so that neither a reader nor an event ever needs another lookup.
+"""
 
-from pbkit.db import install_kit_tables
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from pbkit.db import UTCDateTime, install_kit_tables
 
 
 class Base(DeclarativeBase):
@@ -10,3 +20,111 @@ class Base(DeclarativeBase):
 
 
 kit_tables = install_kit_tables(Base.metadata)
+
+
+class Deal(Base):
+    __tablename__ = "deals"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    license_type: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    transferee_id: Mapped[str] = mapped_column(String(64))
+    contract_date: Mapped[date] = mapped_column(Date)
+    contract_amount_fen: Mapped[int] = mapped_column(BigInteger)
+    pledgee_consent: Mapped[bool] = mapped_column(Boolean)
+    external_ref: Mapped[str | None] = mapped_column(String(128))
+    recorded_on: Mapped[date | None] = mapped_column(Date)
+    recordation_no: Mapped[str | None] = mapped_column(String(64))
+    # When the recording was entered (recorded_on may be backdated): orders a patent's chain of title here.
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    was_recorded: Mapped[bool] = mapped_column(Boolean)
+    cancelled_on: Mapped[date | None] = mapped_column(Date)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    received_amount_fen: Mapped[int] = mapped_column(BigInteger)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    patents: Mapped[list[DealPatent]] = relationship(
+        order_by="DealPatent.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+    parties: Mapped[list[DealParty]] = relationship(
+        order_by="[DealParty.role, DealParty.position]", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    __table_args__ = (
+        Index("ix_deals_created_by_id", "created_by", "id"),
+        Index("ix_deals_transferee_id", "transferee_id"),
+        Index("ix_deals_status", "status"),
+        Index("ix_deals_recorded_on", "recorded_on"),
+        Index("ix_deals_external_ref", "external_ref"),
+    )
+
+    @property
+    def patent_numbers(self) -> list[str]:
+        return [p.number for p in self.patents]
+
+    @property
+    def transferors(self) -> list[DealParty]:
+        return [p for p in self.parties if p.role == "transferor"]
+
+    @property
+    def transferee(self) -> DealParty:
+        return next(p for p in self.parties if p.role == "transferee")
+
+    @property
+    def transferor_ids(self) -> list[str]:
+        return [p.org_id for p in self.transferors]
+
+
+class DealPatent(Base):
+    __tablename__ = "deal_patents"
+
+    deal_id: Mapped[str] = mapped_column(ForeignKey("deals.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32))
+
+    __table_args__ = (
+        UniqueConstraint("deal_id", "number", name="uq_deal_patents_deal_number"),
+        Index("ix_deal_patents_number", "number"),
+    )
+
+
+class DealParty(Base):
+    """A transferor or the transferee, as the registry described it at submission."""
+
+    __tablename__ = "deal_parties"
+
+    deal_id: Mapped[str] = mapped_column(ForeignKey("deals.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32))
+    size: Mapped[str | None] = mapped_column(String(16))
+    region_code: Mapped[str] = mapped_column(String(6))
+    prefecture_code: Mapped[str | None] = mapped_column(String(6))
+    industry: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_deal_parties_org_role", "org_id", "role"),)
+
+
+class Payment(Base):
+    """Money actually received (实际到账) on a recorded deal."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    deal_id: Mapped[str] = mapped_column(ForeignKey("deals.id"))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    received_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(128))
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_payments_deal_id_id", "deal_id", "id"),
+        # A bank's transaction reference names one transfer of money: posting it twice is a double count.
+        UniqueConstraint("deal_id", "reference", name="uq_payments_deal_reference"),
+    )

@@ -1,0 +1,168 @@
+"""What a deal looks like on the wire (CONTRACT.md §4)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from pbkit.domain import InvalidPatentNumber, parse_patent_number
+from pbkit.money import Money
+
+DealKind = Literal["transfer", "license", "equity_contribution"]
+LicenseType = Literal["exclusive", "sole", "ordinary", "open"]
+DealStatus = Literal["submitted", "recorded", "cancelled"]
+# Kinds that move title: every co-owner must join, and recording changes the owners in the registry.
+TITLE_KINDS = frozenset({"transfer", "equity_contribution"})
+MAX_BATCH = 1000
+
+
+def _canonical_patent_number(text: str) -> str:
+    try:
+        return parse_patent_number(text).canonical
+    except InvalidPatentNumber as exc:
+        raise ValueError(str(exc)) from None
+
+
+PatentNumberIn = Annotated[
+    str,
+    AfterValidator(_canonical_patent_number),
+    Field(description="any accepted form (`ZL202110123456.7`, `202110123456.7`, `2021101234567`); stored canonical"),
+]
+OrgId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class DealIn(BaseModel):
+    """A contract between transferors and one transferee over one or more patents."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: DealKind
+    license_type: LicenseType | None = Field(
+        default=None,
+        validate_default=True,
+        description="licences only: exclusive 独占, sole 排他, ordinary 普通, open 开放许可",
+    )
+    patent_numbers: list[PatentNumberIn] = Field(min_length=1, max_length=500)
+    transferor_ids: list[OrgId] = Field(
+        min_length=1, max_length=50, description="for a transfer or equity contribution: every current owner"
+    )
+    transferee_id: OrgId
+    contract_date: date
+    contract_amount: Money
+    pledgee_consent: bool = Field(
+        default=False, description="the pledgee of a pledged patent agreed; needed to record such a patent's deal"
+    )
+    external_ref: str | None = Field(
+        default=None, min_length=1, max_length=128, description="the partner platform's own reference"
+    )
+
+    @field_validator("license_type")
+    @classmethod
+    def _license_type_only_for_licenses(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if kind == "license" and value is None:
+            raise ValueError("a licence needs its license_type: exclusive, sole, ordinary or open")
+        if kind is not None and kind != "license" and value is not None:
+            raise ValueError(f"license_type belongs to licences only, not to a {kind}")
+        return value
+
+    @field_validator("patent_numbers")
+    @classmethod
+    def _patents_once(cls, numbers: list[str]) -> list[str]:
+        _refuse_repeats(numbers, "patent")
+        return numbers
+
+    @field_validator("transferor_ids")
+    @classmethod
+    def _transferors_once(cls, ids: list[str]) -> list[str]:
+        _refuse_repeats(ids, "transferor")
+        return ids
+
+    @field_validator("transferee_id")
+    @classmethod
+    def _transferee_is_not_a_transferor(cls, value: str, info: ValidationInfo) -> str:
+        if value in info.data.get("transferor_ids", ()):
+            raise ValueError("the transferee must not also be a transferor")
+        return value
+
+
+def _refuse_repeats(values: list[str], what: str) -> None:
+    first_at: dict[str, int] = {}
+    for position, value in enumerate(values):
+        if value in first_at:
+            raise ValueError(f"{what} {value} is listed twice (items {first_at[value]} and {position})")
+        first_at[value] = position
+
+
+class BatchIn(BaseModel):
+    items: list[Any] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description=(
+            "up to 1,000 deal bodies (as for POST /api/v1/deals), each optionally with its own "
+            "`idempotency_key`; each item is validated on its own"
+        ),
+    )
+
+
+class RecordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    recorded_on: date = Field(description="the day the recordation took effect (登记/备案); not before the contract")
+    recordation_no: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class PartySnapshot(BaseModel):
+    """A party as the registry described it when the deal was submitted (docs/EVENTS.md)."""
+
+    org_id: str
+    name: str
+    kind: str
+    size: str | None
+    region_code: str
+    prefecture_code: str | None
+    industry: str | None
+
+
+class DealOut(BaseModel):
+    id: str
+    kind: DealKind
+    license_type: LicenseType | None
+    patent_numbers: list[str]
+    patent_count: int
+    transferor_ids: list[str]
+    transferee_id: str
+    transferors: list[PartySnapshot]
+    transferee: PartySnapshot
+    contract_date: date
+    contract_amount: Money
+    pledgee_consent: bool
+    external_ref: str | None
+    status: DealStatus
+    recorded_on: date | None
+    recordation_no: str | None
+    was_recorded: bool
+    cancelled_on: date | None
+    cancel_reason: str | None
+    received_amount: Money = Field(description="the sum of the payments received so far")
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class BatchResult(BaseModel):
+    status: int = Field(description="201 when the deal was submitted (or replayed), else the problem's status")
+    deal: DealOut | None = None
+    problem: dict[str, Any] | None = None
+
+
+class BatchOut(BaseModel):
+    results: list[BatchResult]

@@ -1,0 +1,42 @@
+"""Payments received (实际到账) on a recorded deal."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pb_transactions.deals.schemas import DealOut
+from pbkit.money import Money
+
+
+def _positive(fen: int) -> int:
+    if fen <= 0:
+        raise ValueError("a payment must be more than 0.00")
+    return fen
+
+
+class PaymentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Annotated[Money, AfterValidator(_positive)]
+    received_on: date = Field(description="the day the money arrived; not before the contract date")
+    reference: str | None = Field(
+        default=None, min_length=1, max_length=128,
+        description="the bank's transaction reference; one payment per reference and deal",
+    )
+
+
+class PaymentOut(BaseModel):
+    id: str
+    deal_id: str
+    amount: Money
+    received_on: date
+    reference: str | None
+    created_by: str
+    created_at: datetime
+
+
+class PaymentCreated(PaymentOut):
+    deal: DealOut = Field(description="the deal after this payment, its received_amount included")

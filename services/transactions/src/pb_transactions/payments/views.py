@@ -1,0 +1,45 @@
+"""The payments API: money received on a recorded deal (CONTRACT.md §4)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from pb_transactions.payments import service
+from pb_transactions.payments.schemas import PaymentCreated, PaymentIn
+from pbkit.context import Actor
+from pbkit.service import Kit, actor_uow
+from pbkit.web.auth import require_roles
+from pbkit.web.idempotency import IdempotencyKeyHeader
+from pbkit.web.pagination import Pagination
+
+router = APIRouter(prefix="/api/v1", tags=["payments"])
+
+Payer = Annotated[Actor, Depends(require_roles("admin", "partner"))]
+Reader = Annotated[Actor, Depends(require_roles("admin", "partner", "viewer"))]
+
+
+@router.post(
+    "/deals/{deal_id}/payments",
+    status_code=201,
+    summary="record money received on a recorded deal (the creating partner, admin)",
+    description=(
+        "Only on a recorded deal (409 otherwise). `amount` is more than 0.00; `received_on` is not before "
+        "the contract date (422). A `reference` already used on this deal is a 409 (the same bank "
+        "transfer posted twice). A partner reaches only the deals it created (404 for others). "
+        "Honours `Idempotency-Key`."
+    ),
+    responses={201: {"model": PaymentCreated}},
+)
+def receive_payment(deal_id: str, body: PaymentIn, kit: Kit, actor: Payer,
+                    key: IdempotencyKeyHeader = None) -> JSONResponse:
+    status, payment = service.receive(uow_factory=actor_uow(kit, actor), deal_id=deal_id, body=body, key=key)
+    return JSONResponse(payment, status_code=status)
+
+
+@router.get("/deals/{deal_id}/payments", summary="the payments of a deal, oldest first")
+def list_payments(deal_id: str, kit: Kit, actor: Reader, page: Pagination) -> dict[str, Any]:
+    with kit.session_factory() as session:
+        return service.list_payments(session=session, actor=actor, deal_id=deal_id, page=page)
