@@ -90,6 +90,7 @@ class World:
     lapsed: str = _number("201810444444")
     foreign: str = _number("201910555555")
     co_owned: str = _number("202010666666")
+    unknown: str = _number("202310999999")        # well-formed, but not in the registry
 
 
 @pytest.fixture
