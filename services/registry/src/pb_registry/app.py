@@ -1,18 +1,55 @@
-"""Builds the registry service's FastAPI app: routers, consumers and the kit."""
+"""Builds the registry service's FastAPI app: its signing keys, the kit, the routers and the event reactions."""
 
 from fastapi import FastAPI
 
+from pbkit.context import SYSTEM
+from pbkit.db import make_engine
 from pbkit.service import ServiceKit, create_app
+from pbkit.web.auth import TokenVerifier
+from pb_registry.auth import service as clients
+from pb_registry.auth.keys import load_keyring
+from pb_registry.auth.views import router as auth_router
 from pb_registry.models import kit_tables
+from pb_registry.organizations.views import router as organizations_router
+from pb_registry.patents.views import router as patents_router
+from pb_registry.reactions.routing import REACTIONS_CONSUMER
 from pb_registry.settings import Settings
+
+DESCRIPTION = """\
+The source of truth for who is who and who owns what: organizations, patents and their chain of
+title, API clients and the tokens every PatentBridge service accepts.
+
+**Authentication.** Obtain a token with `POST /api/v1/auth/token` (OAuth2 client credentials) and send
+it as `Authorization: Bearer <token>`. Tokens are EdDSA-signed JWTs; the verification keys are at
+`/.well-known/jwks.json`.
+
+**Roles.** Every role reads organizations and patents; only admins register and change them, file
+annual reports and manage clients. Annual reports (revenue, headcount) are read by admins and viewers.
+
+**Ownership.** Owners, licensees and pledges change only through other services' events: recorded
+and cancelled deals (transactions), registered and released pledges (pledge). Each change is in the
+patent's chain of title (`GET /api/v1/patents/{number}/history`) with the event that caused it.
+"""
 
 
 def build_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    kit = ServiceKit.from_settings(settings, kit_tables)
-    return create_app(
+    keys_engine = make_engine(settings.database_url)
+    try:
+        keyring = load_keyring(keys_engine)
+    finally:
+        keys_engine.dispose()
+    verifier = TokenVerifier(keyring.key_set(), issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+    kit = ServiceKit.from_settings(settings, kit_tables, verifier=verifier)
+    if settings.bootstrap_admin_id and settings.bootstrap_admin_secret:
+        with kit.uow(SYSTEM) as uow:
+            clients.ensure_bootstrap_admin(uow=uow, client_id=settings.bootstrap_admin_id, secret=settings.bootstrap_admin_secret)
+    kit.add_consumer(REACTIONS_CONSUMER)
+    app = create_app(
         kit,
         title="PatentBridge Registry",
-        description="Organizations, patents, chain of title, API clients and tokens.",
-        routers=[],
+        description=DESCRIPTION,
+        routers=[auth_router, organizations_router, patents_router],
     )
+    app.state.keyring = keyring
+    return app

@@ -1,8 +1,14 @@
 """The registry service's tables. Its database is its own; no other service reads it."""
 
-from sqlalchemy.orm import DeclarativeBase
+from __future__ import annotations
 
-from pbkit.db import install_kit_tables
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from pbkit.db import UTCDateTime, install_kit_tables
 
 
 class Base(DeclarativeBase):
@@ -10,3 +16,237 @@ class Base(DeclarativeBase):
 
 
 kit_tables = install_kit_tables(Base.metadata)
+
+
+# --- token signing and API clients -------------------------------------------------------------
+
+
+class SigningKey(Base):
+    """An Ed25519 key the registry signs tokens with; kept so every process and restart signs alike."""
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    private_key_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    active: Mapped[bool]
+
+    # Two registry processes starting on an empty database race to create the key; one wins.
+    __table_args__ = (
+        Index(
+            "uq_signing_keys_one_active",
+            "active",
+            unique=True,
+            sqlite_where=text("active"),
+            postgresql_where=text("active"),
+        ),
+    )
+
+
+class ApiClient(Base):
+    __tablename__ = "api_clients"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(128), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    org_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"))
+    secret_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- organizations -----------------------------------------------------------------------------
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    size: Mapped[str | None] = mapped_column(String(16))
+    # "declared" (given by an admin) or "classified" (from an annual report, 2011 SME standard).
+    size_source: Mapped[str | None] = mapped_column(String(16))
+    size_report_year: Mapped[int | None]
+    sme_sector: Mapped[str | None] = mapped_column(String(32))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    prefecture_code: Mapped[str] = mapped_column(String(6), index=True)
+    industry: Mapped[str | None] = mapped_column(String(64), index=True)
+    industry_list_version: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    annual_reports: Mapped[list[AnnualReport]] = relationship(
+        back_populates="organization", order_by="AnnualReport.year", cascade="all, delete-orphan"
+    )
+
+
+class AnnualReport(Base):
+    """营业收入 and 从业人员 of one year; a later report for the year replaces the earlier one."""
+
+    __tablename__ = "annual_reports"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    revenue_fen: Mapped[int] = mapped_column(BigInteger)
+    employees: Mapped[int] = mapped_column(Integer)
+    total_assets_fen: Mapped[int | None] = mapped_column(BigInteger)
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    organization: Mapped[Organization] = relationship(back_populates="annual_reports")
+
+    __table_args__ = (UniqueConstraint("org_id", "year", name="uq_annual_reports_org_year"),)
+
+
+# --- patents and their chain of title ----------------------------------------------------------
+
+
+class Patent(Base):
+    __tablename__ = "patents"
+
+    number: Mapped[str] = mapped_column(String(16), primary_key=True)
+    title: Mapped[str] = mapped_column(String(500))
+    type: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    filing_date: Mapped[date] = mapped_column(Date)
+    grant_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    owners: Mapped[list[PatentOwner]] = relationship(order_by="PatentOwner.position", cascade="all, delete-orphan")
+    ipc: Mapped[list[PatentIPC]] = relationship(order_by="PatentIPC.position", cascade="all, delete-orphan")
+    licences: Mapped[list[PatentLicence]] = relationship(order_by="PatentLicence.deal_id", cascade="all, delete-orphan")
+    pledges: Mapped[list[PatentPledge]] = relationship(order_by="PatentPledge.pledge_id", cascade="all, delete-orphan")
+
+    @property
+    def owner_ids(self) -> list[str]:
+        return [o.org_id for o in self.owners]
+
+    @property
+    def licensee_ids(self) -> list[str]:
+        return sorted({licence.licensee_id for licence in self.licences})
+
+    @property
+    def pledge_ids(self) -> list[str]:
+        return [p.pledge_id for p in self.pledges]
+
+    @property
+    def ipc_symbols(self) -> list[str]:
+        return [i.symbol for i in self.ipc]
+
+
+class PatentOwner(Base):
+    __tablename__ = "patent_owners"
+
+    number: Mapped[str] = mapped_column(ForeignKey("patents.number"), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), primary_key=True, index=True)
+    position: Mapped[int]
+
+
+class PatentIPC(Base):
+    __tablename__ = "patent_ipc"
+
+    number: Mapped[str] = mapped_column(ForeignKey("patents.number"), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
+    position: Mapped[int]
+
+
+class PatentLicence(Base):
+    """A recorded, uncancelled licence: its licensee is among the patent's `licensee_ids`."""
+
+    __tablename__ = "patent_licences"
+
+    number: Mapped[str] = mapped_column(ForeignKey("patents.number"), primary_key=True)
+    deal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    licensee_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    license_type: Mapped[str | None] = mapped_column(String(16))
+    recorded_on: Mapped[date | None] = mapped_column(Date)
+
+
+class PatentPledge(Base):
+    """A registered, unreleased pledge on the patent: while one exists the patent is `pledged`."""
+
+    __tablename__ = "patent_pledges"
+
+    number: Mapped[str] = mapped_column(ForeignKey("patents.number"), primary_key=True)
+    pledge_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pledgee_id: Mapped[str | None] = mapped_column(String(36))
+    registered_on: Mapped[date | None] = mapped_column(Date)
+
+
+class PatentHistoryEntry(Base):
+    """One entry of a patent's chain of title, with the event that caused it."""
+
+    __tablename__ = "patent_history"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    number: Mapped[str] = mapped_column(ForeignKey("patents.number"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(32))
+    effective_on: Mapped[date | None] = mapped_column(Date)
+    owners_before: Mapped[list[str]] = mapped_column(JSON)
+    owners_after: Mapped[list[str]] = mapped_column(JSON)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    cause_event_id: Mapped[str | None] = mapped_column(String(64))
+    cause_event_type: Mapped[str | None] = mapped_column(String(128))
+
+    __table_args__ = (Index("ix_patent_history_number_id", "number", "id"),)
+
+
+# --- reactions to other services' events -------------------------------------------------------
+
+
+class DealReaction(Base):
+    """What the registry knows of one deal: the newest event applied, and whether the deal is in force.
+
+    A deal is in force while it is recorded and not cancelled. `last_sequence` makes the reaction
+    order-safe: an event with an older sequence than one already applied changes nothing.
+    """
+
+    __tablename__ = "deal_reactions"
+
+    deal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    license_type: Mapped[str | None] = mapped_column(String(16))
+    transferor_ids: Mapped[list[str]] = mapped_column(JSON)
+    transferee_id: Mapped[str] = mapped_column(String(36))
+    last_sequence: Mapped[int] = mapped_column(BigInteger)
+    in_force: Mapped[bool]
+    recorded_on: Mapped[date | None] = mapped_column(Date)
+    cancelled_on: Mapped[date | None] = mapped_column(Date)
+    # The event that last turned the deal in or out of force: the cause of the ownership change.
+    cause_event_id: Mapped[str] = mapped_column(String(64))
+    cause_event_type: Mapped[str] = mapped_column(String(128))
+
+    effects: Mapped[list[DealEffect]] = relationship(back_populates="deal", cascade="all, delete-orphan")
+
+
+class DealEffect(Base):
+    """Whether a deal's effect on one patent (new owners, a licensee) is applied to the registry.
+
+    An effect that differs from its deal's `in_force` is pending; a transfer waits while the
+    patent's owners are not yet its transferors (an earlier deal's event has not arrived).
+    """
+
+    __tablename__ = "deal_effects"
+
+    deal_id: Mapped[str] = mapped_column(ForeignKey("deal_reactions.deal_id"), primary_key=True)
+    number: Mapped[str] = mapped_column(ForeignKey("patents.number"), primary_key=True, index=True)
+    applied: Mapped[bool]
+
+    deal: Mapped[DealReaction] = relationship(back_populates="effects")
+
+
+class PledgeReaction(Base):
+    """What the registry knows of one pledge: the newest event applied, and whether it is registered."""
+
+    __tablename__ = "pledge_reactions"
+
+    pledge_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_sequence: Mapped[int] = mapped_column(BigInteger)
+    in_force: Mapped[bool]
+    patent_numbers: Mapped[list[str]] = mapped_column(JSON)

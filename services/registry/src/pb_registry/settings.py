@@ -1,5 +1,33 @@
-from pbkit.settings import ServiceSettings
+"""The registry's PB_* settings: the kit's, plus the bootstrap admin client and the token lifetime."""
+
+from pydantic import Field, model_validator
+
+from pbkit.settings import ServiceSettings, refuse_placeholder
+
+# Outside development a bootstrap secret shorter than this is refused: it would be guessable.
+MIN_PRODUCTION_SECRET_LENGTH = 16
 
 
 class Settings(ServiceSettings):
     service_name: str = "registry"
+
+    # The first admin client (CONTRACT.md §3), created or updated at every start.
+    bootstrap_admin_id: str | None = Field(default=None, min_length=1, max_length=128)
+    bootstrap_admin_secret: str | None = None
+
+    # Lifetime of the access tokens this registry signs.
+    token_ttl_s: int = Field(default=3600, ge=60, le=86400)
+
+    @model_validator(mode="after")
+    def _bootstrap_admin(self) -> "Settings":
+        refuse_placeholder(self, "PB_BOOTSTRAP_ADMIN_SECRET", self.bootstrap_admin_secret)
+        if self.env == "production":
+            if not self.bootstrap_admin_id:
+                raise ValueError("PB_BOOTSTRAP_ADMIN_ID must be set in production")
+            if len(self.bootstrap_admin_secret or "") < MIN_PRODUCTION_SECRET_LENGTH:
+                raise ValueError(
+                    f"PB_BOOTSTRAP_ADMIN_SECRET must have at least {MIN_PRODUCTION_SECRET_LENGTH} characters in production"
+                )
+        if bool(self.bootstrap_admin_id) != bool(self.bootstrap_admin_secret):
+            raise ValueError("PB_BOOTSTRAP_ADMIN_ID and PB_BOOTSTRAP_ADMIN_SECRET are set together or not at all")
+        return self

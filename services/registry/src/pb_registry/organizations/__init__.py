@@ -1,0 +1,1 @@
+"""Organizations (who is who): registration, changes, annual reports, SME size."""

@@ -1,0 +1,110 @@
+"""Request and response bodies of the organization endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from pbkit.domain import SME_SIZE_STANDARD
+from pbkit.money import Money
+from pb_registry.fields import Industry, Name, RegionCode, Uscc, Year
+
+OrgKind = Literal["university", "research_institute", "state_owned_enterprise", "enterprise", "bank", "other"]
+# Only enterprises have a size class (CONTRACT.md §3).
+SIZED_KINDS = ("enterprise", "state_owned_enterprise")
+Size = Literal["micro", "small", "medium", "large"]
+SmeSector = Literal[tuple(SME_SIZE_STANDARD.sector_labels)]  # type: ignore[valid-type]
+
+_SECTOR_HELP = (
+    "sector of the 2011 SME standard (工信部联企业〔2011〕300号): "
+    + ", ".join(f"{key} {label}" for key, label in SME_SIZE_STANDARD.sector_labels.items())
+    + ". With it and an annual report the size is classified when `size` is not given."
+)
+
+
+class AnnualReportIn(BaseModel):
+    revenue: Money = Field(description="营业收入, yuan")
+    employees: int = Field(ge=0, le=100_000_000, description="从业人员")
+    total_assets: Money | None = Field(default=None, description="资产总额, yuan; classifies construction firms")
+
+
+class DatedAnnualReport(AnnualReportIn):
+    year: Year
+
+
+class OrganizationIn(BaseModel):
+    name: Name
+    uscc: Uscc
+    kind: OrgKind
+    size: Size | None = Field(default=None, description="enterprises and state-owned enterprises only")
+    region_code: RegionCode
+    industry: Industry | None = None
+    sme_sector: SmeSector | None = Field(default=None, description=_SECTOR_HELP)
+    annual_report: DatedAnnualReport | None = Field(default=None, description="the latest annual report, if known")
+
+
+class OrganizationChange(BaseModel):
+    """Only the fields sent change; `size`, `industry` and `sme_sector` may be set to null."""
+
+    name: Name | None = None
+    uscc: Uscc | None = None
+    kind: OrgKind | None = None
+    size: Size | None = None
+    region_code: RegionCode | None = None
+    industry: Industry | None = None
+    sme_sector: SmeSector | None = None
+
+    @field_validator("name", "uscc", "kind", "region_code")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be omitted but not null")
+        return value
+
+
+class SizeBasis(BaseModel):
+    source: Literal["declared", "classified"]
+    standard: str | None = None
+    sector: str | None = None
+    year: int | None = None
+
+
+class OrganizationOut(BaseModel):
+    id: str
+    name: str
+    uscc: str
+    kind: OrgKind
+    size: Size | None
+    size_basis: SizeBasis | None = Field(description="declared by an admin, or classified from an annual report")
+    sme_sector: str | None
+    region_code: str
+    region_name: str | None
+    prefecture_code: str
+    prefecture_name: str | None
+    in_province: bool
+    industry: str | None
+    industry_label: str | None
+    industry_list_version: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AnnualReportOut(BaseModel):
+    org_id: str
+    year: int
+    revenue: Money
+    employees: int
+    total_assets: Money | None
+    filed_at: datetime
+
+
+class IndustryOut(BaseModel):
+    id: str
+    label: str
+
+
+class IndustryList(BaseModel):
+    version: str
+    items: list[IndustryOut]

@@ -1,0 +1,266 @@
+"""Organizations and their annual reports: registration, changes, size classification, search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from pbkit.domain import INDUSTRY_LIST_VERSION, SME_SIZE_STANDARD, InsufficientData, classify_size, industries
+from pbkit.domain import validate_region_code
+from pbkit.events import utcnow
+from pbkit.ids import new_id
+from pbkit.money import format_money
+from pbkit.uow import UnitOfWork
+from pbkit.web.problems import Conflict, NotFound, Unprocessable
+from pb_registry.models import AnnualReport, Organization
+from pb_registry.organizations.schemas import SIZED_KINDS, AnnualReportIn, OrganizationChange, OrganizationIn
+
+AGGREGATE = "organization"
+
+
+def register_organization(*, uow: UnitOfWork, data: OrganizationIn) -> Organization:
+    _require_unique_uscc(uow.session, data.uscc)
+    now = utcnow()
+    org = Organization(
+        id=new_id(),
+        name=data.name,
+        uscc=data.uscc,
+        kind=data.kind,
+        size=data.size,
+        size_source="declared" if data.size is not None else None,
+        sme_sector=data.sme_sector,
+        region_code=data.region_code,
+        prefecture_code=validate_region_code(data.region_code).prefecture_code,
+        industry=data.industry,
+        industry_list_version=INDUSTRY_LIST_VERSION if data.industry else None,
+        created_at=now,
+        updated_at=now,
+    )
+    _check_size_fields(org, size_field="size", sector_field="sme_sector")
+    uow.session.add(org)
+    report = None
+    if data.annual_report is not None:
+        report = _put_report(org, data.annual_report.year, data.annual_report)
+    _settle_size(org)
+    uow.session.flush()
+    uow.emit(event_type="pb.organization.registered.v1", aggregate_type=AGGREGATE, aggregate_id=org.id, data=event_data(org))
+    if report is not None:
+        _emit_report(uow, org, report)
+    uow.audit("organization.register", target_type=AGGREGATE, target_id=org.id, details=data.model_dump(mode="json"))
+    return org
+
+
+def update_organization(*, uow: UnitOfWork, org_id: str, change: OrganizationChange) -> Organization:
+    org = get_organization(session=uow.session, org_id=org_id)
+    given = change.model_dump(exclude_unset=True)
+    if "uscc" in given and given["uscc"] != org.uscc:
+        _require_unique_uscc(uow.session, given["uscc"])
+    before = event_data(org) | {"sme_sector": org.sme_sector}
+    for field, value in given.items():
+        setattr(org, field, value)
+    if "size" in given:
+        org.size_source = "declared" if given["size"] is not None else None
+    if "region_code" in given:
+        org.prefecture_code = validate_region_code(org.region_code).prefecture_code
+    if "industry" in given:
+        org.industry_list_version = INDUSTRY_LIST_VERSION if org.industry else None
+    _check_size_fields(
+        org,
+        size_field="size" if "size" in given else "kind",
+        sector_field="sme_sector" if "sme_sector" in given else "kind",
+    )
+    _settle_size(org)
+    after = event_data(org) | {"sme_sector": org.sme_sector}
+    changed = {k: {"from": before[k], "to": after[k]} for k in after if before[k] != after[k]}
+    if changed:
+        org.updated_at = utcnow()
+        uow.emit(event_type="pb.organization.updated.v1", aggregate_type=AGGREGATE, aggregate_id=org.id, data=event_data(org))
+        uow.audit("organization.update", target_type=AGGREGATE, target_id=org.id, details=changed)
+    return org
+
+
+def file_annual_report(*, uow: UnitOfWork, org_id: str, year: int, data: AnnualReportIn) -> tuple[AnnualReport, bool]:
+    """Store the year's report (replacing an earlier one); returns it and whether it is new."""
+    org = get_organization(session=uow.session, org_id=org_id)
+    existing = next((r for r in org.annual_reports if r.year == year), None)
+    if existing is not None and _report_figures(existing) == (data.revenue, data.employees, data.total_assets):
+        return existing, False
+    size_before = org.size
+    report = _put_report(org, year, data)
+    _settle_size(org)
+    uow.session.flush()
+    _emit_report(uow, org, report)
+    if org.size != size_before:
+        org.updated_at = utcnow()
+        uow.emit(event_type="pb.organization.updated.v1", aggregate_type=AGGREGATE, aggregate_id=org.id, data=event_data(org))
+    uow.audit(
+        "organization.annual_report",
+        target_type=AGGREGATE,
+        target_id=org.id,
+        details={"year": year, **data.model_dump(mode="json"), "size": org.size},
+    )
+    return report, existing is None
+
+
+def get_organization(*, session: Session, org_id: str) -> Organization:
+    org = session.get(Organization, org_id)
+    if org is None:
+        raise NotFound(f"no organization {org_id!r}")
+    return org
+
+
+def organizations_query(
+    *,
+    kind: str | None = None,
+    region_code: str | None = None,
+    prefecture_code: str | None = None,
+    in_province: bool | None = None,
+    industry: str | None = None,
+    uscc: str | None = None,
+    q: str | None = None,
+) -> Select:
+    stmt = select(Organization)
+    if kind is not None:
+        stmt = stmt.where(Organization.kind == kind)
+    if region_code is not None:
+        stmt = stmt.where(Organization.region_code == region_code)
+    if prefecture_code is not None:
+        stmt = stmt.where(Organization.prefecture_code == prefecture_code)
+    if in_province is not None:
+        in_guizhou = Organization.region_code.startswith("52")
+        stmt = stmt.where(in_guizhou if in_province else ~in_guizhou)
+    if industry is not None:
+        stmt = stmt.where(Organization.industry == industry)
+    if uscc is not None:
+        stmt = stmt.where(Organization.uscc == uscc)
+    if q:
+        stmt = stmt.where(Organization.name.contains(q, autoescape=True))
+    return stmt
+
+
+def reports_query(org_id: str) -> Select:
+    return select(AnnualReport).where(AnnualReport.org_id == org_id)
+
+
+def organization_view(org: Organization) -> dict[str, Any]:
+    region = validate_region_code(org.region_code)
+    return {
+        **event_data(org),
+        "size_basis": _size_basis(org),
+        "sme_sector": org.sme_sector,
+        "region_name": region.name,
+        "prefecture_name": region.prefecture_name,
+        "industry_label": industries(org.industry_list_version).get(org.industry) if org.industry else None,
+        "industry_list_version": org.industry_list_version,
+        "created_at": org.created_at,
+        "updated_at": org.updated_at,
+    }
+
+
+def report_view(report: AnnualReport) -> dict[str, Any]:
+    return {
+        "org_id": report.org_id,
+        "year": report.year,
+        "revenue": format_money(report.revenue_fen),
+        "employees": report.employees,
+        "total_assets": format_money(report.total_assets_fen) if report.total_assets_fen is not None else None,
+        "filed_at": report.filed_at,
+    }
+
+
+def event_data(org: Organization) -> dict[str, Any]:
+    """The organization as docs/EVENTS.md carries it."""
+    return {
+        "id": org.id,
+        "name": org.name,
+        "uscc": org.uscc,
+        "kind": org.kind,
+        "size": org.size,
+        "region_code": org.region_code,
+        "prefecture_code": org.prefecture_code,
+        "in_province": org.region_code.startswith("52"),
+        "industry": org.industry,
+    }
+
+
+def _require_unique_uscc(session: Session, uscc: str) -> None:
+    if session.scalars(select(Organization.id).where(Organization.uscc == uscc)).first() is not None:
+        raise Conflict(
+            f"an organization with USCC {uscc} is already registered",
+            errors=[{"loc": ["body", "uscc"], "msg": "already registered"}],
+        )
+
+
+def _check_size_fields(org: Organization, *, size_field: str, sector_field: str) -> None:
+    if org.kind in SIZED_KINDS:
+        return
+    if org.size_source == "declared":
+        raise Unprocessable.field(["body", size_field], f"a {org.kind} has no size class; only enterprises have one")
+    if org.sme_sector is not None:
+        raise Unprocessable.field(["body", sector_field], f"a {org.kind} has no SME sector; only enterprises have one")
+
+
+def _settle_size(org: Organization) -> None:
+    """A declared size stands; otherwise classify from the latest annual report when the sector is known."""
+    if org.size_source == "declared":
+        org.size_report_year = None
+        return
+    org.size, org.size_source, org.size_report_year = None, None, None
+    if org.kind not in SIZED_KINDS or org.sme_sector is None or not org.annual_reports:
+        return
+    latest = max(org.annual_reports, key=lambda r: r.year)
+    try:
+        org.size = classify_size(
+            org.sme_sector,
+            employees=latest.employees,
+            revenue_fen=latest.revenue_fen,
+            total_assets_fen=latest.total_assets_fen,
+        )
+    except InsufficientData:
+        return  # e.g. a construction firm whose report lacks total assets: its size stays unknown
+    org.size_source, org.size_report_year = "classified", latest.year
+
+
+def _size_basis(org: Organization) -> dict[str, Any] | None:
+    if org.size_source == "declared":
+        return {"source": "declared"}
+    if org.size_source == "classified":
+        return {"source": "classified", "standard": SME_SIZE_STANDARD.name, "sector": org.sme_sector, "year": org.size_report_year}
+    return None
+
+
+def _put_report(org: Organization, year: int, data: AnnualReportIn) -> AnnualReport:
+    report = next((r for r in org.annual_reports if r.year == year), None)
+    if report is None:
+        report = AnnualReport(id=new_id(), year=year)
+        org.annual_reports.append(report)
+    report.revenue_fen = data.revenue
+    report.employees = data.employees
+    report.total_assets_fen = data.total_assets
+    report.filed_at = utcnow()
+    return report
+
+
+def _report_figures(report: AnnualReport) -> tuple[int, int, int | None]:
+    return report.revenue_fen, report.employees, report.total_assets_fen
+
+
+def _emit_report(uow: UnitOfWork, org: Organization, report: AnnualReport) -> None:
+    uow.emit(
+        event_type="pb.organization.annual_report_filed.v1",
+        aggregate_type=AGGREGATE,
+        aggregate_id=org.id,
+        data={
+            "org_id": org.id,
+            "year": report.year,
+            "revenue": format_money(report.revenue_fen),
+            "employees": report.employees,
+            "total_assets": format_money(report.total_assets_fen) if report.total_assets_fen is not None else None,
+            "kind": org.kind,
+            "size": org.size,
+            "region_code": org.region_code,
+            "prefecture_code": org.prefecture_code,
+        },
+    )

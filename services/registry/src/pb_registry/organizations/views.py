@@ -1,0 +1,132 @@
+"""Organization endpoints: every role reads, admins write."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import JSONResponse
+
+from pbkit.context import Actor
+from pbkit.domain import INDUSTRY_LIST_VERSION, industries
+from pbkit.service import Kit
+from pbkit.web.auth import AdminOnly, AnyRole, require_roles
+from pbkit.web.idempotency import IdempotencyKeyHeader, idempotent_response
+from pbkit.web.pagination import Page, Pagination, paginate
+from pb_registry.fields import Industry, PrefectureCode, RegionCode, Uscc, Year
+from pb_registry.models import AnnualReport, Organization
+from pb_registry.organizations import service
+from pb_registry.organizations.schemas import (
+    AnnualReportIn,
+    AnnualReportOut,
+    IndustryList,
+    OrganizationChange,
+    OrganizationIn,
+    OrganizationOut,
+    OrgKind,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["organizations"])
+
+# Revenue and headcount are the firms' business data: the provincial office's staff read them, not partners or banks.
+ReportReader = Annotated[Actor, Depends(require_roles("admin", "viewer"))]
+
+
+def _out(org: Organization) -> dict[str, Any]:
+    """The response body as a GET renders it, for responses built outside FastAPI's serialization."""
+    return OrganizationOut.model_validate(service.organization_view(org)).model_dump(mode="json")
+
+
+@router.post(
+    "/organizations",
+    status_code=201,
+    response_model=OrganizationOut,
+    summary="register an organization (admin)",
+    description=(
+        "`uscc` must carry a valid GB 32100 check character and be new (409 otherwise). `region_code` is "
+        "a Guizhou prefecture or county, or a code of another province; a retired Guizhou code is stored "
+        "as the code that replaced it. Without `size`, an enterprise's size is classified by the 2011 SME "
+        "standard from `sme_sector` and its latest annual report, when both are known."
+    ),
+)
+def register_organization(body: OrganizationIn, kit: Kit, actor: AdminOnly, key: IdempotencyKeyHeader = None) -> JSONResponse:
+    def register(uow) -> tuple[int, dict[str, Any]]:  # noqa: ANN001
+        return 201, _out(service.register_organization(uow=uow, data=body))
+
+    return idempotent_response(lambda: kit.uow(actor), key=key, operation="organization.register", body=body, action=register)
+
+
+@router.get("/organizations", response_model=Page[OrganizationOut], summary="search organizations")
+def list_organizations(
+    kit: Kit,
+    _reader: AnyRole,
+    page: Pagination,
+    kind: Annotated[OrgKind | None, Query()] = None,
+    region_code: Annotated[RegionCode | None, Query()] = None,
+    prefecture_code: Annotated[PrefectureCode | None, Query(description="every organization of this 市州")] = None,
+    in_province: Annotated[bool | None, Query(description="registered in Guizhou (region code 52…)")] = None,
+    industry: Annotated[Industry | None, Query()] = None,
+    uscc: Annotated[Uscc | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=200, description="part of the name, e.g. 大学")] = None,
+) -> dict[str, Any]:
+    stmt = service.organizations_query(
+        kind=kind,
+        region_code=region_code,
+        prefecture_code=prefecture_code,
+        in_province=in_province,
+        industry=industry,
+        uscc=uscc,
+        q=q,
+    )
+    with kit.session_factory() as session:
+        return paginate(session, stmt, key=Organization.id, params=page, to_item=service.organization_view)
+
+
+@router.get("/organizations/{org_id}", response_model=OrganizationOut, summary="one organization")
+def get_organization(org_id: str, kit: Kit, _reader: AnyRole) -> dict[str, Any]:
+    with kit.session_factory() as session:
+        return service.organization_view(service.get_organization(session=session, org_id=org_id))
+
+
+@router.patch("/organizations/{org_id}", response_model=OrganizationOut, summary="change an organization (admin)")
+def update_organization(org_id: str, body: OrganizationChange, kit: Kit, actor: AdminOnly) -> dict[str, Any]:
+    with kit.uow(actor) as uow:
+        org = service.update_organization(uow=uow, org_id=org_id, change=body)
+        uow.commit()
+        return service.organization_view(org)
+
+
+@router.put(
+    "/organizations/{org_id}/annual-reports/{year}",
+    response_model=AnnualReportOut,
+    responses={201: {"model": AnnualReportOut, "description": "the year's first report"}},
+    summary="file the year's annual report (admin)",
+    description="201 for the year's first report, 200 when it replaces an earlier one (or repeats it unchanged).",
+)
+def file_annual_report(
+    org_id: str, year: Annotated[Year, Path()], body: AnnualReportIn, kit: Kit, actor: AdminOnly
+) -> JSONResponse:
+    with kit.uow(actor) as uow:
+        report, created = service.file_annual_report(uow=uow, org_id=org_id, year=year, data=body)
+        uow.commit()
+        payload = AnnualReportOut.model_validate(service.report_view(report)).model_dump(mode="json")
+        return JSONResponse(payload, status_code=201 if created else 200)
+
+
+@router.get(
+    "/organizations/{org_id}/annual-reports",
+    response_model=Page[AnnualReportOut],
+    summary="an organization's annual reports (admin, viewer)",
+)
+def list_annual_reports(org_id: str, kit: Kit, _reader: ReportReader, page: Pagination) -> dict[str, Any]:
+    with kit.session_factory() as session:
+        service.get_organization(session=session, org_id=org_id)
+        return paginate(session, service.reports_query(org_id), key=AnnualReport.id, params=page, to_item=service.report_view)
+
+
+@router.get("/industries", response_model=IndustryList, summary="the industry list organizations are classified by")
+def list_industries(_reader: AnyRole) -> dict[str, Any]:
+    return {
+        "version": INDUSTRY_LIST_VERSION,
+        "items": [{"id": key, "label": label} for key, label in industries().items()],
+    }

@@ -1,0 +1,1 @@
+"""Patents (who owns what): registration, search, and the chain of title."""

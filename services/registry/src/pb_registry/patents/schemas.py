@@ -1,0 +1,76 @@
+"""Request and response bodies of the patent endpoints."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints, field_validator
+
+from pb_registry.fields import IpcSymbol, PatentNumber
+
+PatentType = Literal["invention", "utility_model", "design"]
+PatentStatus = Literal["valid", "lapsed", "expired", "invalidated"]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+HistoryKind = Literal[
+    "registered", "ownership_changed", "license_recorded", "license_cancelled", "pledge_registered", "pledge_released"
+]
+
+
+class PatentIn(BaseModel):
+    number: PatentNumber
+    title: Title
+    type: PatentType = Field(description="must agree with the number's type digit (1, 8 invention; 2, 9 utility model; 3 design)")
+    filing_date: date = Field(description="申请日; not after the year the number carries")
+    grant_date: date | None = Field(default=None, description="授权公告日, not before the filing date")
+    ipc: list[IpcSymbol] = Field(default_factory=list, max_length=100)
+    owner_ids: list[str] = Field(min_length=1, max_length=100, description="registered organization ids, the 专利权人")
+    status: PatentStatus
+
+
+class PatentChange(BaseModel):
+    """Only the fields sent change; `grant_date` may be set to null. Owners change only through recorded deals."""
+
+    title: Title | None = None
+    status: PatentStatus | None = None
+    grant_date: date | None = None
+    ipc: list[IpcSymbol] | None = Field(default=None, max_length=100)
+
+    @field_validator("title", "status", "ipc")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be omitted but not null")
+        return value
+
+
+class PatentOut(BaseModel):
+    number: str = Field(description="canonical application number")
+    title: str
+    type: PatentType
+    status: PatentStatus
+    filing_date: date
+    grant_date: date | None
+    ipc: list[str]
+    owner_ids: list[str]
+    licensee_ids: list[str] = Field(description="holders of recorded, uncancelled licences")
+    pledged: bool
+    pledge_ids: list[str] = Field(description="registered, unreleased pledges")
+    created_at: datetime
+    updated_at: datetime
+
+
+class Cause(BaseModel):
+    event_id: str | None
+    event_type: str | None
+
+
+class HistoryEntryOut(BaseModel):
+    id: str
+    at: datetime = Field(description="when the registry applied it")
+    kind: HistoryKind
+    effective_on: date | None = Field(description="recorded on, cancelled on, registered on or released on")
+    owners_before: list[str]
+    owners_after: list[str]
+    details: dict[str, Any]
+    cause: Cause

@@ -1,0 +1,253 @@
+"""Patents: registration, corrections, reads and search; the chain of title's entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import Session, selectinload
+
+from pbkit.domain import parse_patent_number
+from pbkit.events import utcnow
+from pbkit.ids import new_id
+from pbkit.uow import UnitOfWork
+from pbkit.web.problems import Conflict, NotFound, Unprocessable
+from pb_registry.models import (
+    Organization,
+    Patent,
+    PatentHistoryEntry,
+    PatentIPC,
+    PatentLicence,
+    PatentOwner,
+    PatentPledge,
+)
+from pb_registry.patents.schemas import PatentChange, PatentIn
+
+AGGREGATE = "patent"
+_LOAD_ALL = (selectinload(Patent.owners), selectinload(Patent.ipc), selectinload(Patent.licences), selectinload(Patent.pledges))
+
+
+@dataclass(frozen=True)
+class Cause:
+    """The event that made the registry change a patent."""
+
+    event_id: str | None
+    event_type: str | None
+
+
+def register_patent(*, uow: UnitOfWork, data: PatentIn) -> Patent:
+    errors = _check_number_and_dates(data.number, data.type, data.filing_date, data.grant_date)
+    errors += _check_owners(uow.session, data.owner_ids)
+    if errors:
+        raise Unprocessable("invalid patent: " + "; ".join(e["msg"] for e in errors), errors=errors)
+    if uow.session.get(Patent, data.number) is not None:
+        raise Conflict(
+            f"patent {data.number} is already registered", errors=[{"loc": ["body", "number"], "msg": "already registered"}]
+        )
+    now = utcnow()
+    patent = Patent(
+        number=data.number,
+        title=data.title,
+        type=data.type,
+        status=data.status,
+        filing_date=data.filing_date,
+        grant_date=data.grant_date,
+        created_at=now,
+        updated_at=now,
+    )
+    set_owners(patent, data.owner_ids)
+    _set_ipc(patent, data.ipc)
+    uow.session.add(patent)
+    uow.session.flush()
+    event = uow.emit(event_type="pb.patent.registered.v1", aggregate_type=AGGREGATE, aggregate_id=patent.number, data=event_data(patent))
+    record_history(
+        uow,
+        patent,
+        kind="registered",
+        owners_before=[],
+        effective_on=data.grant_date or data.filing_date,
+        details={"status": data.status},
+        cause=Cause(event.id, event.type),
+    )
+    uow.audit("patent.register", target_type=AGGREGATE, target_id=patent.number, details=data.model_dump(mode="json"))
+    return patent
+
+
+def update_patent(*, uow: UnitOfWork, number: str, change: PatentChange) -> Patent:
+    patent = get_patent(session=uow.session, number=number, for_update=True)
+    given = change.model_dump(exclude_unset=True)
+    if "grant_date" in given:
+        errors = _check_number_and_dates(patent.number, patent.type, patent.filing_date, given["grant_date"])
+        if errors:
+            raise Unprocessable(errors[0]["msg"], errors=errors)
+    before = event_data(patent)
+    for field in ("title", "status", "grant_date"):
+        if field in given:
+            setattr(patent, field, given[field])
+    if "ipc" in given:
+        _set_ipc(patent, given["ipc"])
+    after = event_data(patent)
+    changed = {k: {"from": before[k], "to": after[k]} for k in after if before[k] != after[k]}
+    if changed:
+        patent.updated_at = utcnow()
+        uow.emit(event_type="pb.patent.updated.v1", aggregate_type=AGGREGATE, aggregate_id=patent.number, data=after)
+        uow.audit("patent.update", target_type=AGGREGATE, target_id=patent.number, details=changed)
+    return patent
+
+
+def get_patent(*, session: Session, number: str, for_update: bool = False) -> Patent:
+    """The patent of a canonical number, with its owners, IPC, licences and pledges loaded."""
+    patent = session.get(Patent, number, options=_LOAD_ALL, with_for_update=for_update)
+    if patent is None:
+        raise NotFound(f"no patent {number}")
+    return patent
+
+
+def patents_query(
+    *,
+    owner_id: str | None = None,
+    licensee_id: str | None = None,
+    type: str | None = None,  # noqa: A002 - the contract's query parameter
+    status: str | None = None,
+    ipc: str | None = None,
+    q: str | None = None,
+    pledged: bool | None = None,
+) -> Select:
+    stmt = select(Patent).options(*_LOAD_ALL)
+    if owner_id is not None:
+        stmt = stmt.where(Patent.number.in_(select(PatentOwner.number).where(PatentOwner.org_id == owner_id)))
+    if licensee_id is not None:
+        stmt = stmt.where(Patent.number.in_(select(PatentLicence.number).where(PatentLicence.licensee_id == licensee_id)))
+    if type is not None:
+        stmt = stmt.where(Patent.type == type)
+    if status is not None:
+        stmt = stmt.where(Patent.status == status)
+    if ipc is not None:
+        stmt = stmt.where(Patent.number.in_(select(PatentIPC.number).where(_ipc_matches(ipc))))
+    if q:
+        stmt = stmt.where(Patent.title.contains(q, autoescape=True))
+    if pledged is not None:
+        has_pledge = exists().where(PatentPledge.number == Patent.number)
+        stmt = stmt.where(has_pledge if pledged else ~has_pledge)
+    return stmt
+
+
+def _ipc_matches(ipc: str):  # noqa: ANN202 - a SQL expression
+    if "/" in ipc:
+        return PatentIPC.symbol == ipc
+    if " " in ipc:  # a main group: its own symbols, not those of a longer group number
+        return PatentIPC.symbol.startswith(ipc + "/", autoescape=True)
+    return PatentIPC.symbol.startswith(ipc, autoescape=True)
+
+
+def history_query(number: str) -> Select:
+    return select(PatentHistoryEntry).where(PatentHistoryEntry.number == number)
+
+
+def patent_view(patent: Patent) -> dict[str, Any]:
+    return {**event_data(patent), "created_at": patent.created_at, "updated_at": patent.updated_at}
+
+
+def history_view(entry: PatentHistoryEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "at": entry.at,
+        "kind": entry.kind,
+        "effective_on": entry.effective_on,
+        "owners_before": entry.owners_before,
+        "owners_after": entry.owners_after,
+        "details": entry.details,
+        "cause": {"event_id": entry.cause_event_id, "event_type": entry.cause_event_type},
+    }
+
+
+def event_data(patent: Patent) -> dict[str, Any]:
+    """The patent as docs/EVENTS.md carries it, plus its licensees and pledges (optional additions)."""
+    return {
+        "number": patent.number,
+        "title": patent.title,
+        "type": patent.type,
+        "filing_date": patent.filing_date.isoformat(),
+        "grant_date": patent.grant_date.isoformat() if patent.grant_date else None,
+        "ipc": patent.ipc_symbols,
+        "owner_ids": patent.owner_ids,
+        "status": patent.status,
+        "licensee_ids": patent.licensee_ids,
+        "pledged": bool(patent.pledges),
+        "pledge_ids": patent.pledge_ids,
+    }
+
+
+def set_owners(patent: Patent, owner_ids: list[str]) -> None:
+    current = {owner.org_id: owner for owner in patent.owners}
+    patent.owners = [current.get(org_id) or PatentOwner(org_id=org_id) for org_id in owner_ids]
+    for position, owner in enumerate(patent.owners):
+        owner.position = position
+
+
+def record_history(
+    uow: UnitOfWork,
+    patent: Patent,
+    *,
+    kind: str,
+    owners_before: list[str],
+    effective_on: date | None,
+    details: dict[str, Any],
+    cause: Cause,
+) -> None:
+    uow.session.add(
+        PatentHistoryEntry(
+            id=new_id(),
+            number=patent.number,
+            at=utcnow(),
+            kind=kind,
+            effective_on=effective_on,
+            owners_before=owners_before,
+            owners_after=patent.owner_ids,
+            details=details,
+            cause_event_id=cause.event_id,
+            cause_event_type=cause.event_type,
+        )
+    )
+
+
+def _set_ipc(patent: Patent, symbols: list[str]) -> None:
+    unique = list(dict.fromkeys(symbols))
+    current = {row.symbol: row for row in patent.ipc}
+    patent.ipc = [current.get(symbol) or PatentIPC(symbol=symbol) for symbol in unique]
+    for position, row in enumerate(patent.ipc):
+        row.position = position
+
+
+def _check_number_and_dates(number: str, patent_type: str, filing_date: date, grant_date: date | None) -> list[dict[str, Any]]:
+    parsed = parse_patent_number(number)
+    errors = []
+    if parsed.patent_type != patent_type:
+        errors.append(
+            {"loc": ["body", "type"], "msg": f"number {number} is of a {parsed.patent_type} (type digit {parsed.type_digit})"}
+        )
+    # The number carries the year it was given; the 申请日 can be earlier (a PCT entry keeps its international
+    # filing date, a divisional application its parent's), never later.
+    if filing_date.year > parsed.year:
+        errors.append({"loc": ["body", "filing_date"], "msg": f"number {number} was filed in {parsed.year}"})
+    if filing_date > date.today():
+        errors.append({"loc": ["body", "filing_date"], "msg": "filing date is in the future"})
+    if grant_date is not None and grant_date < filing_date:
+        errors.append({"loc": ["body", "grant_date"], "msg": "grant date precedes the filing date"})
+    if grant_date is not None and grant_date > date.today():
+        errors.append({"loc": ["body", "grant_date"], "msg": "grant date is in the future"})
+    return errors
+
+
+def _check_owners(session: Session, owner_ids: list[str]) -> list[dict[str, Any]]:
+    known = set(session.scalars(select(Organization.id).where(Organization.id.in_(owner_ids))))
+    errors, seen = [], set()
+    for index, org_id in enumerate(owner_ids):
+        if org_id in seen:
+            errors.append({"loc": ["body", "owner_ids", index], "msg": f"{org_id} is listed twice"})
+        elif org_id not in known:
+            errors.append({"loc": ["body", "owner_ids", index], "msg": f"no organization {org_id!r} is registered"})
+        seen.add(org_id)
+    return errors

@@ -1,0 +1,90 @@
+"""Patent endpoints: every role reads, admins register and correct."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
+
+from pbkit.service import Kit
+from pbkit.web.auth import AdminOnly, AnyRole
+from pbkit.web.idempotency import IdempotencyKeyHeader, idempotent_response
+from pbkit.web.pagination import Page, Pagination, paginate
+from pb_registry.fields import IpcFilter, PatentNumber
+from pb_registry.models import Patent, PatentHistoryEntry
+from pb_registry.patents import service
+from pb_registry.patents.schemas import HistoryEntryOut, PatentChange, PatentIn, PatentOut, PatentStatus, PatentType
+
+router = APIRouter(prefix="/api/v1", tags=["patents"])
+
+NumberInPath = Annotated[PatentNumber, Path(description="any accepted form, URL-encoded, e.g. ZL202110123456.7")]
+
+
+@router.post(
+    "/patents",
+    status_code=201,
+    response_model=PatentOut,
+    summary="register a patent (admin)",
+    description=(
+        "The number's check character is verified and its type digit must agree with `type`; the number "
+        "is stored and answered in its canonical form. Every owner must be a registered organization. "
+        "A patent registered twice is a 409."
+    ),
+)
+def register_patent(body: PatentIn, kit: Kit, actor: AdminOnly, key: IdempotencyKeyHeader = None) -> JSONResponse:
+    def register(uow) -> tuple[int, dict[str, Any]]:  # noqa: ANN001
+        patent = service.register_patent(uow=uow, data=body)
+        return 201, PatentOut.model_validate(service.patent_view(patent)).model_dump(mode="json")
+
+    return idempotent_response(lambda: kit.uow(actor), key=key, operation="patent.register", body=body, action=register)
+
+
+@router.get("/patents", response_model=Page[PatentOut], summary="search patents")
+def list_patents(
+    kit: Kit,
+    _reader: AnyRole,
+    page: Pagination,
+    owner_id: Annotated[str | None, Query()] = None,
+    licensee_id: Annotated[str | None, Query()] = None,
+    type: Annotated[PatentType | None, Query()] = None,  # noqa: A002 - the contract's parameter name
+    status: Annotated[PatentStatus | None, Query()] = None,
+    ipc: Annotated[IpcFilter | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=200, description="part of the title")] = None,
+    pledged: Annotated[bool | None, Query()] = None,
+) -> dict[str, Any]:
+    stmt = service.patents_query(
+        owner_id=owner_id, licensee_id=licensee_id, type=type, status=status, ipc=ipc, q=q, pledged=pledged
+    )
+    with kit.session_factory() as session:
+        return paginate(session, stmt, key=Patent.number, params=page, to_item=service.patent_view)
+
+
+@router.get("/patents/{number}", response_model=PatentOut, summary="one patent, by any accepted form of its number")
+def get_patent(number: NumberInPath, kit: Kit, _reader: AnyRole) -> dict[str, Any]:
+    with kit.session_factory() as session:
+        return service.patent_view(service.get_patent(session=session, number=number))
+
+
+@router.patch(
+    "/patents/{number}",
+    response_model=PatentOut,
+    summary="correct a patent's title, status, grant date or IPC (admin)",
+    description="Owners, licensees and pledges are not changed here: they follow recorded deals and pledges.",
+)
+def update_patent(number: NumberInPath, body: PatentChange, kit: Kit, actor: AdminOnly) -> dict[str, Any]:
+    with kit.uow(actor) as uow:
+        patent = service.update_patent(uow=uow, number=number, change=body)
+        uow.commit()
+        return service.patent_view(patent)
+
+
+@router.get(
+    "/patents/{number}/history",
+    response_model=Page[HistoryEntryOut],
+    summary="the chain of title: registration, ownership changes, licences, pledges, in order",
+)
+def patent_history(number: NumberInPath, kit: Kit, _reader: AnyRole, page: Pagination) -> dict[str, Any]:
+    with kit.session_factory() as session:
+        service.get_patent(session=session, number=number)
+        return paginate(session, service.history_query(number), key=PatentHistoryEntry.id, params=page, to_item=service.history_view)
