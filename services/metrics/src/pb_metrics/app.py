@@ -1,18 +1,63 @@
-"""Builds the metrics service's FastAPI app: routers, consumers and the kit."""
+"""Builds the metrics service's FastAPI app: routers, the projections consumer, rebuilds and the kit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
-from pbkit.service import ServiceKit, create_app
 from pb_metrics.models import kit_tables
+from pb_metrics.programs.service import seed_programs
+from pb_metrics.programs.views import router as programs_router
+from pb_metrics.progress.views import router as progress_router
+from pb_metrics.projections.generations import live_generations
+from pb_metrics.projections.handlers import ProjectionHandler
+from pb_metrics.rebuilds.service import LIVE_CONSUMER, fail_stale_rebuilds
+from pb_metrics.rebuilds.views import router as rebuilds_router
+from pb_metrics.rebuilds.worker import Rebuilds
+from pb_metrics.reports.views import router as reports_router
 from pb_metrics.settings import Settings
+from pbkit.context import SYSTEM
+from pbkit.events import TOPICS
+from pbkit.service import ConsumerSpec, ServiceKit, create_app
+
+DESCRIPTION = """Programmes, targets and live progress (CONTRACT.md §8), from every event of §7.
+
+The service never calls the others: it keeps the newest state of every deal,
+payment, pledge, filing and annual report its consumer has seen and computes
+each indicator from those facts when asked. `POST /api/v1/admin/rebuild`
+replays the whole event log into fresh projections while the current ones
+keep answering.
+"""
 
 
 def build_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     kit = ServiceKit.from_settings(settings, kit_tables)
-    return create_app(
+    kit.add_consumer(ConsumerSpec(LIVE_CONSUMER, list(TOPICS), ProjectionHandler(live_generations)))
+    rebuilds = Rebuilds(kit, stale_after=timedelta(seconds=settings.rebuild_stale_after_s))
+    with kit.uow(SYSTEM) as uow:
+        seed_programs(uow=uow)
+        fail_stale_rebuilds(uow=uow, stale_after=rebuilds.stale_after)
+        uow.commit()
+    app = create_app(
         kit,
         title="PatentBridge Metrics",
-        description="Programmes, targets and live progress, from every event.",
-        routers=[],
+        description=DESCRIPTION,
+        routers=[programs_router, progress_router, reports_router, rebuilds_router],
     )
+    app.state.rebuilds = rebuilds
+    kit_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
+        async with kit_lifespan(app_):
+            try:
+                yield
+            finally:
+                rebuilds.stop()
+
+    app.router.lifespan_context = lifespan
+    return app

@@ -1,8 +1,26 @@
-"""The metrics service's tables. Its database is its own; no other service reads it."""
+"""The metrics service's tables. Its database is its own; no other service reads it.
 
-from sqlalchemy.orm import DeclarativeBase
+Two kinds of data live here:
 
-from pbkit.db import install_kit_tables
+- programs, their indicators and baselines: data the provincial office edits;
+- projections: the newest known state of every deal, payment, pledge, filing
+  and annual report, as the events told it. Every projection row carries the
+  `generation` it belongs to, so a rebuild can fill generation N+1 from the
+  beginning of the event log while queries keep reading generation N.
+
+Indicators are not stored: they are computed from these facts when asked
+(progress/measures.py), so duplicated, replayed or reordered events converge
+by construction.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from pbkit.db import UTCDateTime, install_kit_tables
 
 
 class Base(DeclarativeBase):
@@ -10,3 +28,185 @@ class Base(DeclarativeBase):
 
 
 kit_tables = install_kit_tables(Base.metadata)
+
+
+# --- programs -------------------------------------------------------------------------------
+
+
+class Program(Base):
+    __tablename__ = "programs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    first_year: Mapped[int] = mapped_column(Integer)
+    last_year: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProgramIndicator(Base):
+    """One indicator of a program: which measure (`indicator_id`, see programs/catalog.py) and its targets."""
+
+    __tablename__ = "indicators"
+
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"), primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str] = mapped_column(String(16))
+    # A count, or fen for money indicators; null where the indicator has no floor.
+    floor: Mapped[int | None] = mapped_column(BigInteger)
+    # Minimum growth in ten-thousandths (1000 = 10%), the 4 places growth is reported with.
+    growth_target: Mapped[int | None] = mapped_column(Integer)
+
+
+class Baseline(Base):
+    """The value of an indicator in the year before a program's first, against which that year's growth is measured."""
+
+    __tablename__ = "baselines"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["program_id", "indicator_id"], ["indicators.program_id", "indicators.indicator_id"], ondelete="CASCADE"
+        ),
+    )
+
+    program_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+# --- projection bookkeeping -----------------------------------------------------------------
+
+
+class ProjectionState(Base):
+    """A single row naming the generation queries read.
+
+    Every transaction that changes which generations the live consumer writes
+    into locks this row; the live consumer reads it with a share lock, so a
+    switch never interleaves with an event being applied.
+    """
+
+    __tablename__ = "projection_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    active_generation: Mapped[int] = mapped_column(Integer)
+
+
+class Generation(Base):
+    __tablename__ = "projection_generations"
+
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The time of the newest event applied into this generation (the `as_of` of progress answers).
+    as_of: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Rebuild(Base):
+    __tablename__ = "rebuilds"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, unique=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending | running | completed | failed
+    requested_by: Mapped[str] = mapped_column(String(128))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    events_applied: Mapped[int] = mapped_column(BigInteger, default=0)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+# --- projections: the newest known state of each aggregate ----------------------------------
+
+
+class DealFact(Base):
+    """A deal as its newest event (highest `sequence`) describes it, with the §8 classification of its parties."""
+
+    __tablename__ = "deal_facts"
+    __table_args__ = (Index("ix_deal_facts_recorded_on", "generation", "recorded_on"),)
+
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    recorded_on: Mapped[date | None] = mapped_column(Date)
+    patent_count: Mapped[int] = mapped_column(Integer)
+    contract_amount: Mapped[int] = mapped_column(BigInteger)
+    transferee_org_id: Mapped[str] = mapped_column(String(64))
+    transferee_prefecture_code: Mapped[str | None] = mapped_column(String(6))
+    transferee_industry: Mapped[str | None] = mapped_column(String(64))
+    # The transferee is an in-province SME (sme_inbound_*).
+    sme_inbound: Mapped[bool] = mapped_column(Boolean)
+    # The kind of the first transferor, the deal's side in the transferor_kind breakdown.
+    lead_transferor_kind: Mapped[str] = mapped_column(String(32))
+    # An in-province university, research institute or state-owned enterprise is a transferor
+    # (inst_outbound_*); the first such one gives the kind and prefecture of its breakdowns.
+    inst_outbound: Mapped[bool] = mapped_column(Boolean)
+    inst_kind: Mapped[str | None] = mapped_column(String(32))
+    inst_prefecture_code: Mapped[str | None] = mapped_column(String(6))
+
+
+class PaymentFact(Base):
+    """A payment received on a deal; it counts only while its deal counts (joined at query time)."""
+
+    __tablename__ = "payment_facts"
+    __table_args__ = (
+        Index("ix_payment_facts_deal", "generation", "deal_id"),
+        Index("ix_payment_facts_received_on", "generation", "received_on"),
+    )
+
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    deal_id: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    received_on: Mapped[date] = mapped_column(Date)
+
+
+class PledgeFact(Base):
+    __tablename__ = "pledge_facts"
+    __table_args__ = (Index("ix_pledge_facts_registered_on", "generation", "registered_on"),)
+
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pledge_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    registered_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    pledgor_org_id: Mapped[str] = mapped_column(String(64))
+    pledgor_prefecture_code: Mapped[str | None] = mapped_column(String(6))
+    pledgor_industry: Mapped[str | None] = mapped_column(String(64))
+    pledgor_sme_in_province: Mapped[bool] = mapped_column(Boolean)
+
+
+class FilingFact(Base):
+    __tablename__ = "filing_facts"
+    __table_args__ = (Index("ix_filing_facts_approved_on", "generation", "approved_on"),)
+
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    filing_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    approved_on: Mapped[date | None] = mapped_column(Date)
+    # Where the filed product is (the filing's own region_code), for prefecture coverage.
+    prefecture_code: Mapped[str | None] = mapped_column(String(6))
+    filer_org_id: Mapped[str] = mapped_column(String(64))
+    filer_prefecture_code: Mapped[str | None] = mapped_column(String(6))
+    filer_industry: Mapped[str | None] = mapped_column(String(64))
+    filer_sme_in_province: Mapped[bool] = mapped_column(Boolean)
+
+
+class AnnualReportFact(Base):
+    """An organization's 营业收入 and 从业人员 for a year; a later report for the same year replaces it."""
+
+    __tablename__ = "annual_report_facts"
+
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    revenue: Mapped[int] = mapped_column(BigInteger)
+    employees: Mapped[int] = mapped_column(BigInteger)
+
+
+PROJECTION_FACTS: tuple[type[Base], ...] = (DealFact, PaymentFact, PledgeFact, FilingFact, AnnualReportFact)

@@ -1,0 +1,92 @@
+"""Request bodies of the program endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationInfo, field_validator
+
+from pb_metrics.programs.catalog import INDICATORS
+from pb_metrics.programs.units import parse_rate, parse_value
+
+PROGRAM_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$"
+
+
+class IndicatorTargets(BaseModel):
+    """An indicator of the catalog and its targets. On update, only the fields given change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="an indicator id of CONTRACT.md §8, e.g. `sme_inbound_patents`")
+    name: str | None = Field(default=None, min_length=1, max_length=200, description="defaults to the catalog's name")
+    floor: StrictInt | StrictStr | None = Field(
+        default=None, description="a JSON integer for counts, a yuan string for money; null for none"
+    )
+    growth_target: StrictStr | None = Field(default=None, description='minimum growth, e.g. "0.1000" for 10%')
+
+    @field_validator("id")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in INDICATORS:
+            raise ValueError(f"unknown indicator; known: {', '.join(INDICATORS)}")
+        return value
+
+    @field_validator("floor")
+    @classmethod
+    def _floor(cls, value: Any, info: ValidationInfo) -> int | None:
+        indicator = INDICATORS.get(info.data.get("id", ""))
+        if value is None or indicator is None:
+            return value
+        return parse_value(indicator.unit, value)
+
+    @field_validator("growth_target")
+    @classmethod
+    def _growth_target(cls, value: str | None) -> int | None:
+        return None if value is None else parse_rate(value)
+
+
+def _distinct_ids(targets: list[IndicatorTargets]) -> list[IndicatorTargets]:
+    ids = [t.id for t in targets]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise ValueError(f"indicator listed more than once: {', '.join(repeated)}")
+    return targets
+
+
+class ProgramIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=PROGRAM_ID_PATTERN, description="lower-case letters, digits and dashes")
+    name: str = Field(min_length=1, max_length=200)
+    first_year: int = Field(ge=2000, le=2100)
+    last_year: int = Field(ge=2000, le=2100)
+    indicators: list[IndicatorTargets] = Field(min_length=1, max_length=len(INDICATORS))
+
+    @field_validator("last_year")
+    @classmethod
+    def _not_before_first(cls, value: int, info: ValidationInfo) -> int:
+        first = info.data.get("first_year")
+        if first is not None and value < first:
+            raise ValueError("last_year must not be before first_year")
+        return value
+
+    distinct_indicators = field_validator("indicators")(_distinct_ids)
+
+
+class ProgramUpdate(BaseModel):
+    """Rename a program or change targets of indicators it has; what is not given stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    indicators: list[IndicatorTargets] = Field(default_factory=list)
+
+    distinct_indicators = field_validator("indicators")(_distinct_ids)
+
+
+class BaselineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    values: dict[str, StrictInt | StrictStr] = Field(
+        description="indicator id → the value of the year before the first: a count, or a yuan string"
+    )

@@ -1,0 +1,222 @@
+"""Programs, their indicators' targets and baselines: the office's side of the metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from pb_metrics.models import Baseline, Program, ProgramIndicator
+from pb_metrics.programs.catalog import (
+    INDICATORS,
+    SEED_FIRST_YEAR,
+    SEED_LAST_YEAR,
+    SEED_PROGRAM_ID,
+    SEED_PROGRAM_NAME,
+    SEED_TARGETS,
+)
+from pb_metrics.programs.schemas import BaselineIn, IndicatorTargets, ProgramIn, ProgramUpdate
+from pb_metrics.programs.units import parse_value, rate_text, target_rate, value_json
+from pbkit.events import utcnow
+from pbkit.uow import UnitOfWork
+from pbkit.web.problems import Conflict, NotFound, Unprocessable
+
+
+@dataclass(frozen=True)
+class ProgramView:
+    program: Program
+    indicators: list[ProgramIndicator]
+    baseline: dict[str, int]  # indicator id → value of the year before the first
+
+    @property
+    def baseline_year(self) -> int:
+        return self.program.first_year - 1
+
+    def indicator(self, indicator_id: str) -> ProgramIndicator:
+        for indicator in self.indicators:
+            if indicator.indicator_id == indicator_id:
+                return indicator
+        raise NotFound(f"program {self.program.id} has no indicator {indicator_id!r}")
+
+    def check_year(self, year: int) -> None:
+        program = self.program
+        if not program.first_year <= year <= program.last_year:
+            raise Unprocessable.field(
+                ["query", "year"], f"program {program.id} runs from {program.first_year} to {program.last_year}"
+            )
+
+
+def load_program(session: Session, program_id: str) -> ProgramView:
+    program = session.get(Program, program_id)
+    if program is None:
+        raise NotFound(f"no program {program_id!r}")
+    indicators = session.scalars(
+        select(ProgramIndicator).where(ProgramIndicator.program_id == program_id).order_by(ProgramIndicator.position)
+    ).all()
+    baseline = dict(
+        session.execute(
+            select(Baseline.indicator_id, Baseline.value).where(
+                Baseline.program_id == program_id, Baseline.year == program.first_year - 1
+            )
+        ).tuples().all()
+    )
+    return ProgramView(program, list(indicators), baseline)
+
+
+def program_json(view: ProgramView) -> dict[str, Any]:
+    program = view.program
+    units = {i.indicator_id: i.unit for i in view.indicators}
+    return {
+        "id": program.id,
+        "name": program.name,
+        "first_year": program.first_year,
+        "last_year": program.last_year,
+        "indicators": [
+            {
+                "id": i.indicator_id,
+                "name": i.name,
+                "unit": i.unit,
+                "period": i.period,
+                "floor": value_json(i.unit, i.floor),  # type: ignore[arg-type]
+                "growth_target": rate_text(target_rate(i.growth_target)),
+            }
+            for i in view.indicators
+        ],
+        "baseline": {
+            "year": view.baseline_year,
+            "values": {k: value_json(units[k], v) for k, v in view.baseline.items()},  # type: ignore[arg-type]
+        },
+        "created_at": program.created_at.isoformat(),
+        "updated_at": program.updated_at.isoformat(),
+    }
+
+
+def _indicator_row(
+    program_id: str, position: int, indicator_id: str, *, name: str | None, floor: int | None, growth_target: int | None
+) -> ProgramIndicator:
+    definition = INDICATORS[indicator_id]
+    return ProgramIndicator(
+        program_id=program_id,
+        indicator_id=indicator_id,
+        position=position,
+        name=name or definition.name,
+        unit=definition.unit,
+        period=definition.period,
+        floor=floor,
+        growth_target=growth_target,
+    )
+
+
+def _ratio_floors(targets: list[IndicatorTargets]) -> None:
+    for index, t in enumerate(targets):
+        if INDICATORS[t.id].unit == "ratio" and t.floor is not None:
+            raise Unprocessable.field(
+                ["body", "indicators", index, "floor"], "a growth-rate indicator has a growth target, not a floor"
+            )
+
+
+def create_program(*, uow: UnitOfWork, body: ProgramIn) -> dict[str, Any]:
+    session = uow.session
+    if session.get(Program, body.id) is not None:
+        raise Conflict(f"program {body.id!r} exists")
+    _ratio_floors(body.indicators)
+    now = utcnow()
+    session.add(
+        Program(
+            id=body.id, name=body.name, first_year=body.first_year, last_year=body.last_year, created_at=now, updated_at=now
+        )
+    )
+    session.flush()
+    session.add_all(
+        _indicator_row(body.id, position, t.id, name=t.name, floor=t.floor, growth_target=t.growth_target)  # type: ignore[arg-type]
+        for position, t in enumerate(body.indicators)
+    )
+    session.flush()
+    uow.audit("program.create", target_type="program", target_id=body.id, details=body.model_dump(mode="json"))
+    return program_json(load_program(session, body.id))
+
+
+def update_program(*, uow: UnitOfWork, program_id: str, body: ProgramUpdate) -> dict[str, Any]:
+    session = uow.session
+    view = load_program(session, program_id)
+    _ratio_floors(body.indicators)
+    current = {i.indicator_id: i for i in view.indicators}
+    for index, targets in enumerate(body.indicators):
+        indicator = current.get(targets.id)
+        if indicator is None:
+            raise Unprocessable.field(["body", "indicators", index, "id"], f"program {program_id} has no such indicator")
+        for field in targets.model_fields_set - {"id"}:
+            value = getattr(targets, field)
+            if field == "name" and value is None:
+                value = INDICATORS[targets.id].name
+            setattr(indicator, field, value)
+    if body.name is not None:
+        view.program.name = body.name
+    view.program.updated_at = utcnow()
+    session.flush()
+    uow.audit(
+        "program.update", target_type="program", target_id=program_id, details=body.model_dump(mode="json", exclude_unset=True)
+    )
+    return program_json(load_program(session, program_id))
+
+
+def set_baseline(*, uow: UnitOfWork, program_id: str, year: int, body: BaselineIn) -> dict[str, Any]:
+    """Replace the values of the year before the first, against which the first year's growth is measured."""
+    session = uow.session
+    view = load_program(session, program_id)
+    if year != view.baseline_year:
+        raise Unprocessable.field(
+            ["path", "year"], f"the baseline of program {program_id} is the year {view.baseline_year}, before its first"
+        )
+    units = {i.indicator_id: i.unit for i in view.indicators}
+    values: dict[str, int] = {}
+    errors = []
+    for indicator_id, raw in body.values.items():
+        loc = ["body", "values", indicator_id]
+        if indicator_id not in units:
+            errors.append({"loc": loc, "msg": f"program {program_id} has no such indicator"})
+            continue
+        try:
+            values[indicator_id] = parse_value(units[indicator_id], raw)  # type: ignore[arg-type]
+        except ValueError as exc:
+            errors.append({"loc": loc, "msg": str(exc)})
+    if errors:
+        raise Unprocessable("invalid baseline values", errors=errors)
+    session.execute(delete(Baseline).where(Baseline.program_id == program_id))
+    session.add_all(Baseline(program_id=program_id, indicator_id=k, year=year, value=v) for k, v in values.items())
+    session.flush()
+    uow.audit(
+        "program.baseline.set",
+        target_type="program",
+        target_id=program_id,
+        details={"year": year, "values": body.model_dump(mode="json")["values"]},
+    )
+    view = load_program(session, program_id)
+    return program_json(view)["baseline"]
+
+
+def seed_programs(*, uow: UnitOfWork) -> None:
+    """Add the programme of CONTRACT.md §8 to a database that does not have it yet (idempotent)."""
+    session = uow.session
+    if session.get(Program, SEED_PROGRAM_ID) is not None:
+        return
+    now = utcnow()
+    session.add(
+        Program(
+            id=SEED_PROGRAM_ID,
+            name=SEED_PROGRAM_NAME,
+            first_year=SEED_FIRST_YEAR,
+            last_year=SEED_LAST_YEAR,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    session.flush()
+    session.add_all(
+        _indicator_row(SEED_PROGRAM_ID, position, t.indicator_id, name=None, floor=t.floor, growth_target=t.growth_target)
+        for position, t in enumerate(SEED_TARGETS)
+    )
+    session.flush()
+    uow.audit("program.seed", target_type="program", target_id=SEED_PROGRAM_ID)

@@ -1,0 +1,61 @@
+"""/api/v1/programs/{id}/progress: where each target stands, and what makes up each number."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from pb_metrics.programs.catalog import Dimension
+from pb_metrics.programs.service import load_program
+from pb_metrics.progress import service
+from pb_metrics.projections.generations import consistent_read
+from pbkit.context import Actor
+from pbkit.service import Kit
+from pbkit.web.auth import require_roles
+
+router = APIRouter(prefix="/api/v1/programs", tags=["progress"])
+Reader = Annotated[Actor, Depends(require_roles("admin", "viewer"))]
+ProgramId = Annotated[str, Path(max_length=64)]
+Year = Annotated[int, Query(description="a year of the program")]
+
+# The office's calendar day decides which year is "current" for the pace figure (China has no DST).
+CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
+
+
+def china_today() -> date:
+    return datetime.now(UTC).astimezone(CHINA_STANDARD_TIME).date()
+
+
+@router.get(
+    "/{program_id}/progress",
+    summary="every indicator of the program for a year: actual, previous, growth, targets met",
+    description="`pace` (an addition to CONTRACT.md §8): for annual counts and sums in the current year, "
+    "where the year would end at the rate so far; null otherwise. `met` is true when every check that "
+    "could be made (floor, growth) holds.",
+)
+def get_progress(program_id: ProgramId, kit: Kit, _actor: Reader, year: Year) -> dict[str, Any]:
+    with consistent_read(kit.session_factory) as session:
+        return service.progress(session, load_program(session, program_id), year=year, today=china_today()).as_json()
+
+
+@router.get(
+    "/{program_id}/progress/{indicator_id}/breakdown",
+    summary="an indicator's value split by prefecture, industry, transferor kind or month",
+    description="The values add up to the indicator's `actual`. Distinct counts (SMEs, prefectures) are "
+    "attributed to the prefecture, industry and month in which each first counted. Deals are split by the "
+    "transferee's prefecture and industry (SME-inbound) or the institution's prefecture and kind and the "
+    "transferee's industry (institution-outbound); pledges by the pledgor; `key` null is 未知 (unknown).",
+)
+def get_breakdown(
+    program_id: ProgramId,
+    indicator_id: Annotated[str, Path(max_length=64)],
+    kit: Kit,
+    _actor: Reader,
+    year: Year,
+    by: Annotated[Dimension, Query()],
+) -> dict[str, Any]:
+    with consistent_read(kit.session_factory) as session:
+        program = load_program(session, program_id)
+        return service.breakdown(session, program, indicator_id=indicator_id, year=year, by=by)

@@ -1,0 +1,74 @@
+"""Which generation of the projections is read, and which ones the live consumer writes into.
+
+Queries read the active generation. The live consumer writes every event
+into the active generation and into the generation of a rebuild under way,
+so that generation, filled from the beginning of the log by the rebuild's own
+consumer, misses nothing published meanwhile and can be switched to at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from pb_metrics.models import PROJECTION_FACTS, Generation, ProjectionState, Rebuild
+from pbkit.db import is_postgres
+
+IN_PROGRESS = ("pending", "running")
+
+
+def active_generation(session: Session) -> Generation:
+    state = session.execute(select(ProjectionState)).scalar_one()
+    return session.get_one(Generation, state.active_generation)
+
+
+def live_generations(session: Session) -> list[int]:
+    """The generations the live consumer applies an event to; holds a share lock so a switch waits for it."""
+    state = session.execute(select(ProjectionState).with_for_update(read=True)).scalar_one()
+    building = session.scalars(select(Rebuild.generation).where(Rebuild.status.in_(IN_PROGRESS))).all()
+    return [state.active_generation, *building]
+
+
+def lock_generations(session: Session) -> ProjectionState:
+    """Taken by every transaction that changes the set of generations: waits for events being applied."""
+    return session.execute(select(ProjectionState).with_for_update()).scalar_one()
+
+
+def next_generation(session: Session) -> int:
+    # Never reuse a number: a failed rebuild's consumer group (named after it) has committed offsets.
+    state = lock_generations(session)
+    highest_rebuilt = session.execute(select(func.max(Rebuild.generation))).scalar_one() or 0
+    return max(state.active_generation, highest_rebuilt) + 1
+
+
+def drop_generation(session: Session, generation: int) -> None:
+    for fact in PROJECTION_FACTS:
+        session.execute(delete(fact).where(fact.generation == generation))
+    session.execute(delete(Generation).where(Generation.generation == generation))
+
+
+def record_event_time(session: Session, generations: list[int], moment: datetime) -> None:
+    session.execute(
+        update(Generation)
+        .where(
+            Generation.generation.in_(generations),
+            or_(Generation.as_of.is_(None), Generation.as_of < moment),
+        )
+        .values(as_of=moment)
+    )
+
+
+@contextmanager
+def consistent_read(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session whose queries all see one snapshot, so an answer never mixes two generations.
+
+    On PostgreSQL that takes REPEATABLE READ; SQLite transactions are serialised already.
+    """
+    with session_factory() as session:
+        if is_postgres(session):
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        yield session

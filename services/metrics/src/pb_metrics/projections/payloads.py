@@ -1,0 +1,94 @@
+"""The `data` of the events the projections read (docs/EVENTS.md), as far as the counting rules need it.
+
+Unknown fields are ignored, so producers may add optional fields freely. A
+payload that lacks what a rule needs fails validation: the consumer retries
+and then dead-letters it rather than counting it wrongly.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pbkit.money import Money
+
+GUIZHOU_PREFIX = "52"
+SME_SIZES = frozenset({"micro", "small", "medium"})
+INSTITUTION_KINDS = frozenset({"university", "research_institute", "state_owned_enterprise"})
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Party(_Payload):
+    """A party snapshot taken when the deal, pledge or filing was submitted: the attributes §8 counts by."""
+
+    org_id: str
+    kind: str
+    size: str | None = None
+    region_code: str = Field(pattern=r"^\d{6}$")
+    prefecture_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    industry: str | None = None
+
+    @property
+    def in_province(self) -> bool:
+        return self.region_code.startswith(GUIZHOU_PREFIX)
+
+    @property
+    def is_in_province_sme(self) -> bool:
+        return self.in_province and self.size in SME_SIZES
+
+    @property
+    def is_in_province_institution(self) -> bool:
+        return self.in_province and self.kind in INSTITUTION_KINDS
+
+    @property
+    def prefecture(self) -> str:
+        return self.prefecture_code or self.region_code[:4] + "00"
+
+
+class Payment(_Payload):
+    payment_id: str
+    amount: Money
+    received_on: date
+
+
+class DealPayload(_Payload):
+    deal_id: str
+    status: str
+    patent_numbers: list[str] = Field(min_length=1)
+    transferors: list[Party] = Field(min_length=1)
+    transferee: Party
+    contract_amount: Money
+    recorded_on: date | None = None
+    payment: Payment | None = None
+
+
+class PledgePayload(_Payload):
+    pledge_id: str
+    status: str
+    pledgor: Party
+    amount: Money
+    registered_on: date
+
+
+class FilingPayload(_Payload):
+    filing_id: str
+    status: str
+    filer: Party
+    region_code: str = Field(pattern=r"^\d{6}$")
+    prefecture_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    approved_on: date | None = None
+
+    @property
+    def prefecture(self) -> str:
+        return self.prefecture_code or self.region_code[:4] + "00"
+
+
+class AnnualReportPayload(_Payload):
+    org_id: str
+    year: int = Field(ge=1900, le=2200)
+    revenue: Money
+    employees: int = Field(ge=0)

@@ -1,0 +1,92 @@
+"""Rebuild requests: a new generation of the projections, filled from the beginning of the event log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from pb_metrics.models import Generation, Rebuild
+from pb_metrics.projections.generations import IN_PROGRESS, drop_generation, lock_generations, next_generation
+from pbkit.db import KitTables
+from pbkit.events import rfc3339, utcnow
+from pbkit.ids import new_id
+from pbkit.uow import UnitOfWork
+from pbkit.web.problems import Conflict, NotFound
+
+LIVE_CONSUMER = "projections"
+
+
+def rebuild_consumer_name(generation: int) -> str:
+    """Also the suffix of its consumer group: a fresh group, so it starts at the earliest offset."""
+    return f"{LIVE_CONSUMER}-rebuild-{generation}"
+
+
+def rebuild_json(rebuild: Rebuild) -> dict[str, Any]:
+    return {
+        "id": rebuild.id,
+        "status": rebuild.status,
+        "generation": rebuild.generation,
+        "requested_by": rebuild.requested_by,
+        "requested_at": rfc3339(rebuild.requested_at),
+        "finished_at": rfc3339(rebuild.finished_at) if rebuild.finished_at else None,
+        "events_applied": rebuild.events_applied,
+        "detail": rebuild.detail,
+    }
+
+
+def abandon(session: Session, kit: KitTables, rebuild: Rebuild, detail: str) -> None:
+    """Mark a rebuild failed and drop what it built. The caller holds the generations lock."""
+    rebuild.status = "failed"
+    rebuild.detail = detail[:2000]
+    rebuild.finished_at = utcnow()
+    drop_generation(session, rebuild.generation)
+    forget_processed_events(session, kit, rebuild.generation)
+
+
+def forget_processed_events(session: Session, kit: KitTables, generation: int) -> None:
+    processed = kit.processed_events
+    session.execute(delete(processed).where(processed.c.consumer == rebuild_consumer_name(generation)))
+
+
+def fail_stale_rebuilds(*, uow: UnitOfWork, stale_after: timedelta) -> None:
+    """A rebuild whose worker stopped reporting (its process ended) will never finish: fail it."""
+    session = uow.session
+    lock_generations(session)
+    deadline = utcnow() - stale_after
+    stale = session.scalars(select(Rebuild).where(Rebuild.status.in_(IN_PROGRESS), Rebuild.heartbeat_at < deadline))
+    for rebuild in stale.all():
+        abandon(session, uow.kit, rebuild, f"interrupted: no progress since {rfc3339(rebuild.heartbeat_at)}")
+
+
+def request_rebuild(*, uow: UnitOfWork, stale_after: timedelta) -> dict[str, Any]:
+    session = uow.session
+    fail_stale_rebuilds(uow=uow, stale_after=stale_after)
+    under_way = session.scalars(select(Rebuild).where(Rebuild.status.in_(IN_PROGRESS))).first()
+    if under_way is not None:
+        raise Conflict(f"rebuild {under_way.id} is under way")
+    now = utcnow()
+    generation = next_generation(session)
+    rebuild = Rebuild(
+        id=new_id(),
+        generation=generation,
+        status="pending",
+        requested_by=uow.actor.client_id,
+        requested_at=now,
+        heartbeat_at=now,
+        events_applied=0,
+    )
+    session.add(Generation(generation=generation, as_of=None, created_at=now))
+    session.add(rebuild)
+    session.flush()
+    uow.audit("projections.rebuild", target_type="rebuild", target_id=rebuild.id, details={"generation": generation})
+    return rebuild_json(rebuild)
+
+
+def get_rebuild(session: Session, rebuild_id: str) -> dict[str, Any]:
+    rebuild = session.get(Rebuild, rebuild_id)
+    if rebuild is None:
+        raise NotFound(f"no rebuild {rebuild_id!r}")
+    return rebuild_json(rebuild)

@@ -1,0 +1,129 @@
+"""The table an office sends upward: one row per indicator, Chinese headings, as CSV or as an Excel workbook."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from pb_metrics.programs.catalog import INDICATORS
+from pb_metrics.programs.units import target_rate
+from pb_metrics.progress.service import IndicatorProgress, Progress
+from pbkit.money import format_money
+
+HEADINGS = ("指标编号", "指标", "统计口径", "单位", "目标值", "实际值", "上年值", "增长率", "增长目标", "是否达标")
+NOT_ASSESSED = "—"
+_MONEY_FORMAT = "#,##0.00"
+_PERCENT_FORMAT = "0.00%"
+
+Cell = int | Decimal | str | None
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number with the kind of number it is, so CSV writes it as text and Excel as a typed cell."""
+
+    value: int | Decimal | None
+    kind: str  # count | yuan | rate
+
+
+def _quantity(unit: str, value: int | Decimal | None) -> Quantity:
+    if unit == "yuan":
+        return Quantity(value, "yuan")
+    if unit == "ratio":
+        return Quantity(value, "rate")
+    return Quantity(value, "count")
+
+
+def _period(progress: Progress, row: IndicatorProgress) -> str:
+    if row.indicator.period == "cumulative":
+        return f"累计（{progress.program.program.first_year}年起）"
+    return "年度"
+
+
+def _met(row: IndicatorProgress) -> str:
+    if not row.assessed:
+        return NOT_ASSESSED
+    return "是" if row.met else "否"
+
+
+def rows(progress: Progress) -> list[tuple[str | Quantity, ...]]:
+    table: list[tuple[str | Quantity, ...]] = []
+    for row in progress.indicators:
+        indicator = row.indicator
+        unit = indicator.unit
+        table.append(
+            (
+                indicator.indicator_id,
+                indicator.name,
+                _period(progress, row),
+                INDICATORS[indicator.indicator_id].unit_label,
+                _quantity(unit, indicator.floor),
+                _quantity(unit, row.actual),
+                _quantity(unit, row.previous),
+                Quantity(row.growth, "rate"),
+                Quantity(target_rate(indicator.growth_target), "rate"),
+                _met(row),
+            )
+        )
+    return table
+
+
+def _text(cell: str | Quantity) -> str:
+    if isinstance(cell, str):
+        return cell
+    if cell.value is None:
+        return ""
+    if cell.kind == "yuan":
+        return format_money(int(cell.value))
+    if cell.kind == "rate":
+        return f"{Decimal(cell.value) * 100:.2f}%"
+    return str(cell.value)
+
+
+def to_csv(progress: Progress) -> bytes:
+    """UTF-8 with a byte-order mark, so Excel opens the Chinese correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(HEADINGS)
+    for row in rows(progress):
+        writer.writerow([_text(cell) for cell in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(progress: Progress) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = f"{progress.year}年"
+    workbook.properties.title = f"{progress.program.program.name} {progress.year}年度指标完成情况"
+    workbook.properties.description = f"数据截至 {progress.as_of or '（尚无数据）'}"
+    sheet.append(HEADINGS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center")
+    for row in rows(progress):
+        sheet.append([_xlsx_value(cell) for cell in row])
+        for cell, source in zip(sheet[sheet.max_row], row, strict=True):
+            if isinstance(source, Quantity) and source.kind != "count":
+                cell.number_format = _MONEY_FORMAT if source.kind == "yuan" else _PERCENT_FORMAT
+    for index, width in enumerate((32, 40, 16, 6, 18, 18, 18, 10, 10, 10), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx_value(cell: str | Quantity) -> Cell:
+    if isinstance(cell, str):
+        return cell
+    if cell.value is None:
+        return None
+    if cell.kind == "yuan":
+        return Decimal(int(cell.value)).scaleb(-2)
+    return cell.value
