@@ -73,7 +73,7 @@ fetch_jars() {
     command -v java >/dev/null || apt_install openjdk-17-jre-headless
     cat >"$CACHE/pom.xml" <<EOF
 <?xml version="1.0" encoding="UTF-8"?>
-<project xmlns="http://maven.apache.org/POM/4.0.0">
+<project>
   <modelVersion>4.0.0</modelVersion>
   <groupId>patentbridge.test</groupId>
   <artifactId>kafka-broker-libs</artifactId>
