@@ -59,20 +59,9 @@ def run_idempotent(
                 return _replay(stored, operation, request_hash)
         status, payload = action(uow)
         payload = jsonable_encoder(payload)
-        if key is not None:
-            table = uow.kit.idempotency_keys
-            uow.session.execute(
-                insert(table).values(
-                    client_id=uow.actor.client_id,
-                    key=key,
-                    operation=operation,
-                    request_hash=request_hash,
-                    status_code=status,
-                    response_body=payload,
-                    created_at=utcnow(),
-                )
-            )
         try:
+            if key is not None:
+                _store(uow, key, operation, request_hash, status, payload)
             uow.commit()
         except IntegrityError:
             if key is None:
@@ -83,6 +72,20 @@ def run_idempotent(
                 raise
             return _replay(stored, operation, request_hash)
         return status, payload
+
+
+def _store(uow: UnitOfWork, key: str, operation: str, request_hash: str, status: int, payload: Any) -> None:
+    uow.session.execute(
+        insert(uow.kit.idempotency_keys).values(
+            client_id=uow.actor.client_id,
+            key=key,
+            operation=operation,
+            request_hash=request_hash,
+            status_code=status,
+            response_body=payload,
+            created_at=utcnow(),
+        )
+    )
 
 
 def idempotent_response(uow_factory: Callable[[], UnitOfWork], **kwargs: Any) -> JSONResponse:
