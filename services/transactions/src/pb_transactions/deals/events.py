@@ -6,6 +6,7 @@ from typing import Any
 
 from pb_transactions.deals.schemas import DealOut, PartySnapshot
 from pb_transactions.models import Deal, DealParty
+from pbkit.money import format_money
 from pbkit.uow import UnitOfWork
 
 AGGREGATE = "deal"
@@ -34,7 +35,7 @@ def deal_out(deal: Deal) -> DealOut:
         transferors=[_snapshot(p) for p in deal.transferors],
         transferee=_snapshot(deal.transferee),
         contract_date=deal.contract_date,
-        contract_amount=deal.contract_amount_fen,
+        contract_amount=format_money(deal.contract_amount_fen),
         pledgee_consent=deal.pledgee_consent,
         external_ref=deal.external_ref,
         status=deal.status,
@@ -43,7 +44,7 @@ def deal_out(deal: Deal) -> DealOut:
         was_recorded=deal.was_recorded,
         cancelled_on=deal.cancelled_on,
         cancel_reason=deal.cancel_reason,
-        received_amount=deal.received_amount_fen,
+        received_amount=format_money(deal.received_amount_fen),
         created_by=deal.created_by,
         created_at=deal.created_at,
         updated_at=deal.updated_at,

@@ -14,6 +14,7 @@ from pb_transactions.models import Payment
 from pb_transactions.payments.schemas import PaymentIn, PaymentOut
 from pbkit.context import Actor
 from pbkit.ids import new_id
+from pbkit.money import format_money
 from pbkit.uow import UnitOfWork
 from pbkit.web.idempotency import Outcome, run_idempotent
 from pbkit.web.pagination import PageParams, paginate
@@ -67,7 +68,7 @@ def payment_out(payment: Payment) -> dict[str, Any]:
     return PaymentOut(
         id=payment.id,
         deal_id=payment.deal_id,
-        amount=payment.amount_fen,
+        amount=format_money(payment.amount_fen),
         received_on=payment.received_on,
         reference=payment.reference,
         created_by=payment.created_by,

@@ -1,0 +1,202 @@
+"""Fixtures of the transactions unit tests: the service on SQLite, the registry faked over HTTP."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from pb_transactions.app import build_app
+from pb_transactions.models import Deal, Payment, kit_tables
+from pb_transactions.settings import Settings
+from pbkit.domain import check_character, parse_patent_number
+from pbkit.ids import new_id
+from pbkit.migrations import upgrade_head
+from pbkit.registry_client import RegistryClient
+
+
+class FakeRegistry:
+    """The registry's read API (CONTRACT.md §3) over organizations and patents held in memory."""
+
+    def __init__(self) -> None:
+        self.organizations: dict[str, dict[str, Any]] = {}
+        self.patents: dict[str, dict[str, Any]] = {}
+        self.down = False
+        self.failing_with: int | None = None
+        self.answers_left: int | None = None  # then it goes down
+        self.requests: list[httpx.Request] = []
+        self._serials = itertools.count(1)
+
+    def organization(self, *, name: str = "贵州某某科技有限公司", kind: str = "enterprise", size: str | None = "small",
+                     region_code: str = "520111", industry: str | None = "big_data_electronics") -> str:
+        org_id = new_id()
+        self.organizations[org_id] = {
+            "id": org_id, "name": name, "uscc": "91350200776049653A", "kind": kind, "size": size,
+            "region_code": region_code, "prefecture_code": region_code[:4] + "00",
+            "in_province": region_code.startswith("52"), "industry": industry,
+        }
+        return org_id
+
+    def patent(self, *owners: str, status: str = "valid", pledged: bool = False) -> str:
+        digits = f"20211{next(self._serials):07d}"
+        number = f"{digits}.{check_character(digits)}"
+        self.patents[number] = {
+            "number": number, "title": "一种大数据处理方法", "type": "invention", "filing_date": "2021-03-01",
+            "grant_date": "2022-01-04", "ipc": ["G06F 16/27"], "owner_ids": list(owners), "status": status,
+            "licensee_ids": [], "pledged": pledged, "pledge_ids": ["p-1"] if pledged else [],
+        }
+        return number
+
+    def set_owners(self, number: str, *owners: str) -> None:
+        self.patents[number]["owner_ids"] = list(owners)
+
+    def lookups(self) -> int:
+        return len(self.requests)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.answers_left is not None:
+            self.down = self.answers_left == 0
+            self.answers_left = max(self.answers_left - 1, 0)
+        if self.down:
+            raise httpx.ConnectError("connection refused", request=request)
+        if self.failing_with is not None:
+            return httpx.Response(self.failing_with, json={"status": self.failing_with})
+        if not request.headers.get("authorization", "").startswith("Bearer "):
+            return httpx.Response(401, json={"status": 401})
+        kind, _, key = request.url.path.removeprefix("/api/v1/").partition("/")
+        key = unquote(key)
+        if kind == "patents":
+            found = self.patents.get(parse_patent_number(key).canonical)
+        elif kind == "organizations":
+            found = self.organizations.get(key)
+        else:
+            return httpx.Response(404)
+        return httpx.Response(200, json=found) if found else httpx.Response(404, json={"status": 404})
+
+    def client(self) -> RegistryClient:
+        return RegistryClient("http://registry.test", retries=1, transport=httpx.MockTransport(self.handle))
+
+
+@pytest.fixture
+def registry() -> FakeRegistry:
+    return FakeRegistry()
+
+
+class Service:
+    """The app under test, its database, and the tokens of its clients."""
+
+    def __init__(self, client: TestClient, keys: Any) -> None:
+        self.http = client
+        self.kit = client.app.state.kit
+        self.keys = keys
+
+    def as_(self, role: str, sub: str | None = None, **extra: str) -> dict[str, str]:
+        org_id = "org-of-" + (sub or role) if role in ("partner", "bank") else None
+        return {**self.keys.headers(role, sub=sub, org_id=org_id), **extra}
+
+    def post(self, path: str, body: Any, role: str = "admin", sub: str | None = None, **headers: str) -> httpx.Response:
+        return self.http.post(path, json=body, headers=self.as_(role, sub, **headers))
+
+    def get(self, path: str, role: str = "admin", sub: str | None = None, **params: Any) -> httpx.Response:
+        return self.http.get(path, params=params, headers=self.as_(role, sub))
+
+    def count(self, table: Any) -> int:
+        with self.kit.session_factory() as session:
+            return session.execute(select(func.count()).select_from(table)).scalar_one()
+
+    def written(self) -> dict[str, int]:
+        """How many rows each write leaves: deals, payments, events, audit entries."""
+        return {
+            "deals": self.count(Deal),
+            "payments": self.count(Payment),
+            "events": self.count(kit_tables.outbox),
+            "audit": self.count(kit_tables.audit_log),
+        }
+
+    def events(self, deal_id: str | None = None) -> list[dict[str, Any]]:
+        """The CloudEvents waiting in the outbox (the relay is off in unit tests), oldest first."""
+        outbox = kit_tables.outbox
+        stmt = select(outbox.c.payload, outbox.c.aggregateid, outbox.c.topic).order_by(outbox.c.position)
+        with self.kit.session_factory() as session:
+            rows = session.execute(stmt).all()
+        events = [json.loads(r.payload) | {"topic": r.topic} for r in rows]
+        return [e for e in events if deal_id is None or e["subject"] == deal_id]
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory) -> Path:
+    """An empty database at head, migrated once and copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "transactions.sqlite3"
+    upgrade_head("pb_transactions", f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def service(tmp_path, test_keys, registry, migrated_database) -> Iterator[Service]:
+    shutil.copy(migrated_database, tmp_path / "transactions.sqlite3")
+    url = f"sqlite:///{tmp_path}/transactions.sqlite3"
+    settings = Settings(database_url=url, var_dir=tmp_path, jwks_json=test_keys.jwks_json, relay_enabled=False)
+    with TestClient(build_app(settings, registry=registry.client())) as client:
+        yield Service(client, test_keys)
+    client.app.state.kit.close()
+
+
+@pytest.fixture
+def deal_body(registry) -> Callable[..., dict[str, Any]]:
+    """A deal the registry backs: a university sells one patent it owns alone to a small enterprise."""
+
+    def make(kind: str = "transfer", *, patents: int = 1, **overrides: Any) -> dict[str, Any]:
+        seller = registry.organization(name="贵州大学", kind="university", size=None, region_code="520100",
+                                       industry=None)
+        buyer = registry.organization()
+        body = {
+            "kind": kind,
+            "patent_numbers": ["ZL" + registry.patent(seller) for _ in range(patents)],
+            "transferor_ids": [seller],
+            "transferee_id": buyer,
+            "contract_date": "2022-03-01",
+            "contract_amount": "1250000.00",
+        }
+        if kind == "license":
+            body["license_type"] = "ordinary"
+        return body | overrides
+
+    return make
+
+
+@pytest.fixture
+def submitted(service, deal_body) -> Callable[..., dict[str, Any]]:
+    """Submit a deal (as admin unless told otherwise) and return it."""
+
+    def submit(role: str = "admin", sub: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        response = service.post("/api/v1/deals", deal_body(**kwargs), role, sub)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    return submit
+
+
+@pytest.fixture
+def recorded(service, submitted, registry) -> Callable[..., dict[str, Any]]:
+    """A recorded deal; for a transfer the fake registry applies it, as the real one does from the event."""
+
+    def record(role: str = "admin", sub: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        deal = submitted(role, sub, **kwargs)
+        response = service.post(f"/api/v1/deals/{deal['id']}/record", {"recorded_on": "2022-04-01"})
+        assert response.status_code == 200, response.text
+        if deal["kind"] != "license":
+            for number in deal["patent_numbers"]:
+                registry.set_owners(number, deal["transferee_id"])
+        return response.json()
+
+    return record
