@@ -14,14 +14,19 @@ if [[ -z "${PB_BOOTSTRAP_ADMIN_ID:-}" || -z "${PB_BOOTSTRAP_ADMIN_SECRET:-}" ]];
     dev_pair=1
 fi
 export PB_ENV=${PB_ENV:-development}
-mkdir -p var
+# PB_VAR_DIR: where the SQLite files, the local event log and the Procfile go.
+# PB_PORT_OFFSET: added to every port, to run a second copy beside the first.
+export PB_VAR_DIR=${PB_VAR_DIR:-var}
+offset=${PB_PORT_OFFSET:-0}
+mkdir -p "$PB_VAR_DIR"
+export PB_REGISTRY_URL=${PB_REGISTRY_URL:-http://127.0.0.1:$((8001 + offset))}
 
 declare -A ports=([registry]=8001 [transactions]=8002 [pledge]=8003 [product_filing]=8004 [metrics]=8005)
 order=(registry transactions pledge product_filing metrics)
-procfile=var/Procfile
+procfile=$PB_VAR_DIR/Procfile
 
 if [[ "$mode" == "kafka" ]]; then
-    export PB_INFRA_DIR=${PB_INFRA_DIR:-$PWD/var/run-infra}
+    export PB_INFRA_DIR=${PB_INFRA_DIR:-$PWD/$PB_VAR_DIR/run-infra}
     deploy/infra.sh up
     # shellcheck disable=SC1091
     source "$PB_INFRA_DIR/infra.env"
@@ -46,12 +51,12 @@ fi
 for svc in "${order[@]}"; do
     db_env=""
     [[ "$mode" == "kafka" ]] && db_env="PB_DATABASE_URL=$pg_base/pb_$svc"
-    echo "$svc: env PB_SERVICE_NAME=$svc $db_env .venv/bin/python -m pb_$svc --port ${ports[$svc]}" >> "$procfile"
+    echo "$svc: env PB_SERVICE_NAME=$svc $db_env .venv/bin/python -m pb_$svc --port $((ports[$svc] + offset))" >> "$procfile"
 done
 
 echo "PatentBridge ($mode mode) starting:"
 for svc in "${order[@]}"; do
-    printf '  %-15s http://127.0.0.1:%s  (OpenAPI: /docs)\n' "$svc" "${ports[$svc]}"
+    printf '  %-15s http://127.0.0.1:%s  (OpenAPI: /docs)\n' "$svc" "$((ports[$svc] + offset))"
 done
 if [[ -n "${dev_pair:-}" ]]; then
     echo "Development admin client: PB_BOOTSTRAP_ADMIN_ID=$PB_BOOTSTRAP_ADMIN_ID PB_BOOTSTRAP_ADMIN_SECRET=$PB_BOOTSTRAP_ADMIN_SECRET"

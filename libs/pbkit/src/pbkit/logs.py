@@ -11,11 +11,17 @@ from pythonjsonlogger.json import JsonFormatter
 _configured = False
 
 
+def _drop_terminal_colours(record: logging.LogRecord) -> bool:
+    record.__dict__.pop("color_message", None)  # uvicorn's ANSI-coloured copy of the message
+    return True
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     global _configured
     if _configured:
         return
     handler = logging.StreamHandler(sys.stdout)
+    handler.addFilter(_drop_terminal_colours)
     handler.addFilter(CorrelationIdFilter(name="request_id", uuid_length=32, default_value="-"))
     handler.setFormatter(
         JsonFormatter(

@@ -1,0 +1,132 @@
+"""Cross-service fixtures: the five services as real processes, as `make run` and production start them."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pbkit.testing import REPO_ROOT, ServiceProcess, create_pg_database, drop_pg_database, wait_until
+
+SERVICES = ["registry", "transactions", "pledge", "product_filing", "metrics"]
+ADMIN_ID = "e2e-admin"
+ADMIN_SECRET = "e2e-admin-secret-" + uuid.uuid4().hex
+
+
+@dataclass
+class Stack:
+    urls: dict[str, str]
+    admin_id: str = ADMIN_ID
+    admin_secret: str = ADMIN_SECRET
+    processes: list = field(default_factory=list)
+
+    def token(self, client_id: str | None = None, secret: str | None = None) -> str:
+        r = httpx.post(
+            self.urls["registry"] + "/api/v1/auth/token",
+            data={"grant_type": "client_credentials", "client_id": client_id or self.admin_id,
+                  "client_secret": secret or self.admin_secret},
+            timeout=10,
+        )
+        r.raise_for_status()
+        return r.json()["access_token"]
+
+
+def _all_ready(urls: dict[str, str]) -> bool:
+    try:
+        return all(httpx.get(u + "/readyz", timeout=2).status_code == 200 for u in urls.values())
+    except httpx.HTTPError:
+        return False
+
+
+@dataclass
+class EmbeddedRun:
+    """`deploy/run.sh local` (what `make run` starts) in its own var dir and on shifted ports."""
+
+    var_dir: Path
+    offset: int = field(default_factory=lambda: random.randrange(20000, 30000, 10))
+    process: subprocess.Popen | None = None
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {s: f"http://127.0.0.1:{8001 + i + self.offset}" for i, s in enumerate(SERVICES)}
+
+    def start(self) -> None:
+        env = {**os.environ, "PB_VAR_DIR": str(self.var_dir), "PB_PORT_OFFSET": str(self.offset),
+               "PB_BOOTSTRAP_ADMIN_ID": ADMIN_ID, "PB_BOOTSTRAP_ADMIN_SECRET": ADMIN_SECRET}
+        for var in ("PB_DATABASE_URL", "PB_BUS", "PB_TOPIC_PREFIX"):
+            env.pop(var, None)
+        self.log = open(self.var_dir / "run.log", "wb")  # noqa: SIM115
+        self.process = subprocess.Popen([str(REPO_ROOT / "deploy" / "run.sh"), "local"], cwd=REPO_ROOT, env=env,
+                                        stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_until(lambda: self.process.poll() is None and _all_ready(self.urls), timeout_s=120, interval_s=0.5,
+                   message="the five services of `make run` to be ready")
+
+    def interrupt(self) -> int:
+        """Ctrl-C, as a person at the terminal would press it: SIGINT to the whole foreground group."""
+        os.killpg(self.process.pid, signal.SIGINT)
+        return self.process.wait(60)
+
+    def leftover_processes(self) -> list[str]:
+        out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout.splitlines()
+        ports = {str(8001 + i + self.offset) for i in range(len(SERVICES))}
+        return [line for line in out if "pb_" in line and any(f"--port {p}" in line for p in ports)]
+
+
+@pytest.fixture
+def embedded_run(tmp_path):
+    run = EmbeddedRun(tmp_path / "var")
+    run.var_dir.mkdir()
+    run.start()
+    yield run
+    if run.process.poll() is None:
+        run.interrupt()
+
+
+@pytest.fixture
+def embedded_stack(embedded_run):
+    return Stack(urls=embedded_run.urls)
+
+
+@pytest.fixture
+def kafka_stack(tmp_path, postgres_admin_url, kafka_bootstrap):
+    """The five services as separate processes on PostgreSQL (a database each) and the real Kafka broker."""
+    prefix = f"e2e{uuid.uuid4().hex[:8]}."
+    registry_port = None
+    processes: list[ServiceProcess] = []
+    databases: list[str] = []
+    urls: dict[str, str] = {}
+    try:
+        for service in SERVICES:
+            url = create_pg_database(postgres_admin_url, prefix=f"e2e_{service}")
+            databases.append(url)
+            env = {
+                "PB_SERVICE_NAME": service,
+                "PB_DATABASE_URL": url,
+                "PB_BUS": "kafka",
+                "PB_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+                "PB_TOPIC_PREFIX": prefix,
+                "PB_BOOTSTRAP_ADMIN_ID": ADMIN_ID,
+                "PB_BOOTSTRAP_ADMIN_SECRET": ADMIN_SECRET,
+                "PB_VAR_DIR": str(tmp_path / "var"),
+            }
+            if registry_port is not None:
+                env["PB_REGISTRY_URL"] = f"http://127.0.0.1:{registry_port}"
+            proc = ServiceProcess(f"pb_{service}", env, log_dir=tmp_path).start()
+            processes.append(proc)
+            urls[service] = proc.url
+            if service == "registry":
+                registry_port = proc.port
+        wait_until(lambda: _all_ready(urls), timeout_s=90, interval_s=0.5, message="all five services ready on Kafka")
+        yield Stack(urls=urls, processes=processes)
+    finally:
+        for proc in processes:
+            proc.stop()
+        for url in databases:
+            drop_pg_database(postgres_admin_url, url)
