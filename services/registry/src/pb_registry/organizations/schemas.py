@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pbkit.domain import SME_SIZE_STANDARD
 from pbkit.money import Money
@@ -47,6 +47,8 @@ class OrganizationIn(BaseModel):
 
 class OrganizationChange(BaseModel):
     """Only the fields sent change; `size`, `industry` and `sme_sector` may be set to null."""
+
+    model_config = ConfigDict(extra="forbid")  # a field that cannot be changed here is refused, not ignored
 
     name: Name | None = None
     uscc: Uscc | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from pb_registry.fields import IpcSymbol, PatentNumber
 
@@ -30,6 +30,8 @@ class PatentIn(BaseModel):
 
 class PatentChange(BaseModel):
     """Only the fields sent change; `grant_date` may be set to null. Owners change only through recorded deals."""
+
+    model_config = ConfigDict(extra="forbid")  # a field that cannot be changed here is refused, not ignored
 
     title: Title | None = None
     status: PatentStatus | None = None

@@ -1,0 +1,95 @@
+"""Who may call what: every endpoint, every role, no token at all."""
+
+from __future__ import annotations
+
+import pytest
+
+ROLES = ("admin", "partner", "bank", "viewer")
+EVERYONE = set(ROLES)
+ADMIN = {"admin"}
+
+# (method, path, body, roles allowed). {org}, {patent}, {client} are filled in with real records.
+MATRIX = [
+    ("POST", "/api/v1/auth/clients", {"name": "查询", "role": "viewer"}, ADMIN),
+    ("GET", "/api/v1/auth/clients", None, ADMIN),
+    ("GET", "/api/v1/auth/clients/{client}", None, ADMIN),
+    ("PATCH", "/api/v1/auth/clients/{client}", {"name": "新名称"}, ADMIN),
+    ("POST", "/api/v1/auth/clients/{client}/secret", None, ADMIN),
+    ("POST", "/api/v1/organizations", "new-org", ADMIN),
+    ("GET", "/api/v1/organizations", None, EVERYONE),
+    ("GET", "/api/v1/organizations/{org}", None, EVERYONE),
+    ("PATCH", "/api/v1/organizations/{org}", {"name": "贵州新名称有限公司"}, ADMIN),
+    ("PUT", "/api/v1/organizations/{org}/annual-reports/2022", {"revenue": "1000000.00", "employees": 12}, ADMIN),
+    ("GET", "/api/v1/organizations/{org}/annual-reports", None, {"admin", "viewer"}),
+    ("GET", "/api/v1/industries", None, EVERYONE),
+    ("POST", "/api/v1/patents", "new-patent", ADMIN),
+    ("GET", "/api/v1/patents", None, EVERYONE),
+    ("GET", "/api/v1/patents/{patent}", None, EVERYONE),
+    ("PATCH", "/api/v1/patents/{patent}", {"title": "更正后的名称"}, ADMIN),
+    ("GET", "/api/v1/patents/{patent}/history", None, EVERYONE),
+    ("GET", "/api/v1/audit", None, ADMIN),
+]
+PUBLIC = {("POST", "/api/v1/auth/token"), ("GET", "/.well-known/jwks.json")}
+
+
+@pytest.fixture
+def records(api, admin, make_org, make_patent, new_uscc, new_patent_number):  # noqa: ANN201
+    org = make_org()
+    patent = make_patent([org["id"]])
+    client = api.post("/api/v1/auth/clients", json={"name": "平台", "role": "partner", "org_id": org["id"]}, headers=admin).json()
+    bodies = {
+        "new-org": lambda: {"name": "贵州新企业有限公司", "uscc": new_uscc(), "kind": "enterprise", "region_code": "520102"},
+        "new-patent": lambda: {
+            "number": new_patent_number(), "title": "一种方法", "type": "invention", "filing_date": "2021-01-05",
+            "ipc": [], "owner_ids": [org["id"]], "status": "valid",
+        },
+    }
+    return {"org": org["id"], "patent": patent["number"], "client": client["client_id"], "bodies": bodies}
+
+
+def call(api, method, path, body, records, headers):  # noqa: ANN001, ANN201
+    url = path.format(**records)
+    if isinstance(body, str):
+        body = records["bodies"][body]()
+    return api.request(method, url, json=body, headers=headers)
+
+
+def org_of(role: str, records) -> str | None:  # noqa: ANN001
+    return records["org"] if role in ("partner", "bank") else None
+
+
+@pytest.mark.parametrize(("method", "path", "body", "allowed"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
+def test_every_role_gets_exactly_the_access_the_matrix_gives(api, tokens, records, emitted, method, path, body, allowed):
+    for role in ROLES:
+        before = len(emitted())
+        response = call(api, method, path, body, records, tokens.headers(role, org_id=org_of(role, records)))
+        if role in allowed:
+            assert 200 <= response.status_code < 300, (role, response.text)
+        else:
+            assert response.status_code == 403, (role, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert len(emitted()) == before, f"a refused {role} request changed something"
+    assert call(api, method, path, body, records, {}).status_code == 401
+
+
+def test_the_public_endpoints_need_no_token(api):
+    assert api.get("/.well-known/jwks.json").status_code == 200
+    assert api.post("/api/v1/auth/token", data={"grant_type": "client_credentials"}).status_code == 401  # the client, not a token
+    assert api.get("/healthz").status_code == 200
+    assert api.get("/docs").status_code == 200
+
+
+def test_the_matrix_covers_every_endpoint(registry_app):
+    described = {
+        (method.upper(), path)
+        for path, operations in registry_app.openapi()["paths"].items()
+        if path.startswith(("/api/", "/.well-known/"))
+        for method in operations
+    }
+    placeholders = {"{org}": "{org_id}", "{patent}": "{number}", "{client}": "{client_id}", "/2022": "/{year}"}
+    listed = set()
+    for method, path, _, _ in MATRIX:
+        for ours, theirs in placeholders.items():
+            path = path.replace(ours, theirs)
+        listed.add((method, path))
+    assert described == listed | PUBLIC
