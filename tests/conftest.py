@@ -7,6 +7,7 @@ import random
 import signal
 import subprocess
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,8 @@ class Stack:
     admin_id: str = ADMIN_ID
     admin_secret: str = ADMIN_SECRET
     processes: list = field(default_factory=list)
+    topic_prefix: str = ""
+    kafka_bootstrap: str | None = None
 
     def token(self, client_id: str | None = None, secret: str | None = None) -> str:
         r = httpx.post(
@@ -94,11 +97,12 @@ def embedded_stack(embedded_run):
     return Stack(urls=embedded_run.urls)
 
 
-@pytest.fixture
-def kafka_stack(tmp_path, postgres_admin_url, kafka_bootstrap):
-    """The five services as separate processes on PostgreSQL (a database each) and the real Kafka broker."""
+@contextmanager
+def running_on_kafka(base_dir: Path, postgres_admin_url: str, kafka_bootstrap: str):
+    """The five services as separate processes on PostgreSQL (a database each) and the real Kafka broker,
+    under a topic prefix of their own so no other test's events reach them."""
     prefix = f"e2e{uuid.uuid4().hex[:8]}."
-    registry_port = None
+    registry_url = None
     processes: list[ServiceProcess] = []
     databases: list[str] = []
     urls: dict[str, str] = {}
@@ -114,19 +118,100 @@ def kafka_stack(tmp_path, postgres_admin_url, kafka_bootstrap):
                 "PB_TOPIC_PREFIX": prefix,
                 "PB_BOOTSTRAP_ADMIN_ID": ADMIN_ID,
                 "PB_BOOTSTRAP_ADMIN_SECRET": ADMIN_SECRET,
-                "PB_VAR_DIR": str(tmp_path / "var"),
+                "PB_VAR_DIR": str(base_dir / "var"),
             }
-            if registry_port is not None:
-                env["PB_REGISTRY_URL"] = f"http://127.0.0.1:{registry_port}"
-            proc = ServiceProcess(f"pb_{service}", env, log_dir=tmp_path).start()
+            if registry_url is not None:
+                env["PB_REGISTRY_URL"] = registry_url
+            proc = ServiceProcess(f"pb_{service}", env, log_dir=base_dir).start()
             processes.append(proc)
             urls[service] = proc.url
             if service == "registry":
-                registry_port = proc.port
+                registry_url = proc.url
         wait_until(lambda: _all_ready(urls), timeout_s=90, interval_s=0.5, message="all five services ready on Kafka")
-        yield Stack(urls=urls, processes=processes)
+        yield Stack(urls=urls, processes=processes, topic_prefix=prefix, kafka_bootstrap=kafka_bootstrap)
     finally:
         for proc in processes:
             proc.stop()
         for url in databases:
             drop_pg_database(postgres_admin_url, url)
+
+
+@pytest.fixture
+def kafka_stack(tmp_path, postgres_admin_url, kafka_bootstrap):
+    with running_on_kafka(tmp_path, postgres_admin_url, kafka_bootstrap) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def shared_kafka_stack(tmp_path_factory, postgres_admin_url, kafka_bootstrap):
+    """One stack for a module's tests; each test makes its own organizations and patents."""
+    with running_on_kafka(tmp_path_factory.mktemp("stack"), postgres_admin_url, kafka_bootstrap) as stack:
+        yield stack
+
+
+def new_uscc() -> str:
+    """A fresh, valid 统一社会信用代码 (GB 32100-2015 check character)."""
+    from pbkit.domain.uscc import USCC_ALPHABET, uscc_check_character
+
+    body = "91520100" + "".join(random.choice(USCC_ALPHABET[:10]) for _ in range(9))
+    return body + uscc_check_character(body)
+
+
+def new_patent_number(type_digit: str = "1", year: int = 2020) -> str:
+    """A fresh, valid application number of the post-2003 form, canonical (`202010123456.7`)."""
+    from pbkit.domain.patent_numbers import check_character
+
+    digits = f"{year}{type_digit}{random.randrange(10**7):07d}"
+    return f"{digits}.{check_character(digits)}"
+
+
+class Api:
+    """A client of the public APIs, as a partner platform, a bank or the admin frontend would be."""
+
+    def __init__(self, stack: Stack, token: str):
+        self.stack = stack
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def request(self, method: str, service: str, path: str, *, expect: int | None = None, **kwargs):
+        r = httpx.request(method, self.stack.urls[service] + path, headers={**self.headers, **kwargs.pop("headers", {})},
+                          timeout=30, **kwargs)
+        if expect is not None:
+            assert r.status_code == expect, f"{method} {service}{path} → {r.status_code}: {r.text[:500]}"
+        return r
+
+    def get(self, service: str, path: str, **kwargs):
+        return self.request("GET", service, path, **kwargs)
+
+    def post(self, service: str, path: str, **kwargs):
+        return self.request("POST", service, path, **kwargs)
+
+    def put(self, service: str, path: str, **kwargs):
+        return self.request("PUT", service, path, **kwargs)
+
+    # The registry's reference data, created as the provincial office would.
+    def organization(self, name: str, kind: str, region_code: str, size: str | None = None,
+                     industry: str | None = None) -> str:
+        body = {"name": name, "uscc": new_uscc(), "kind": kind, "region_code": region_code, "size": size}
+        if industry:
+            body["industry"] = industry
+        return self.post("registry", "/api/v1/organizations", json=body, expect=201).json()["id"]
+
+    def patent(self, owner_ids: list[str], type_: str = "invention", title: str = "一种专利") -> str:
+        digit = {"invention": "1", "utility_model": "2", "design": "3"}[type_]
+        body = {"number": "ZL" + new_patent_number(digit), "title": title, "type": type_, "filing_date": "2020-03-01",
+                "grant_date": "2021-06-01", "ipc": ["G06F 16/27"], "owner_ids": owner_ids, "status": "valid"}
+        return self.post("registry", "/api/v1/patents", json=body, expect=201).json()["number"]
+
+    def client(self, role: str, org_id: str | None = None) -> Api:
+        body = {"name": f"{role}-{uuid.uuid4().hex[:6]}", "role": role} | ({"org_id": org_id} if org_id else {})
+        created = self.post("registry", "/api/v1/auth/clients", json=body, expect=201).json()
+        return Api(self.stack, self.stack.token(created["client_id"], created["client_secret"]))
+
+
+def admin_of(stack: Stack) -> Api:
+    return Api(stack, stack.token())
+
+
+@pytest.fixture
+def admin(shared_kafka_stack) -> Api:
+    return admin_of(shared_kafka_stack)
