@@ -29,7 +29,7 @@ def test_a_filing_is_submitted_with_the_filer_snapshot_and_a_submitted_event(cli
     assert filing["filer"] == filer
     assert filing["product_name"] == "黔丰智能温控终端"
     assert filing["patent_numbers"] == [owned, licensed]
-    assert (filing["region_code"], filing["prefecture_code"]) == ("522201", "520600")
+    assert (filing["region_code"], filing["prefecture_code"]) == ("520602", "520600")
     assert (filing["sales_last_year"], filing["export_last_year"]) == ("1250000.00", "300000.50")
     assert filing["approved_on"] is None and filing["reason"] is None and filing["description"] is None
     assert filing["created_by"] == "platform-1"
@@ -40,7 +40,7 @@ def test_a_filing_is_submitted_with_the_filer_snapshot_and_a_submitted_event(cli
         "pb.filing.submitted.v1", filing["id"], 1, "/pb/product_filing")
     assert event["data"] == {
         "filing_id": filing["id"], "status": "submitted", "filer": filer, "product_name": "黔丰智能温控终端",
-        "patent_numbers": [owned, licensed], "region_code": "522201", "prefecture_code": "520600",
+        "patent_numbers": [owned, licensed], "region_code": "520602", "prefecture_code": "520600",
         "industry": "big_data_electronics", "sales_last_year": "1250000.00", "export_last_year": "300000.50",
         "approved_on": None, "reason": None,
     }

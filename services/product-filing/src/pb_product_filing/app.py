@@ -22,8 +22,9 @@ Where the contract is silent, this service decides:
   caller's own token; when it cannot be reached the answer is 503 and nothing is written.
 - **Money.** `sales_last_year` and `export_last_year` are optional yuan strings; the export value
   is part of the sales, so it may not exceed them.
-- **Region.** `region_code` is where the product is made, checked like the registry's; its
-  `prefecture_code` maps retired codes (5222xx, 5224xx) onto today's prefecture. `industry` is the
+- **Region.** `region_code` is where the product is made, checked like the registry's; a retired
+  code (5222xx, 5224xx) is stored, as in the registry, as the code that replaced it, so the
+  `prefecture_code` is always one of today's prefectures. `industry` is the
   product's own and stays null when not given (the filer's industry is in the `filer` snapshot).
 - **Review** (admin only): `submitted → approved | rejected`, `approved → revoked`; any other
   move is 409. `approved_on` may be today or earlier in the programme's time zone (Asia/Shanghai),

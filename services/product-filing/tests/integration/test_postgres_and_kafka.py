@@ -119,4 +119,4 @@ def test_every_filing_event_reaches_kafka_with_its_payload(client, submit, revie
     revoked_data = by_filing[revoked["id"]][2].data
     assert (revoked_data["status"], revoked_data["approved_on"], revoked_data["reason"]) == (
         "revoked", "2022-06-01", "产品已停产")
-    assert (revoked_data["region_code"], revoked_data["prefecture_code"]) == ("522401", "520500")
+    assert (revoked_data["region_code"], revoked_data["prefecture_code"]) == ("520502", "520500")

@@ -60,14 +60,16 @@ class Registry:
         return self.login(created["client_id"], created["client_secret"])
 
 
-@pytest.fixture
-def registry_service(postgres_admin_url, tmp_path):
+@pytest.fixture(scope="module")
+def registry_service(postgres_admin_url, tmp_path_factory):
+    """One registry for this module's tests (it takes seconds to start); each test makes its own organizations."""
+    tmp_path = tmp_path_factory.mktemp("registry")
     database_url = create_pg_database(postgres_admin_url, prefix="pfregistry")
     service = ServiceProcess("pb_registry", {
         "PB_DATABASE_URL": database_url,
         "PB_BUS": "local",
         "PB_LOCAL_BUS_PATH": str(tmp_path / "registry-bus.sqlite3"),
-        "PB_VAR_DIR": str(tmp_path / "registry"),
+        "PB_VAR_DIR": str(tmp_path),
         "PB_BOOTSTRAP_ADMIN_ID": ADMIN_ID,
         "PB_BOOTSTRAP_ADMIN_SECRET": ADMIN_SECRET,
     }, log_dir=tmp_path)
@@ -77,7 +79,7 @@ def registry_service(postgres_admin_url, tmp_path):
     drop_pg_database(postgres_admin_url, database_url)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def registry(registry_service):
     api = Registry(registry_service.url)
     yield api

@@ -41,13 +41,15 @@ def canonical_patent_number(value: str) -> str:
 
 
 def region_code(value: str) -> str:
-    return validate_region_code(value).code
+    # As the registry does: a retired Guizhou code (old 铜仁地区 5222xx, 毕节地区 5224xx) is kept as the code
+    # that replaced it, so consumers that group by region see one code per place.
+    return validate_region_code(value).current_code
 
 
 def prefecture_code(value: str) -> str:
     """A prefecture (市州) code to filter by; a retired one (522200 铜仁地区) means the prefecture that replaced it."""
     region = validate_region_code(value)
-    if not region.code.endswith("00"):
+    if region.current_code != region.prefecture_code:
         raise ValueError(f"{value} is a county code; give its prefecture code ({region.prefecture_code})")
     return region.prefecture_code
 

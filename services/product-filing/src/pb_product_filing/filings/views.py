@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -92,7 +93,15 @@ def list_(
         )
 
 
-def _review(kit: Kit, actor: Actor, key: str | None, operation: str, filing_id: str, body: Any, act: Any) -> JSONResponse:
+def _review(
+    kit: Kit,
+    actor: Actor,
+    key: str | None,
+    operation: str,
+    filing_id: str,
+    body: ApproveIn | ReasonIn,
+    act: Callable[[UnitOfWork], tuple[int, FilingOut]],
+) -> JSONResponse:
     # The filing id is part of the fingerprint: one key cannot approve two filings.
     return idempotent_response(
         actor_uow(kit, actor), key=key, operation=operation, body={"filing_id": filing_id, "request": body}, action=act
