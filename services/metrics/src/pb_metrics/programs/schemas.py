@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictInt,
+    StrictStr,
+    ValidationInfo,
+    WithJsonSchema,
+    field_serializer,
+    field_validator,
+)
 
 from pb_metrics.programs.catalog import INDICATORS
-from pb_metrics.programs.units import parse_rate, parse_value
+from pb_metrics.programs.units import parse_rate, parse_value, rate_text, target_rate, value_json
+
+Rate = Annotated[
+    int,
+    BeforeValidator(parse_rate),
+    PlainSerializer(lambda v: rate_text(target_rate(v)), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d{1,4})?$", "examples": ["0.1000"]}),
+]
+"""A rate as a decimal string outside (`"0.1000"`), ten-thousandths inside (1000)."""
 
 PROGRAM_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$"
 
@@ -22,7 +42,7 @@ class IndicatorTargets(BaseModel):
     floor: StrictInt | StrictStr | None = Field(
         default=None, description="a JSON integer for counts, a yuan string for money; null for none"
     )
-    growth_target: StrictStr | None = Field(default=None, description='minimum growth, e.g. "0.1000" for 10%')
+    growth_target: Rate | None = Field(default=None, description='minimum growth, e.g. "0.1000" for 10%')
 
     @field_validator("id")
     @classmethod
@@ -39,10 +59,9 @@ class IndicatorTargets(BaseModel):
             return value
         return parse_value(indicator.unit, value)
 
-    @field_validator("growth_target")
-    @classmethod
-    def _growth_target(cls, value: str | None) -> int | None:
-        return None if value is None else parse_rate(value)
+    @field_serializer("floor")
+    def _floor_out(self, value: int | None) -> int | str | None:
+        return value_json(INDICATORS[self.id].unit, value)  # type: ignore[arg-type]
 
 
 def _distinct_ids(targets: list[IndicatorTargets]) -> list[IndicatorTargets]:

@@ -60,7 +60,7 @@ def load_program(session: Session, program_id: str) -> ProgramView:
             select(Baseline.indicator_id, Baseline.value).where(
                 Baseline.program_id == program_id, Baseline.year == program.first_year - 1
             )
-        ).tuples().all()
+        ).all()
     )
     return ProgramView(program, list(indicators), baseline)
 

@@ -1,0 +1,205 @@
+"""The live consumer on the local event log, and rebuilding the projections from it."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from pb_metrics.models import DealFact, ProjectionState, Rebuild
+from pb_metrics.rebuilds.service import request_rebuild
+from pb_metrics.rebuilds.worker import RebuildRun
+from pbkit.context import Actor
+from pbkit.events import dlq_topic
+from pbkit.testing import wait_until
+
+PROGRESS = "/api/v1/programs/gz-2021-2023/progress"
+
+
+@pytest.fixture
+def history(orgs, party, producers):
+    """Three years of a small programme: deals with payments and a cancellation, pledges, filings, reports."""
+    events = []
+    filing_regions = {2021: "520111", 2022: "520302", 2023: "522701"}
+    for year in (2021, 2022, 2023):
+        sme = party(f"sme-{year}", size="small", region_code="520302")
+        kept = producers.deal([orgs.university], sme, patents=2, amount="400000.00")
+        dropped = producers.deal([orgs.enterprise], orgs.sme, patents=1, amount="90000.00")
+        pledge = producers.pledge(sme, amount="1500000.00")
+        filing = producers.filing(sme, region_code=filing_regions[year])
+        events += [
+            producers.organization_registered(sme),
+            kept.submit(), kept.record(date(year, 4, 1)), kept.pay("150000.00", date(year, 6, 1)),
+            dropped.submit(), dropped.record(date(year, 5, 1)), dropped.pay("10.00", date(year, 5, 2)),
+            dropped.cancel(date(year, 7, 1)),
+            pledge.register(date(year, 8, 1)), pledge.release(date(year, 12, 1)),
+            filing.submit(), filing.approve(date(year, 9, 1)),
+            producers.annual_report(sme, year - 1, revenue="1000000.00", employees=30),
+            producers.annual_report(sme, year, revenue=f"{1000000 + year * 100}.00", employees=31),
+        ]
+    return events
+
+
+def all_progress(client, headers):
+    return {
+        year: client.get(PROGRESS, params={"year": year}, headers=headers).json() for year in (2021, 2022, 2023)
+    }
+
+
+def events_applied(client) -> int:
+    """What the service reports on /metrics: events its consumer has applied (a redelivery is not applied again)."""
+    line = next(line for line in client.get("/metrics").text.splitlines() if line.startswith("pb_events_applied "))
+    return int(float(line.split()[1]))
+
+
+def wait_applied(client, count: int) -> None:
+    wait_until(lambda: events_applied(client) >= count, message=f"the consumer to apply {count} events")
+
+
+@pytest.fixture
+def live(make_client):
+    """The service with its live consumer reading the local event log."""
+    return make_client(consumers_enabled=True)
+
+
+def test_the_live_consumer_applies_published_events_once_each(live, viewer, publish, history):
+    publish(history)
+    publish(history[:5])  # an at-least-once producer may publish some again
+    wait_applied(live, len(history))
+    progress = all_progress(live, viewer)[2022]
+    actual = {i["id"]: i["actual"] for i in progress["indicators"]}
+    assert (actual["inst_outbound_patents"], actual["sme_inbound_patents"], actual["sme_inbound_received_amount"]) == (
+        2, 2, "150000.00",
+    )
+    assert (actual["smes_benefited"], actual["pledge_count"], actual["filing_prefecture_coverage"]) == (2, 1, 2)
+    # Only sme-2022 benefited by 2022 and reported 2021 and 2022: 1,202,200 against 1,000,000.
+    assert actual["benefited_sme_revenue_growth"] == "0.2022"
+    assert events_applied(live) == len(history)
+    assert progress["as_of"] == max(e.time for e in history)
+
+
+def test_a_poison_event_goes_to_the_dead_letter_topic_and_the_rest_still_count(
+    live, viewer, publish, producers, orgs, tmp_path
+):
+    broken = producers.event("pb.pledge.registered.v1", "p-broken", {"pledge_id": "p-broken", "amount": 12})
+    good = producers.pledge(orgs.sme).register(date(2022, 2, 2))
+    publish([broken, good])
+    wait_applied(live, 1)
+    pledges = {i["id"]: i for i in live.get(PROGRESS, params={"year": 2022}, headers=viewer).json()["indicators"]}
+    assert pledges["pledge_count"]["actual"] == 1
+    dead = live.kit.bus.consumer("inspect-dlq", [dlq_topic("pb.pledge.pledges")])
+    try:
+        letters = wait_until(lambda: dead.poll(0.5), message="the dead letter")
+    finally:
+        dead.close()
+    assert [m.key for m in letters] == ["p-broken"]
+    assert "ValidationError" in letters[0].headers["pb-dlq-reason"]
+    assert live.get("/readyz").status_code == 200
+
+
+def test_a_rebuild_answers_202_and_ends_with_identical_numbers(live, admin, viewer, publish, history):
+    publish(history)
+    wait_applied(live, len(history))
+    before = all_progress(live, viewer)
+    breakdown_before = live.get(
+        "/api/v1/programs/gz-2021-2023/progress/smes_benefited/breakdown", params={"year": 2023, "by": "month"}, headers=viewer
+    ).json()
+
+    started = live.post("/api/v1/admin/rebuild", headers={**admin, "Idempotency-Key": "rebuild-1"})
+    assert started.status_code == 202, started.text
+    rebuild = started.json()
+    assert (rebuild["status"], rebuild["generation"]) == ("pending", 2)
+    status = f"/api/v1/admin/rebuild/{rebuild['id']}"
+    done = wait_until(
+        lambda: (r := live.get(status, headers=admin).json())["status"] in ("completed", "failed") and r,
+        message="the rebuild to finish",
+    )
+    assert done["status"] == "completed", done
+    assert done["events_applied"] == len(history)
+
+    assert all_progress(live, viewer) == before
+    assert live.get(
+        "/api/v1/programs/gz-2021-2023/progress/smes_benefited/breakdown", params={"year": 2023, "by": "month"}, headers=viewer
+    ).json() == breakdown_before
+    with live.kit.session_factory() as session:
+        assert session.get_one(ProjectionState, 1).active_generation == 2
+        rows = dict(session.execute(select(DealFact.generation, func.count()).group_by(DealFact.generation)).all())
+    assert rows == {2: 6}  # the old generation's rows are gone
+    replay = live.post("/api/v1/admin/rebuild", headers={**admin, "Idempotency-Key": "rebuild-1"})
+    assert replay.status_code == 202 and replay.json()["id"] == rebuild["id"]
+    audit = live.get("/api/v1/audit", params={"target_type": "rebuild"}, headers=admin).json()["items"]
+    assert [(a["action"], a["actor"], a["target_id"]) for a in audit] == [("projections.rebuild", "office-admin", rebuild["id"])]
+    assert live.get("/api/v1/admin/rebuild/unknown", headers=admin).status_code == 404
+    assert live.get(status, headers=viewer).status_code == 403
+
+
+def test_a_rebuild_repairs_damaged_projections_and_the_old_numbers_are_served_until_it_switches(
+    live, viewer, publish, history, producers, orgs
+):
+    publish(history)
+    wait_applied(live, len(history))
+    healthy = all_progress(live, viewer)
+    with live.kit.uow() as uow:  # a projection bug lost a recorded deal of 2022
+        lost = uow.session.scalars(
+            select(DealFact).where(DealFact.generation == 1, DealFact.status == "recorded", DealFact.recorded_on >= date(2022, 1, 1))
+        ).first()
+        uow.session.delete(lost)
+        uow.commit()
+    damaged = all_progress(live, viewer)
+    assert damaged != healthy
+
+    with live.kit.uow(Actor("office-admin", "admin")) as uow:
+        rebuild = request_rebuild(uow=uow, stale_after=live.app.state.rebuilds.stale_after)
+        uow.commit()
+    run = RebuildRun(live.kit, rebuild["id"], rebuild["generation"], stop=threading.Event())
+    try:
+        run.catch_up()
+        assert all_progress(live, viewer) == damaged  # still the old generation
+        # An event published during the rebuild reaches the new generation through the live consumer.
+        late = producers.pledge(orgs.sme).register(date(2023, 10, 1))
+        publish([late])
+        wait_applied(live, len(history) + 1)
+        assert all_progress(live, viewer)[2022]["indicators"] == damaged[2022]["indicators"]
+        run.switch()
+    finally:
+        run.bus.close()
+
+    repaired = all_progress(live, viewer)
+    assert repaired[2022]["indicators"] == healthy[2022]["indicators"]
+    pledges = {i["id"]: i["actual"] for i in repaired[2023]["indicators"]}["pledge_count"]
+    assert pledges == 2
+    with live.kit.session_factory() as session:
+        assert session.get_one(Rebuild, rebuild["id"]).status == "completed"
+
+
+def test_only_one_rebuild_at_a_time_and_one_whose_worker_died_is_failed(make_client, admin):
+    client = make_client(rebuild_stale_after_s=3600)
+    with client.kit.uow(Actor("office-admin", "admin")) as uow:  # requested, but its worker never ran
+        orphan = request_rebuild(uow=uow, stale_after=client.app.state.rebuilds.stale_after)
+        uow.commit()
+    refused = client.post("/api/v1/admin/rebuild", headers=admin)
+    assert refused.status_code == 409 and orphan["id"] in refused.json()["detail"]
+
+    impatient = make_client(rebuild_stale_after_s=0)  # a restart: the orphan's heartbeat is old
+    assert impatient.get(f"/api/v1/admin/rebuild/{orphan['id']}", headers=admin).json()["status"] == "failed"
+    started = impatient.post("/api/v1/admin/rebuild", headers=admin)
+    assert started.status_code == 202 and started.json()["generation"] == orphan["generation"] + 1
+
+
+def test_a_rebuild_stopped_by_shutdown_fails_and_leaves_the_active_generation_alone(live, viewer, admin, publish, history):
+    publish(history)
+    wait_applied(live, len(history))
+    before = all_progress(live, viewer)
+    with live.kit.uow(Actor("office-admin", "admin")) as uow:
+        rebuild = request_rebuild(uow=uow, stale_after=live.app.state.rebuilds.stale_after)
+        uow.commit()
+    stopping = threading.Event()
+    stopping.set()
+    RebuildRun(live.kit, rebuild["id"], rebuild["generation"], stop=stopping).run()
+    failed = live.get(f"/api/v1/admin/rebuild/{rebuild['id']}", headers=admin).json()
+    assert failed["status"] == "failed" and "stopped" in failed["detail"]
+    assert all_progress(live, viewer) == before
+    with live.kit.session_factory() as session:
+        assert session.scalar(select(func.count()).where(DealFact.generation == rebuild["generation"])) == 0
