@@ -142,13 +142,27 @@ def migrated_database(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def service(tmp_path, test_keys, registry, migrated_database) -> Iterator[Service]:
+def start_service(tmp_path, test_keys, registry) -> Iterator[Callable[..., Service]]:
+    """Start the app on a migrated database, the registry faked; settings may be overridden."""
+    started: list[TestClient] = []
+
+    def start(database_url: str, **settings: Any) -> Service:
+        settings = {"var_dir": tmp_path, "jwks_json": test_keys.jwks_json, "relay_enabled": False} | settings
+        client = TestClient(build_app(Settings(database_url=database_url, **settings), registry=registry.client()))
+        client.__enter__()
+        started.append(client)
+        return Service(client, test_keys)
+
+    yield start
+    for client in started:
+        client.__exit__(None, None, None)
+        client.app.state.kit.close()
+
+
+@pytest.fixture
+def service(tmp_path, start_service, migrated_database) -> Service:
     shutil.copy(migrated_database, tmp_path / "transactions.sqlite3")
-    url = f"sqlite:///{tmp_path}/transactions.sqlite3"
-    settings = Settings(database_url=url, var_dir=tmp_path, jwks_json=test_keys.jwks_json, relay_enabled=False)
-    with TestClient(build_app(settings, registry=registry.client())) as client:
-        yield Service(client, test_keys)
-    client.app.state.kit.close()
+    return start_service(f"sqlite:///{tmp_path}/transactions.sqlite3")
 
 
 @pytest.fixture
