@@ -156,7 +156,7 @@ def _checked_filer(*, registry: RegistryClient, token: str, request: FilingIn) -
             errors.append({"loc": ["body", "patent_numbers", index], "msg": problem})
     if errors:
         raise Unprocessable("the filing does not meet the filing rules", errors=errors)
-    assert organization is not None
+    assert organization is not None  # an unknown filer is one of the errors above
     return {
         "org_id": organization["id"],
         "name": organization["name"],
