@@ -215,3 +215,9 @@ def admin_of(stack: Stack) -> Api:
 @pytest.fixture
 def admin(shared_kafka_stack) -> Api:
     return admin_of(shared_kafka_stack)
+
+
+@pytest.fixture
+def stack_admin():
+    """The admin client of whichever stack a test started."""
+    return admin_of
