@@ -52,3 +52,13 @@ def test_python_dash_m_migrates_and_serves(tmp_path, test_keys):
         assert deals == {"items": [], "next_cursor": None}
     finally:
         process.stop()
+
+
+def test_the_openapi_document_states_the_rules(service):
+    spec = service.http.get("/openapi.json").json()
+    paths = spec["paths"]
+    assert {"/api/v1/deals", "/api/v1/deals/batch", "/api/v1/deals/{deal_id}", "/api/v1/deals/{deal_id}/record",
+            "/api/v1/deals/{deal_id}/cancel", "/api/v1/deals/{deal_id}/payments"} <= set(paths)
+    assert "art. 51" in paths["/api/v1/deals"]["post"]["description"]
+    assert "pledgee_consent" in paths["/api/v1/deals/{deal_id}/record"]["post"]["description"]
+    assert spec["components"]["schemas"]["DealIn"]["properties"]["contract_amount"]["type"] == "string"
