@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import random
+import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -82,13 +82,14 @@ def admin(tokens) -> dict[str, str]:
     return tokens.headers("admin", sub="admin-1")
 
 
+# Drawn from the OS, not `random`: hypothesis reseeds `random` for every example, which would repeat them.
 def random_uscc() -> str:
-    body = "91520100" + "".join(random.choice(USCC_ALPHABET) for _ in range(9))
+    body = "91520100" + "".join(secrets.choice(USCC_ALPHABET) for _ in range(9))
     return body + uscc_check_character(body)
 
 
 def random_patent_number(type_digit: str = "1", year: int = 2021) -> str:
-    digits = f"{year}{type_digit}{random.randrange(10**7):07d}"
+    digits = f"{year}{type_digit}{secrets.randbelow(10**7):07d}"
     return f"{digits}.{check_character(digits)}"
 
 
