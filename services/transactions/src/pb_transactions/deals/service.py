@@ -228,7 +228,7 @@ def _refuse_licence_conflicts(session: Session, *, license_type: str | None, num
     ).all()
     if rows:
         found = "; ".join(f"patent {r.number} is under the recorded {r.license_type} licence {r.id}" for r in rows)
-        raise Conflict(f"an {license_type} licence is not allowed here: {found}")
+        raise Conflict(f"the {license_type} licence is not allowed: {found}")
 
 
 def _latest_title_deal(session: Session, number: str, *, other_than: str | None = None) -> Deal | None:

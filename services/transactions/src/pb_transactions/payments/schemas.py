@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from typing import Annotated
 
 from pb_transactions.deals.schemas import DealOut
 from pbkit.money import Money
