@@ -172,11 +172,11 @@ class Api:
         self.stack = stack
         self.headers = {"Authorization": f"Bearer {token}"}
 
-    def request(self, method: str, service: str, path: str, *, expect: int | None = None, **kwargs):
+    def request(self, method: str, service: str, path: str, *, expect: int | tuple[int, ...] | None = None, **kwargs):
         r = httpx.request(method, self.stack.urls[service] + path, headers={**self.headers, **kwargs.pop("headers", {})},
                           timeout=30, **kwargs)
         if expect is not None:
-            assert r.status_code == expect, f"{method} {service}{path} → {r.status_code}: {r.text[:500]}"
+            assert r.status_code in (expect if isinstance(expect, tuple) else (expect,)), f"{method} {service}{path} → {r.status_code}: {r.text[:500]}"
         return r
 
     def get(self, service: str, path: str, **kwargs):
