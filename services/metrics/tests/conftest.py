@@ -240,7 +240,13 @@ def producers() -> Producers:
     return Producers()
 
 
-@pytest.fixture(name="party")
+@pytest.fixture(scope="session")
+def producers_factory() -> type[Producers]:
+    """For tests that need fresh producers many times in one test (property-based ones)."""
+    return Producers
+
+
+@pytest.fixture(name="party", scope="session")
 def party_fixture() -> Callable[..., dict[str, Any]]:
     return party
 

@@ -3,7 +3,8 @@
 Every measure is a SELECT of *contributions*: one row per fact that counts
 within a date window, with the value it adds and the attributes it is broken
 down by. Totals are SQL aggregates over that select; breakdowns group the
-same rows, so they always add up to the total.
+same rows, so they always add up to the total. The statements are built once,
+with the generation and the window as bound parameters.
 
 Counted on every request: at provincial scale (thousands of facts a year)
 that is a few milliseconds. At national scale (10 million deals) the place to
@@ -13,12 +14,26 @@ keeping these selects as their definition.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, String, and_, distinct, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Date,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    distinct,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from pb_metrics.models import AnnualReportFact, DealFact, FilingFact, PaymentFact, PledgeFact
@@ -30,6 +45,10 @@ APPROVED = "approved"
 # A release ends a pledge but does not un-count its registration.
 REGISTERED_PLEDGE = ("registered", "released")
 
+GENERATION = bindparam("generation", type_=Integer)
+START = bindparam("start", type_=Date)
+END = bindparam("end", type_=Date)
+
 
 @dataclass(frozen=True)
 class Window:
@@ -40,6 +59,9 @@ class Window:
     @classmethod
     def years(cls, generation: int, first: int, last: int) -> Window:
         return cls(generation, date(first, 1, 1), date(last, 12, 31))
+
+    def params(self) -> dict[str, Any]:
+        return {"generation": self.generation, "start": self.start, "end": self.end}
 
 
 def _nothing() -> ColumnElement:
@@ -57,153 +79,143 @@ def _row(value, on, entity, prefecture, industry, transferor_kind) -> list[Colum
     ]
 
 
-# --- deals -----------------------------------------------------------------------------------
+# --- deals -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class DealSide:
     """Which deals count (`flag`) and whose prefecture and transferor kind they are broken down by."""
 
-    flag: Callable[[], ColumnElement]
-    prefecture: Callable[[], ColumnElement]
-    transferor_kind: Callable[[], ColumnElement]
+    flag: ColumnElement
+    prefecture: ColumnElement
+    transferor_kind: ColumnElement
 
 
-SME_INBOUND = DealSide(
-    flag=lambda: DealFact.sme_inbound.is_(True),
-    prefecture=lambda: DealFact.transferee_prefecture_code,
-    transferor_kind=lambda: DealFact.lead_transferor_kind,
-)
-INST_OUTBOUND = DealSide(
-    flag=lambda: DealFact.inst_outbound.is_(True),
-    prefecture=lambda: DealFact.inst_prefecture_code,
-    transferor_kind=lambda: DealFact.inst_kind,
-)
+SME_INBOUND = DealSide(DealFact.sme_inbound.is_(True), DealFact.transferee_prefecture_code, DealFact.lead_transferor_kind)
+INST_OUTBOUND = DealSide(DealFact.inst_outbound.is_(True), DealFact.inst_prefecture_code, DealFact.inst_kind)
 
 
-def _deals(side: DealSide, value: Callable[[], ColumnElement]) -> Callable[[Window], Select]:
-    def rows(w: Window) -> Select:
-        d = DealFact
-        return select(
-            *_row(value(), d.recorded_on, d.transferee_org_id, side.prefecture(), d.transferee_industry, side.transferor_kind())
-        ).where(d.generation == w.generation, d.status == RECORDED, side.flag(), d.recorded_on.between(w.start, w.end))
-
-    return rows
+def _deals(side: DealSide, value: ColumnElement) -> Select:
+    d = DealFact
+    return select(
+        *_row(value, d.recorded_on, d.transferee_org_id, side.prefecture, d.transferee_industry, side.transferor_kind)
+    ).where(d.generation == GENERATION, d.status == RECORDED, side.flag, d.recorded_on.between(START, END))
 
 
-def _payments(side: DealSide) -> Callable[[Window], Select]:
+def _payments(side: DealSide) -> Select:
     """Payments count in the year received, while their deal is recorded and not cancelled."""
-
-    def rows(w: Window) -> Select:
-        d, p = DealFact, PaymentFact
-        return (
-            select(
-                *_row(p.amount, p.received_on, d.transferee_org_id, side.prefecture(), d.transferee_industry, side.transferor_kind())
-            )
-            .join(d, and_(d.generation == p.generation, d.deal_id == p.deal_id))
-            .where(p.generation == w.generation, d.status == RECORDED, side.flag(), p.received_on.between(w.start, w.end))
-        )
-
-    return rows
+    d, p = DealFact, PaymentFact
+    return (
+        select(*_row(p.amount, p.received_on, d.transferee_org_id, side.prefecture, d.transferee_industry, side.transferor_kind))
+        .join(d, and_(d.generation == p.generation, d.deal_id == p.deal_id))
+        .where(p.generation == GENERATION, d.status == RECORDED, side.flag, p.received_on.between(START, END))
+    )
 
 
-# --- pledges and filings ---------------------------------------------------------------------
+# --- pledges and filings -----------------------------------------------------------------------
 
-def _pledges(value: Callable[[], ColumnElement]) -> Callable[[Window], Select]:
-    def rows(w: Window) -> Select:
-        p = PledgeFact
-        return select(
-            *_row(value(), p.registered_on, p.pledgor_org_id, p.pledgor_prefecture_code, p.pledgor_industry, _nothing())
-        ).where(p.generation == w.generation, p.status.in_(REGISTERED_PLEDGE), p.registered_on.between(w.start, w.end))
-
-    return rows
+def _pledges(value: ColumnElement) -> Select:
+    p = PledgeFact
+    return select(
+        *_row(value, p.registered_on, p.pledgor_org_id, p.pledgor_prefecture_code, p.pledgor_industry, _nothing())
+    ).where(p.generation == GENERATION, p.status.in_(REGISTERED_PLEDGE), p.registered_on.between(START, END))
 
 
-def _approved_filings(w: Window) -> tuple:
-    f = FilingFact
-    return (f.generation == w.generation, f.status == APPROVED, f.approved_on.between(w.start, w.end))
+_APPROVED_FILINGS = (FilingFact.generation == GENERATION, FilingFact.status == APPROVED, FilingFact.approved_on.between(START, END))
 
 
-def _covered_prefectures(w: Window) -> Select:
+def _covered_prefectures() -> Select:
     f = FilingFact
     return select(
         *_row(literal(1), f.approved_on, f.prefecture_code, f.prefecture_code, _nothing(), _nothing())
-    ).where(*_approved_filings(w), f.prefecture_code.in_(list(PREFECTURES)))
+    ).where(*_APPROVED_FILINGS, f.prefecture_code.in_(list(PREFECTURES)))
 
 
-def _filing_smes(w: Window) -> Select:
+def _filing_smes() -> Select:
     f = FilingFact
     return select(
         *_row(literal(1), f.approved_on, f.filer_org_id, f.filer_prefecture_code, f.filer_industry, _nothing())
-    ).where(*_approved_filings(w), f.filer_sme_in_province.is_(True))
+    ).where(*_APPROVED_FILINGS, f.filer_sme_in_province.is_(True))
 
 
-def _smes_benefited(w: Window) -> CompoundSelect:
+def _smes_benefited() -> CompoundSelect:
     """In-province SMEs (by the snapshot) that received patents in a recorded deal, pledged, or had a filing approved."""
     d, p = DealFact, PledgeFact
     deals = select(
         *_row(literal(1), d.recorded_on, d.transferee_org_id, d.transferee_prefecture_code, d.transferee_industry, _nothing())
-    ).where(d.generation == w.generation, d.status == RECORDED, d.sme_inbound.is_(True), d.recorded_on.between(w.start, w.end))
+    ).where(d.generation == GENERATION, d.status == RECORDED, d.sme_inbound.is_(True), d.recorded_on.between(START, END))
     pledges = select(
         *_row(literal(1), p.registered_on, p.pledgor_org_id, p.pledgor_prefecture_code, p.pledgor_industry, _nothing())
     ).where(
-        p.generation == w.generation,
+        p.generation == GENERATION,
         p.status.in_(REGISTERED_PLEDGE),
         p.pledgor_sme_in_province.is_(True),
-        p.registered_on.between(w.start, w.end),
+        p.registered_on.between(START, END),
     )
-    return union_all(deals, pledges, _filing_smes(w))
+    return union_all(deals, pledges, _filing_smes())
 
 
 @dataclass(frozen=True)
 class Measure:
-    rows: Callable[[Window], Select | CompoundSelect]
+    rows: Select | CompoundSelect
     # Count distinct `entity` values (organizations, prefectures) instead of summing `value`.
     distinct: bool = False
+    _total: Select = field(init=False, repr=False)
 
-    def total(self, session: Session, window: Window) -> int:
-        contributions = self.rows(window).subquery()
+    def __post_init__(self) -> None:
+        contributions = self.rows.subquery()
         aggregate = (
             func.count(distinct(contributions.c.entity)) if self.distinct else func.coalesce(func.sum(contributions.c.value), 0)
         )
-        # PostgreSQL sums bigints into a numeric; the value is an integer either way.
-        return int(session.execute(select(aggregate)).scalar_one())
+        object.__setattr__(self, "_total", select(aggregate))
 
+    def total(self, session: Session, window: Window) -> int:
+        # PostgreSQL sums bigints into a numeric; the value is an integer either way.
+        return int(session.execute(self._total, window.params()).scalar_one())
+
+    def contributions(self, session: Session, window: Window) -> list[Any]:
+        return list(session.execute(self.rows, window.params()).all())
+
+
+SMES_BENEFITED = Measure(_smes_benefited(), distinct=True)
 
 MEASURES: dict[str, Measure] = {
-    "sme_inbound_patents": Measure(_deals(SME_INBOUND, lambda: DealFact.patent_count)),
-    "sme_inbound_contract_amount": Measure(_deals(SME_INBOUND, lambda: DealFact.contract_amount)),
+    "sme_inbound_patents": Measure(_deals(SME_INBOUND, DealFact.patent_count)),
+    "sme_inbound_contract_amount": Measure(_deals(SME_INBOUND, DealFact.contract_amount)),
     "sme_inbound_received_amount": Measure(_payments(SME_INBOUND)),
-    "inst_outbound_patents": Measure(_deals(INST_OUTBOUND, lambda: DealFact.patent_count)),
-    "inst_outbound_contract_amount": Measure(_deals(INST_OUTBOUND, lambda: DealFact.contract_amount)),
+    "inst_outbound_patents": Measure(_deals(INST_OUTBOUND, DealFact.patent_count)),
+    "inst_outbound_contract_amount": Measure(_deals(INST_OUTBOUND, DealFact.contract_amount)),
     "inst_outbound_received_amount": Measure(_payments(INST_OUTBOUND)),
-    "smes_benefited": Measure(_smes_benefited, distinct=True),
-    "filing_prefecture_coverage": Measure(_covered_prefectures, distinct=True),
-    "filing_smes": Measure(_filing_smes, distinct=True),
-    "pledge_count": Measure(_pledges(lambda: literal(1))),
-    "pledge_amount": Measure(_pledges(lambda: PledgeFact.amount)),
+    "smes_benefited": SMES_BENEFITED,
+    "filing_prefecture_coverage": Measure(_covered_prefectures(), distinct=True),
+    "filing_smes": Measure(_filing_smes(), distinct=True),
+    "pledge_count": Measure(_pledges(literal(1))),
+    "pledge_amount": Measure(_pledges(PledgeFact.amount)),
 }
 
+
+def _reports_of_benefited(quantity: ColumnElement) -> Select:
+    benefited = SMES_BENEFITED.rows.subquery()
+    r = AnnualReportFact
+    return select(r.org_id, r.year, quantity).where(
+        r.generation == GENERATION,
+        r.year.in_((bindparam("previous_year", type_=Integer), bindparam("year", type_=Integer))),
+        r.org_id.in_(select(benefited.c.entity)),
+    )
+
+
 # Growth, from the year before to the year, of a quantity the benefited SMEs report every year.
-GROWTH_OF_BENEFITED: dict[str, Callable[[], ColumnElement]] = {
-    "benefited_sme_revenue_growth": lambda: AnnualReportFact.revenue,
-    "benefited_sme_employment_growth": lambda: AnnualReportFact.employees,
+GROWTH_OF_BENEFITED: dict[str, Select] = {
+    "benefited_sme_revenue_growth": _reports_of_benefited(AnnualReportFact.revenue),
+    "benefited_sme_employment_growth": _reports_of_benefited(AnnualReportFact.employees),
 }
 
 
 def benefited_growth(session: Session, indicator_id: str, *, generation: int, first_year: int, year: int) -> Decimal | None:
     """(Σ year − Σ year−1) / Σ year−1 over the SMEs benefited from the first year through `year`
     that reported both years; None when there is no such SME or the earlier sum is zero."""
-    quantity = GROWTH_OF_BENEFITED[indicator_id]()
-    benefited = _smes_benefited(Window.years(generation, first_year, year)).subquery()
-    reports = session.execute(
-        select(AnnualReportFact.org_id, AnnualReportFact.year, quantity).where(
-            AnnualReportFact.generation == generation,
-            AnnualReportFact.year.in_((year - 1, year)),
-            AnnualReportFact.org_id.in_(select(benefited.c.entity)),
-        )
-    ).all()
+    params = Window.years(generation, first_year, year).params() | {"previous_year": year - 1, "year": year}
     by_org: dict[str, dict[int, int]] = {}
-    for org_id, report_year, amount in reports:
+    for org_id, report_year, amount in session.execute(GROWTH_OF_BENEFITED[indicator_id], params):
         by_org.setdefault(org_id, {})[report_year] = int(amount)
     both = [years for years in by_org.values() if len(years) == 2]
     before = sum(years[year - 1] for years in both)

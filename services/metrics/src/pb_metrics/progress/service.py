@@ -224,7 +224,7 @@ def breakdown(session: Session, program: ProgramView, *, indicator_id: str, year
     generation = active_generation(session).generation
     measure = MEASURES[indicator_id]
     window = _window(program, indicator_id, generation, year)
-    rows = session.execute(measure.rows(window)).all()
+    rows = measure.contributions(session, window)
     if measure.distinct:
         rows = _first_per_entity(rows)
     grouping = GROUPINGS[by]

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Integer, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pb_metrics.models import PROJECTION_FACTS, Generation, ProjectionState, Rebuild
-from pbkit.db import is_postgres
+from pbkit.db import UTCDateTime, is_postgres
 
 IN_PROGRESS = ("pending", "running")
 
@@ -26,11 +26,14 @@ def active_generation(session: Session) -> Generation:
     return session.get_one(Generation, state.active_generation)
 
 
+_ACTIVE_SHARED = select(ProjectionState.active_generation).with_for_update(read=True)
+_BUILDING = select(Rebuild.generation).where(Rebuild.status.in_(IN_PROGRESS))
+
+
 def live_generations(session: Session) -> list[int]:
     """The generations the live consumer applies an event to; holds a share lock so a switch waits for it."""
-    state = session.execute(select(ProjectionState).with_for_update(read=True)).scalar_one()
-    building = session.scalars(select(Rebuild.generation).where(Rebuild.status.in_(IN_PROGRESS))).all()
-    return [state.active_generation, *building]
+    active = session.execute(_ACTIVE_SHARED).scalar_one()
+    return [active, *session.scalars(_BUILDING)]
 
 
 def lock_generations(session: Session) -> ProjectionState:
@@ -51,15 +54,20 @@ def drop_generation(session: Session, generation: int) -> None:
     session.execute(delete(Generation).where(Generation.generation == generation))
 
 
-def record_event_time(session: Session, generations: list[int], moment: datetime) -> None:
-    session.execute(
-        update(Generation)
-        .where(
-            Generation.generation.in_(generations),
-            or_(Generation.as_of.is_(None), Generation.as_of < moment),
-        )
-        .values(as_of=moment)
+_generations = Generation.__table__
+_MOMENT = bindparam("moment", type_=UTCDateTime())
+_RECORD_EVENT_TIME = (
+    update(_generations)
+    .where(
+        _generations.c.generation == bindparam("target", type_=Integer),
+        or_(_generations.c.as_of.is_(None), _generations.c.as_of < _MOMENT),
     )
+    .values(as_of=_MOMENT)
+)
+
+
+def record_event_time(session: Session, generations: list[int], moment: datetime) -> None:
+    session.execute(_RECORD_EVENT_TIME, [{"target": g, "moment": moment} for g in generations])
 
 
 @contextmanager

@@ -9,11 +9,13 @@ Indicators are then computed from the rows, never counted up event by event.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -34,21 +36,30 @@ log = logging.getLogger(__name__)
 Apply = Callable[[Session, list[int], Event], None]
 
 
-def _insert(session: Session, model: type[Base]):  # noqa: ANN202 - a dialect insert construct
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(model)
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
-def _keep_newest(session: Session, model: type[Base], key: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
-    """Insert each row, or replace the stored one when this row's sequence is higher."""
+# Built once per dialect and table: constructing statements costs more than running them.
+@functools.cache
+def _newest_wins(dialect: str, model: type[Base], key: tuple[str, ...]) -> Insert:
+    """Insert a row, or replace the stored one when the new row's sequence is higher."""
     table = model.__table__
-    stmt = _insert(session, model)
-    stmt = stmt.on_conflict_do_update(
+    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(model)
+    return stmt.on_conflict_do_update(
         index_elements=[table.c[k] for k in key],
         set_={c.name: stmt.excluded[c.name] for c in table.c if c.name not in key},
         where=table.c.sequence < stmt.excluded.sequence,
     )
-    session.execute(stmt, rows)
+
+
+@functools.cache
+def _first_wins(dialect: str, model: type[Base], key: tuple[str, ...]) -> Insert:
+    return (postgresql if dialect == "postgresql" else sqlite).insert(model).on_conflict_do_nothing(index_elements=list(key))
+
+
+def _keep_newest(session: Session, model: type[Base], key: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    session.execute(_newest_wins(_dialect(session), model, key), rows)
 
 
 def apply_deal(session: Session, generations: list[int], event: Event) -> None:
@@ -78,8 +89,10 @@ def apply_deal(session: Session, generations: list[int], event: Event) -> None:
             "amount": deal.payment.amount,
             "received_on": deal.payment.received_on,
         }
-        stmt = _insert(session, PaymentFact).on_conflict_do_nothing(index_elements=["generation", "payment_id"])
-        session.execute(stmt, [{**payment, "generation": g} for g in generations])
+        session.execute(
+            _first_wins(_dialect(session), PaymentFact, ("generation", "payment_id")),
+            [{**payment, "generation": g} for g in generations],
+        )
 
 
 def _party_columns(prefix: str, party: Party) -> dict[str, Any]:

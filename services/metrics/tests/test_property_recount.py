@@ -1,0 +1,302 @@
+"""Random programme histories, delivered shuffled and duplicated, give the numbers a plain recount gives.
+
+The history is generated as raw facts (organizations and their snapshots,
+deals with records, payments and cancellations, pledges and releases,
+filings with approvals, rejections and revocations, annual reports), turned
+into the events the producers would emit, delivered in any order with
+repeats through the service's handler, and every indicator of every year is
+compared with a recount written here with simple loops over the raw facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pb_metrics.app import build_app
+from pb_metrics.models import Generation
+from pb_metrics.programs.service import load_program
+from pb_metrics.progress.service import progress
+from pb_metrics.projections.generations import live_generations, lock_generations
+from pb_metrics.projections.handlers import ProjectionHandler
+from pb_metrics.settings import Settings
+from pbkit.events import utcnow
+
+FIRST_YEAR, LAST_YEAR = 2021, 2023
+GUIZHOU_PREFECTURES = {"520100", "520200", "520300", "520400", "520500", "520600", "522300", "522600", "522700"}
+REGIONS = ["520111", "520302", "520402", "520603", "522701", "522301", "110108", "440305"]
+KINDS = ["university", "research_institute", "state_owned_enterprise", "enterprise", "other"]
+SIZES = ["micro", "small", "medium", "large", None]
+INDUSTRIES = ["big_data_electronics", "health_medicine", None]
+DATES = st.dates(date(2020, 6, 1), date(2024, 3, 31))
+
+
+# --- the raw history ---------------------------------------------------------------------------
+
+@dataclass
+class DealFacts:
+    transferors: list[dict[str, Any]]
+    transferee: dict[str, Any]
+    patents: int
+    amount_fen: int
+    recorded_on: date | None
+    payments: list[tuple[int, date]]
+    cancelled: bool
+
+
+@dataclass
+class PledgeFacts:
+    pledgor: dict[str, Any]
+    amount_fen: int
+    registered_on: date
+    released: bool
+
+
+@dataclass
+class FilingFacts:
+    filer: dict[str, Any]
+    region_code: str
+    outcome: str  # pending | approved | rejected | revoked
+    approved_on: date
+
+
+@dataclass
+class History:
+    snapshots: dict[str, list[dict[str, Any]]]
+    deals: list[DealFacts] = field(default_factory=list)
+    pledges: list[PledgeFacts] = field(default_factory=list)
+    filings: list[FilingFacts] = field(default_factory=list)
+    # (org, year) → every report filed, the last one standing
+    reports: dict[tuple[str, int], list[tuple[int, int]]] = field(default_factory=dict)
+
+
+def fen_text(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+@st.composite
+def histories(draw: st.DrawFn, party) -> History:  # noqa: ANN001 - the conftest's snapshot maker
+    org_ids = [f"org-{i}" for i in range(draw(st.integers(2, 6)))]
+    snapshot = st.builds(
+        dict, kind=st.sampled_from(KINDS), size=st.sampled_from(SIZES),
+        region_code=st.sampled_from(REGIONS), industry=st.sampled_from(INDUSTRIES),
+    )
+    # An organization may be snapshotted differently by different deals (it grew, it moved).
+    snapshots = {
+        org: [party(org, **s) for s in draw(st.lists(snapshot, min_size=1, max_size=2))] for org in org_ids
+    }
+    any_snapshot = st.sampled_from(org_ids).flatmap(lambda org: st.sampled_from(snapshots[org]))
+    history = History(snapshots)
+    for _ in range(draw(st.integers(0, 6))):
+        transferee = draw(any_snapshot)
+        others = [o for o in org_ids if o != transferee["org_id"]]
+        transferor_ids = draw(st.lists(st.sampled_from(others), min_size=1, max_size=2, unique=True))
+        recorded_on = draw(st.none() | DATES)
+        history.deals.append(DealFacts(
+            transferors=[draw(st.sampled_from(snapshots[o])) for o in transferor_ids],
+            transferee=transferee,
+            patents=draw(st.integers(1, 3)),
+            amount_fen=draw(st.integers(0, 10**10)),
+            recorded_on=recorded_on,
+            payments=draw(st.lists(st.tuples(st.integers(1, 10**8), DATES), max_size=2)) if recorded_on else [],
+            cancelled=draw(st.booleans()),
+        ))
+    for _ in range(draw(st.integers(0, 4))):
+        history.pledges.append(PledgeFacts(draw(any_snapshot), draw(st.integers(1, 10**11)), draw(DATES), draw(st.booleans())))
+    for _ in range(draw(st.integers(0, 4))):
+        outcome = draw(st.sampled_from(["pending", "approved", "approved", "rejected", "revoked"]))
+        history.filings.append(FilingFacts(draw(any_snapshot), draw(st.sampled_from(REGIONS)), outcome, draw(DATES)))
+    for org in draw(st.lists(st.sampled_from(org_ids), max_size=6)):
+        year = draw(st.integers(FIRST_YEAR - 1, LAST_YEAR))
+        versions = draw(st.lists(st.tuples(st.integers(0, 10**9), st.integers(0, 500)), min_size=1, max_size=2))
+        history.reports.setdefault((org, year), []).extend(versions)
+    return history
+
+
+def emit(history: History, producers) -> list:  # noqa: ANN001
+    """The events the producing services would publish for this history, each aggregate in its own order."""
+    events = [producers.organization_registered(versions[0]) for versions in history.snapshots.values()]
+    for facts in history.deals:
+        deal = producers.deal(facts.transferors, facts.transferee, patents=facts.patents, amount=fen_text(facts.amount_fen))
+        events.append(deal.submit())
+        if facts.recorded_on:
+            events.append(deal.record(facts.recorded_on))
+            events += [deal.pay(fen_text(fen), on) for fen, on in facts.payments]
+        if facts.cancelled:
+            events.append(deal.cancel(date(2024, 6, 1)))
+    for facts in history.pledges:
+        pledge = producers.pledge(facts.pledgor, amount=fen_text(facts.amount_fen))
+        events.append(pledge.register(facts.registered_on))
+        if facts.released:
+            events.append(pledge.release(date(2024, 6, 1)))
+    for facts in history.filings:
+        filing = producers.filing(facts.filer, region_code=facts.region_code)
+        events.append(filing.submit())
+        if facts.outcome == "rejected":
+            events.append(filing.reject())
+        elif facts.outcome in ("approved", "revoked"):
+            events.append(filing.approve(facts.approved_on))
+            if facts.outcome == "revoked":
+                events.append(filing.revoke())
+    for (org, year), versions in history.reports.items():
+        events += [
+            producers.annual_report(history.snapshots[org][0], year, revenue=fen_text(revenue), employees=employees)
+            for revenue, employees in versions
+        ]
+    return events
+
+
+# --- the recount, straight from the raw history ------------------------------------------------
+
+def in_guizhou(snapshot) -> bool:  # noqa: ANN001
+    return snapshot["region_code"].startswith("52")
+
+
+def is_sme(snapshot) -> bool:  # noqa: ANN001
+    return in_guizhou(snapshot) and snapshot["size"] in ("micro", "small", "medium")
+
+
+def is_institution(snapshot) -> bool:  # noqa: ANN001
+    return in_guizhou(snapshot) and snapshot["kind"] in ("university", "research_institute", "state_owned_enterprise")
+
+
+def rounded(value: Fraction) -> str:
+    """Half-up (away from zero) to 4 places."""
+    scaled = abs(value) * 10000
+    whole = int(scaled)
+    if scaled - whole >= Fraction(1, 2):
+        whole += 1
+    sign = "-" if value < 0 and whole else ""
+    return f"{sign}{whole // 10000}.{whole % 10000:04d}"
+
+
+def recount(history: History, year: int) -> dict[str, Any]:
+    def since_first(on: date | None) -> bool:
+        return on is not None and FIRST_YEAR <= on.year <= year
+
+    live_deals = [d for d in history.deals if d.recorded_on and not d.cancelled]
+    sme_deals = [d for d in live_deals if is_sme(d.transferee)]
+    inst_deals = [d for d in live_deals if any(is_institution(t) for t in d.transferors)]
+    approved = [f for f in history.filings if f.outcome == "approved"]
+
+    benefited = set()
+    for d in sme_deals:
+        if since_first(d.recorded_on):
+            benefited.add(d.transferee["org_id"])
+    for p in history.pledges:
+        if is_sme(p.pledgor) and since_first(p.registered_on):
+            benefited.add(p.pledgor["org_id"])
+    filing_smes = set()
+    covered = set()
+    for f in approved:
+        if since_first(f.approved_on):
+            if is_sme(f.filer):
+                filing_smes.add(f.filer["org_id"])
+            if f.region_code[:4] + "00" in GUIZHOU_PREFECTURES:
+                covered.add(f.region_code[:4] + "00")
+    benefited |= filing_smes
+
+    def growth_of(index: int) -> str | None:
+        before = after = 0
+        reported = False
+        for org in benefited:
+            if (org, year - 1) in history.reports and (org, year) in history.reports:
+                reported = True
+                before += history.reports[(org, year - 1)][-1][index]
+                after += history.reports[(org, year)][-1][index]
+        return rounded(Fraction(after - before, before)) if reported and before else None
+
+    return {
+        "sme_inbound_patents": sum(d.patents for d in sme_deals if d.recorded_on.year == year),
+        "sme_inbound_contract_amount": sum(d.amount_fen for d in sme_deals if d.recorded_on.year == year),
+        "sme_inbound_received_amount": sum(fen for d in sme_deals for fen, on in d.payments if on.year == year),
+        "inst_outbound_patents": sum(d.patents for d in inst_deals if d.recorded_on.year == year),
+        "inst_outbound_contract_amount": sum(d.amount_fen for d in inst_deals if d.recorded_on.year == year),
+        "inst_outbound_received_amount": sum(fen for d in inst_deals for fen, on in d.payments if on.year == year),
+        "smes_benefited": len(benefited),
+        "benefited_sme_revenue_growth": growth_of(0),
+        "benefited_sme_employment_growth": growth_of(1),
+        "filing_prefecture_coverage": len(covered),
+        "filing_smes": len(filing_smes),
+        "pledge_count": sum(1 for p in history.pledges if p.registered_on.year == year),
+        "pledge_amount": sum(p.amount_fen for p in history.pledges if p.registered_on.year == year),
+    }
+
+
+MONEY = {"sme_inbound_contract_amount", "sme_inbound_received_amount", "inst_outbound_contract_amount",
+         "inst_outbound_received_amount", "pledge_amount"}
+RATES = {"benefited_sme_revenue_growth", "benefited_sme_employment_growth"}
+
+
+def expected_progress(history: History) -> dict[int, dict[str, tuple]]:
+    """year → indicator → (actual, previous, growth) as the API shows them."""
+    counts = {year: recount(history, year) for year in range(FIRST_YEAR, LAST_YEAR + 1)}
+    shown: dict[int, dict[str, tuple]] = {}
+    for year, values in counts.items():
+        shown[year] = {}
+        for indicator, actual in values.items():
+            if indicator in RATES:
+                shown[year][indicator] = (actual, None, actual)
+                continue
+            previous = counts[year - 1][indicator] if year > FIRST_YEAR else None
+            growth = rounded(Fraction(actual - previous, previous)) if previous else None
+            as_shown = fen_text if indicator in MONEY else int
+            shown[year][indicator] = (
+                as_shown(actual), None if previous is None else as_shown(previous), growth,
+            )
+    return shown
+
+
+# --- the service, fed in any order -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory, test_keys, migrated_database):
+    directory = tmp_path_factory.mktemp("recount")
+    database = directory / "metrics.sqlite3"
+    database.write_bytes(migrated_database.read_bytes())
+    settings_ = Settings(database_url=f"sqlite:///{database}", var_dir=directory, jwks_json=test_keys.jwks_json,
+                         relay_enabled=False, consumers_enabled=False)
+    kit = build_app(settings_).state.kit
+    yield kit
+    kit.close()
+
+
+def fresh_generation(kit) -> None:  # noqa: ANN001
+    """Each example starts on empty projections: a new generation, as a rebuild would make."""
+    with kit.uow() as uow:
+        state = lock_generations(uow.session)
+        state.active_generation += 1
+        uow.session.add(Generation(generation=state.active_generation, as_of=None, created_at=utcnow()))
+        uow.commit()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_any_history_delivered_in_any_order_with_repeats_counts_as_the_recount(data, kit, party, producers_factory):
+    history = data.draw(histories(party))
+    events = emit(history, producers_factory())
+    repeats = data.draw(st.lists(st.sampled_from(events), max_size=len(events) // 2)) if events else []
+    delivery = events + repeats
+    data.draw(st.randoms(use_true_random=False)).shuffle(delivery)
+
+    fresh_generation(kit)
+    handler = ProjectionHandler(live_generations)
+    for event in delivery:
+        with kit.uow() as uow:
+            handler(uow, event)
+            uow.commit()
+
+    expected = expected_progress(history)
+    with kit.session_factory() as session:
+        program = load_program(session, "gz-2021-2023")
+        for year in range(FIRST_YEAR, LAST_YEAR + 1):
+            answer = progress(session, program, year=year, today=date(2030, 1, 1)).as_json()
+            got = {i["id"]: (i["actual"], i["previous"], i["growth"]) for i in answer["indicators"]}
+            assert got == expected[year], year
+            assert answer["as_of"] == max(e.time for e in events)
