@@ -23,6 +23,7 @@ from pb_metrics.settings import Settings
 from pbkit.bus.local import LocalLogBus
 from pbkit.events import Event, rfc3339, topic_for
 from pbkit.migrations import upgrade_head
+from pbkit.testing import wait_until
 
 PROGRAM = "gz-2021-2023"
 SOURCES = {"organization": "/pb/registry", "deal": "/pb/transactions", "pledge": "/pb/pledge", "filing": "/pb/product-filing"}
@@ -271,6 +272,49 @@ def migrated_database(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("template") / "metrics.sqlite3"
     upgrade_head("pb_metrics", f"sqlite:///{path}")
     return path
+
+
+@pytest.fixture
+def history(orgs, producers):
+    """Three years of a small programme: deals with payments and a cancellation, pledges, filings, reports."""
+    events = []
+    filing_regions = {2021: "520111", 2022: "520302", 2023: "522701"}
+    for year in (2021, 2022, 2023):
+        sme = party(f"sme-{year}", size="small", region_code="520302")
+        kept = producers.deal([orgs.university], sme, patents=2, amount="400000.00")
+        dropped = producers.deal([orgs.enterprise], orgs.sme, patents=1, amount="90000.00")
+        pledge = producers.pledge(sme, amount="1500000.00")
+        filing = producers.filing(sme, region_code=filing_regions[year])
+        events += [
+            producers.organization_registered(sme),
+            kept.submit(), kept.record(date(year, 4, 1)), kept.pay("150000.00", date(year, 6, 1)),
+            dropped.submit(), dropped.record(date(year, 5, 1)), dropped.pay("10.00", date(year, 5, 2)),
+            dropped.cancel(date(year, 7, 1)),
+            pledge.register(date(year, 8, 1)), pledge.release(date(year, 12, 1)),
+            filing.submit(), filing.approve(date(year, 9, 1)),
+            producers.annual_report(sme, year - 1, revenue="1000000.00", employees=30),
+            producers.annual_report(sme, year, revenue=f"{1000000 + year * 100}.00", employees=31),
+        ]
+    return events
+
+
+@pytest.fixture(scope="session")
+def events_applied() -> Callable[[TestClient], int]:
+    """What the service reports on /metrics: events its consumer has applied (a redelivery is not applied again)."""
+
+    def read(client: TestClient) -> int:
+        line = next(line for line in client.get("/metrics").text.splitlines() if line.startswith("pb_events_applied "))
+        return int(float(line.split()[1]))
+
+    return read
+
+
+@pytest.fixture(scope="session")
+def wait_applied(events_applied) -> Callable[..., None]:
+    def wait(client: TestClient, count: int, timeout_s: float = 30) -> None:
+        wait_until(lambda: events_applied(client) >= count, timeout_s=timeout_s, message=f"the consumer to apply {count} events")
+
+    return wait
 
 
 @pytest.fixture

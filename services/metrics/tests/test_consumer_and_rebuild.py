@@ -18,44 +18,10 @@ from pbkit.testing import wait_until
 PROGRESS = "/api/v1/programs/gz-2021-2023/progress"
 
 
-@pytest.fixture
-def history(orgs, party, producers):
-    """Three years of a small programme: deals with payments and a cancellation, pledges, filings, reports."""
-    events = []
-    filing_regions = {2021: "520111", 2022: "520302", 2023: "522701"}
-    for year in (2021, 2022, 2023):
-        sme = party(f"sme-{year}", size="small", region_code="520302")
-        kept = producers.deal([orgs.university], sme, patents=2, amount="400000.00")
-        dropped = producers.deal([orgs.enterprise], orgs.sme, patents=1, amount="90000.00")
-        pledge = producers.pledge(sme, amount="1500000.00")
-        filing = producers.filing(sme, region_code=filing_regions[year])
-        events += [
-            producers.organization_registered(sme),
-            kept.submit(), kept.record(date(year, 4, 1)), kept.pay("150000.00", date(year, 6, 1)),
-            dropped.submit(), dropped.record(date(year, 5, 1)), dropped.pay("10.00", date(year, 5, 2)),
-            dropped.cancel(date(year, 7, 1)),
-            pledge.register(date(year, 8, 1)), pledge.release(date(year, 12, 1)),
-            filing.submit(), filing.approve(date(year, 9, 1)),
-            producers.annual_report(sme, year - 1, revenue="1000000.00", employees=30),
-            producers.annual_report(sme, year, revenue=f"{1000000 + year * 100}.00", employees=31),
-        ]
-    return events
-
-
 def all_progress(client, headers):
     return {
         year: client.get(PROGRESS, params={"year": year}, headers=headers).json() for year in (2021, 2022, 2023)
     }
-
-
-def events_applied(client) -> int:
-    """What the service reports on /metrics: events its consumer has applied (a redelivery is not applied again)."""
-    line = next(line for line in client.get("/metrics").text.splitlines() if line.startswith("pb_events_applied "))
-    return int(float(line.split()[1]))
-
-
-def wait_applied(client, count: int) -> None:
-    wait_until(lambda: events_applied(client) >= count, message=f"the consumer to apply {count} events")
 
 
 @pytest.fixture
@@ -64,7 +30,7 @@ def live(make_client):
     return make_client(consumers_enabled=True)
 
 
-def test_the_live_consumer_applies_published_events_once_each(live, viewer, publish, history):
+def test_the_live_consumer_applies_published_events_once_each(live, viewer, publish, history, wait_applied, events_applied):
     publish(history)
     publish(history[:5])  # an at-least-once producer may publish some again
     wait_applied(live, len(history))
@@ -80,9 +46,7 @@ def test_the_live_consumer_applies_published_events_once_each(live, viewer, publ
     assert progress["as_of"] == max(e.time for e in history)
 
 
-def test_a_poison_event_goes_to_the_dead_letter_topic_and_the_rest_still_count(
-    live, viewer, publish, producers, orgs, tmp_path
-):
+def test_a_poison_event_goes_to_the_dead_letter_topic_and_the_rest_still_count(live, viewer, publish, producers, orgs, tmp_path, wait_applied):
     broken = producers.event("pb.pledge.registered.v1", "p-broken", {"pledge_id": "p-broken", "amount": 12})
     good = producers.pledge(orgs.sme).register(date(2022, 2, 2))
     publish([broken, good])
@@ -99,7 +63,7 @@ def test_a_poison_event_goes_to_the_dead_letter_topic_and_the_rest_still_count(
     assert live.get("/readyz").status_code == 200
 
 
-def test_a_rebuild_answers_202_and_ends_with_identical_numbers(live, admin, viewer, publish, history):
+def test_a_rebuild_answers_202_and_ends_with_identical_numbers(live, admin, viewer, publish, history, wait_applied):
     publish(history)
     wait_applied(live, len(history))
     before = all_progress(live, viewer)
@@ -135,9 +99,7 @@ def test_a_rebuild_answers_202_and_ends_with_identical_numbers(live, admin, view
     assert live.get(status, headers=viewer).status_code == 403
 
 
-def test_a_rebuild_repairs_damaged_projections_and_the_old_numbers_are_served_until_it_switches(
-    live, viewer, publish, history, producers, orgs
-):
+def test_a_rebuild_repairs_damaged_projections_and_the_old_numbers_are_served_until_it_switches(live, viewer, publish, history, producers, orgs, wait_applied):
     publish(history)
     wait_applied(live, len(history))
     healthy = all_progress(live, viewer)
@@ -188,7 +150,7 @@ def test_only_one_rebuild_at_a_time_and_one_whose_worker_died_is_failed(make_cli
     assert started.status_code == 202 and started.json()["generation"] == orphan["generation"] + 1
 
 
-def test_a_rebuild_stopped_by_shutdown_fails_and_leaves_the_active_generation_alone(live, viewer, admin, publish, history):
+def test_a_rebuild_stopped_by_shutdown_fails_and_leaves_the_active_generation_alone(live, viewer, admin, publish, history, wait_applied):
     publish(history)
     wait_applied(live, len(history))
     before = all_progress(live, viewer)

@@ -1,0 +1,106 @@
+"""The metrics service on production's stack: PostgreSQL and a real Kafka broker."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from alembic import command
+from sqlalchemy import inspect
+
+from pbkit.bus.kafka import KafkaBus
+from pbkit.bus.namespaced import NamespacedBus
+from pbkit.db import make_engine
+from pbkit.events import TOPICS, dlq_topic, topic_for
+from pbkit.migrations import alembic_config, upgrade_head
+from pbkit.testing import wait_until
+
+pytestmark = pytest.mark.integration
+
+PROGRESS = "/api/v1/programs/gz-2021-2023/progress"
+METRICS_TABLES = {"programs", "indicators", "baselines", "projection_state", "projection_generations", "rebuilds",
+                  "deal_facts", "payment_facts", "pledge_facts", "filing_facts", "annual_report_facts"}
+
+
+def tables_of(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_migrations_run_from_empty_to_head_and_back_on_postgresql(postgres_url):
+    upgrade_head("pb_metrics", postgres_url)
+    assert METRICS_TABLES <= tables_of(postgres_url)
+    command.downgrade(alembic_config("pb_metrics", postgres_url), "base")
+    assert tables_of(postgres_url) <= {"alembic_version"}
+    upgrade_head("pb_metrics", postgres_url)
+    assert METRICS_TABLES <= tables_of(postgres_url)
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"t{uuid.uuid4().hex[:10]}."
+
+
+@pytest.fixture
+def kafka_publish(kafka_bootstrap, prefix):
+    """Publish events on the test's own topics of the real broker, as the producers' relays do."""
+    bus = NamespacedBus(KafkaBus(kafka_bootstrap, delivery_timeout_s=15), prefix)
+    bus.ensure_topics(list(TOPICS) + [dlq_topic(t) for t in TOPICS])
+
+    def run(events):
+        for event in events:
+            headers = {"content-type": "application/cloudevents+json", "ce_type": event.type}
+            bus.publish(topic_for(event.type), event.subject, event.to_json().encode(), headers)
+        bus.flush(15)
+
+    yield run
+    bus.close()
+
+
+@pytest.fixture
+def service(make_client, postgres_url, kafka_bootstrap, prefix):
+    upgrade_head("pb_metrics", postgres_url)
+    return make_client(
+        database_url=postgres_url, bus="kafka", kafka_bootstrap_servers=kafka_bootstrap, topic_prefix=prefix,
+        consumers_enabled=True,
+    )
+
+
+def all_progress(client, headers):
+    return {year: client.get(PROGRESS, params={"year": year}, headers=headers).json() for year in (2021, 2022, 2023)}
+
+
+def test_events_from_kafka_reach_progress_and_a_rebuild_replays_them_to_the_same_numbers(
+    service, kafka_publish, history, admin, viewer, wait_applied
+):
+    kafka_publish(history)
+    kafka_publish(history[-4:])  # redelivered: applied once
+    wait_applied(service, len(history), timeout_s=90)
+    before = all_progress(service, viewer)
+    actual = {i["id"]: i["actual"] for i in before[2022]["indicators"]}
+    assert (actual["inst_outbound_patents"], actual["sme_inbound_received_amount"], actual["smes_benefited"]) == (
+        2, "150000.00", 2,
+    )
+    assert (actual["pledge_amount"], actual["filing_prefecture_coverage"], actual["benefited_sme_revenue_growth"]) == (
+        "1500000.00", 2, "0.2022",
+    )
+    assert before[2022]["as_of"] == max(e.time for e in history)
+    months = service.get(
+        f"{PROGRESS}/smes_benefited/breakdown", params={"year": 2023, "by": "month"}, headers=viewer
+    ).json()["items"]
+    assert sum(i["value"] for i in months) == 3
+
+    rebuild = service.post("/api/v1/admin/rebuild", headers=admin)
+    assert rebuild.status_code == 202, rebuild.text
+    status = f"/api/v1/admin/rebuild/{rebuild.json()['id']}"
+    done = wait_until(
+        lambda: (r := service.get(status, headers=admin).json())["status"] in ("completed", "failed") and r,
+        timeout_s=120,
+        message="the rebuild to finish",
+    )
+    assert done["status"] == "completed", done
+    assert done["events_applied"] == len(history)
+    assert all_progress(service, viewer) == before
