@@ -42,7 +42,9 @@ INDICATORS: dict[str, IndicatorDefinition] = {
         IndicatorDefinition("smes_benefited", "专利转化受益中小企业数", "count", "cumulative", "家", _PARTIES),
         IndicatorDefinition("benefited_sme_revenue_growth", "受益中小企业营业收入增长率", "ratio", "annual", "%", ()),
         IndicatorDefinition("benefited_sme_employment_growth", "受益中小企业从业人员增长率", "ratio", "annual", "%", ()),
-        IndicatorDefinition("filing_prefecture_coverage", "专利产品备案市州覆盖数", "prefectures", "cumulative", "个", ("prefecture", "month")),
+        IndicatorDefinition(
+            "filing_prefecture_coverage", "专利产品备案市州覆盖数", "prefectures", "cumulative", "个", ("prefecture", "month")
+        ),
         IndicatorDefinition("filing_smes", "专利产品备案中小企业数", "count", "cumulative", "家", _PARTIES),
         IndicatorDefinition("pledge_count", "专利权质押登记笔数", "count", "annual", "笔", _PARTIES),
         IndicatorDefinition("pledge_amount", "专利权质押登记金额", "yuan", "annual", "元", _PARTIES),

@@ -125,12 +125,18 @@ def create_program(*, uow: UnitOfWork, body: ProgramIn) -> dict[str, Any]:
     now = utcnow()
     session.add(
         Program(
-            id=body.id, name=body.name, first_year=body.first_year, last_year=body.last_year, created_at=now, updated_at=now
+            id=body.id,
+            name=body.name,
+            first_year=body.first_year,
+            last_year=body.last_year,
+            created_at=now,
+            updated_at=now,
         )
     )
     session.flush()
     session.add_all(
-        _indicator_row(body.id, position, t.id, name=t.name, floor=t.floor, growth_target=t.growth_target)  # type: ignore[arg-type]
+        # The validators have turned floor and growth target into integers.
+        _indicator_row(body.id, position, t.id, name=t.name, floor=t.floor, growth_target=t.growth_target)  # type: ignore
         for position, t in enumerate(body.indicators)
     )
     session.flush()
@@ -146,7 +152,9 @@ def update_program(*, uow: UnitOfWork, program_id: str, body: ProgramUpdate) -> 
     for index, targets in enumerate(body.indicators):
         indicator = current.get(targets.id)
         if indicator is None:
-            raise Unprocessable.field(["body", "indicators", index, "id"], f"program {program_id} has no such indicator")
+            raise Unprocessable.field(
+                ["body", "indicators", index, "id"], f"program {program_id} has no such indicator"
+            )
         for field in targets.model_fields_set - {"id"}:
             value = getattr(targets, field)
             if field == "name" and value is None:
@@ -157,7 +165,10 @@ def update_program(*, uow: UnitOfWork, program_id: str, body: ProgramUpdate) -> 
     view.program.updated_at = utcnow()
     session.flush()
     uow.audit(
-        "program.update", target_type="program", target_id=program_id, details=body.model_dump(mode="json", exclude_unset=True)
+        "program.update",
+        target_type="program",
+        target_id=program_id,
+        details=body.model_dump(mode="json", exclude_unset=True),
     )
     return program_json(load_program(session, program_id))
 
@@ -215,7 +226,9 @@ def seed_programs(*, uow: UnitOfWork) -> None:
     )
     session.flush()
     session.add_all(
-        _indicator_row(SEED_PROGRAM_ID, position, t.indicator_id, name=None, floor=t.floor, growth_target=t.growth_target)
+        _indicator_row(
+            SEED_PROGRAM_ID, position, t.indicator_id, name=None, floor=t.floor, growth_target=t.growth_target
+        )
         for position, t in enumerate(SEED_TARGETS)
     )
     session.flush()

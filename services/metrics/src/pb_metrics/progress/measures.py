@@ -90,7 +90,9 @@ class DealSide:
     transferor_kind: ColumnElement
 
 
-SME_INBOUND = DealSide(DealFact.sme_inbound.is_(True), DealFact.transferee_prefecture_code, DealFact.lead_transferor_kind)
+SME_INBOUND = DealSide(
+    DealFact.sme_inbound.is_(True), DealFact.transferee_prefecture_code, DealFact.lead_transferor_kind
+)
 INST_OUTBOUND = DealSide(DealFact.inst_outbound.is_(True), DealFact.inst_prefecture_code, DealFact.inst_kind)
 
 
@@ -105,7 +107,11 @@ def _payments(side: DealSide) -> Select:
     """Payments count in the year received, while their deal is recorded and not cancelled."""
     d, p = DealFact, PaymentFact
     return (
-        select(*_row(p.amount, p.received_on, d.transferee_org_id, side.prefecture, d.transferee_industry, side.transferor_kind))
+        select(
+            *_row(
+                p.amount, p.received_on, d.transferee_org_id, side.prefecture, d.transferee_industry, side.transferor_kind
+            )
+        )
         .join(d, and_(d.generation == p.generation, d.deal_id == p.deal_id))
         .where(p.generation == GENERATION, d.status == RECORDED, side.flag, p.received_on.between(START, END))
     )
@@ -120,7 +126,11 @@ def _pledges(value: ColumnElement) -> Select:
     ).where(p.generation == GENERATION, p.status.in_(REGISTERED_PLEDGE), p.registered_on.between(START, END))
 
 
-_APPROVED_FILINGS = (FilingFact.generation == GENERATION, FilingFact.status == APPROVED, FilingFact.approved_on.between(START, END))
+_APPROVED_FILINGS = (
+    FilingFact.generation == GENERATION,
+    FilingFact.status == APPROVED,
+    FilingFact.approved_on.between(START, END),
+)
 
 
 def _covered_prefectures() -> Select:
@@ -138,11 +148,15 @@ def _filing_smes() -> Select:
 
 
 def _smes_benefited() -> CompoundSelect:
-    """In-province SMEs (by the snapshot) that received patents in a recorded deal, pledged, or had a filing approved."""
+    """In-province SMEs (by the snapshot) that received patents in a recorded deal, pledged,
+    or had a filing approved."""
     d, p = DealFact, PledgeFact
     deals = select(
-        *_row(literal(1), d.recorded_on, d.transferee_org_id, d.transferee_prefecture_code, d.transferee_industry, _nothing())
-    ).where(d.generation == GENERATION, d.status == RECORDED, d.sme_inbound.is_(True), d.recorded_on.between(START, END))
+        *_row(literal(1), d.recorded_on, d.transferee_org_id, d.transferee_prefecture_code, d.transferee_industry,
+              _nothing())
+    ).where(
+        d.generation == GENERATION, d.status == RECORDED, d.sme_inbound.is_(True), d.recorded_on.between(START, END)
+    )
     pledges = select(
         *_row(literal(1), p.registered_on, p.pledgor_org_id, p.pledgor_prefecture_code, p.pledgor_industry, _nothing())
     ).where(
@@ -163,9 +177,10 @@ class Measure:
 
     def __post_init__(self) -> None:
         contributions = self.rows.subquery()
-        aggregate = (
-            func.count(distinct(contributions.c.entity)) if self.distinct else func.coalesce(func.sum(contributions.c.value), 0)
-        )
+        if self.distinct:
+            aggregate = func.count(distinct(contributions.c.entity))
+        else:
+            aggregate = func.coalesce(func.sum(contributions.c.value), 0)
         object.__setattr__(self, "_total", select(aggregate))
 
     def total(self, session: Session, window: Window) -> int:
@@ -210,7 +225,9 @@ GROWTH_OF_BENEFITED: dict[str, Select] = {
 }
 
 
-def benefited_growth(session: Session, indicator_id: str, *, generation: int, first_year: int, year: int) -> Decimal | None:
+def benefited_growth(
+    session: Session, indicator_id: str, *, generation: int, first_year: int, year: int
+) -> Decimal | None:
     """(Σ year − Σ year−1) / Σ year−1 over the SMEs benefited from the first year through `year`
     that reported both years; None when there is no such SME or the earlier sum is zero."""
     params = Window.years(generation, first_year, year).params() | {"previous_year": year - 1, "year": year}

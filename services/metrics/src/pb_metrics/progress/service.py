@@ -91,11 +91,7 @@ def _window(program: ProgramView, indicator_id: str, generation: int, year: int)
     return Window.years(generation, first, year)
 
 
-def _value(session: Session, program: ProgramView, indicator_id: str, generation: int, year: int) -> int | Decimal | None:
-    if indicator_id in GROWTH_OF_BENEFITED:
-        return benefited_growth(
-            session, indicator_id, generation=generation, first_year=program.program.first_year, year=year
-        )
+def _total(session: Session, program: ProgramView, indicator_id: str, generation: int, year: int) -> int:
     return MEASURES[indicator_id].total(session, _window(program, indicator_id, generation, year))
 
 
@@ -111,19 +107,19 @@ def indicator_progress(
     session: Session, program: ProgramView, indicator: ProgramIndicator, *, generation: int, year: int, today: date
 ) -> IndicatorProgress:
     indicator_id = indicator.indicator_id
-    actual = _value(session, program, indicator_id, generation, year)
     if indicator_id in GROWTH_OF_BENEFITED:
         # The measured value is itself a growth rate: it is its own growth, with no previous value.
-        assert actual is None or isinstance(actual, Decimal)
-        return IndicatorProgress(indicator, actual, None, actual, None)
-    assert isinstance(actual, int)
+        measured = benefited_growth(
+            session, indicator_id, generation=generation, first_year=program.program.first_year, year=year
+        )
+        return IndicatorProgress(indicator, measured, None, measured, None)
+    actual = _total(session, program, indicator_id, generation, year)
     if year == program.program.first_year:
         previous = program.baseline.get(indicator_id)
     else:
-        previous_value = _value(session, program, indicator_id, generation, year - 1)
-        assert isinstance(previous_value, int)
-        previous = previous_value
-    return IndicatorProgress(indicator, actual, previous, growth_between(actual, previous), _pace(indicator, actual, year, today))
+        previous = _total(session, program, indicator_id, generation, year - 1)
+    growth = growth_between(actual, previous)
+    return IndicatorProgress(indicator, actual, previous, growth, _pace(indicator, actual, year, today))
 
 
 def progress(session: Session, program: ProgramView, *, year: int, today: date) -> Progress:
@@ -220,7 +216,9 @@ def breakdown(session: Session, program: ProgramView, *, indicator_id: str, year
     indicator = program.indicator(indicator_id)
     if by not in INDICATORS[indicator_id].breakdowns:
         applicable = ", ".join(INDICATORS[indicator_id].breakdowns) or "none"
-        raise Unprocessable.field(["query", "by"], f"{indicator_id} has no breakdown by {by} (applicable: {applicable})")
+        raise Unprocessable.field(
+            ["query", "by"], f"{indicator_id} has no breakdown by {by} (applicable: {applicable})"
+        )
     generation = active_generation(session).generation
     measure = MEASURES[indicator_id]
     window = _window(program, indicator_id, generation, year)

@@ -55,7 +55,8 @@ def _newest_wins(dialect: str, model: type[Base], key: tuple[str, ...]) -> Inser
 
 @functools.cache
 def _first_wins(dialect: str, model: type[Base], key: tuple[str, ...]) -> Insert:
-    return (postgresql if dialect == "postgresql" else sqlite).insert(model).on_conflict_do_nothing(index_elements=list(key))
+    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(model)
+    return stmt.on_conflict_do_nothing(index_elements=list(key))
 
 
 def _keep_newest(session: Session, model: type[Base], key: tuple[str, ...], rows: list[dict[str, Any]]) -> None:

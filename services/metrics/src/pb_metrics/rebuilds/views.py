@@ -30,7 +30,9 @@ RebuildWorkers = Annotated[Rebuilds, Depends(rebuilds_of)]
     description="Answers at once with the rebuild's id; progress keeps answering from the current "
     "projections until the rebuilt ones have caught up, then switches to them. 409 while one is under way.",
 )
-def start_rebuild(kit: Kit, actor: AdminOnly, workers: RebuildWorkers, key: IdempotencyKeyHeader = None) -> JSONResponse:
+def start_rebuild(
+    kit: Kit, actor: AdminOnly, workers: RebuildWorkers, key: IdempotencyKeyHeader = None
+) -> JSONResponse:
     status, payload = run_idempotent(
         lambda: kit.uow(actor),
         key=key,
