@@ -30,7 +30,9 @@ def live(make_client):
     return make_client(consumers_enabled=True)
 
 
-def test_the_live_consumer_applies_published_events_once_each(live, viewer, publish, history, wait_applied, events_applied):
+def test_the_live_consumer_applies_published_events_once_each(
+    live, viewer, publish, history, wait_applied, events_applied
+):
     publish(history)
     publish(history[:5])  # an at-least-once producer may publish some again
     wait_applied(live, len(history))
@@ -46,7 +48,9 @@ def test_the_live_consumer_applies_published_events_once_each(live, viewer, publ
     assert progress["as_of"] == max(e.time for e in history)
 
 
-def test_a_poison_event_goes_to_the_dead_letter_topic_and_the_rest_still_count(live, viewer, publish, producers, orgs, tmp_path, wait_applied):
+def test_a_poison_event_goes_to_the_dead_letter_topic_and_the_rest_still_count(
+    live, viewer, publish, producers, orgs, wait_applied
+):
     broken = producers.event("pb.pledge.registered.v1", "p-broken", {"pledge_id": "p-broken", "amount": 12})
     good = producers.pledge(orgs.sme).register(date(2022, 2, 2))
     publish([broken, good])
@@ -99,13 +103,17 @@ def test_a_rebuild_answers_202_and_ends_with_identical_numbers(live, admin, view
     assert live.get(status, headers=viewer).status_code == 403
 
 
-def test_a_rebuild_repairs_damaged_projections_and_the_old_numbers_are_served_until_it_switches(live, viewer, publish, history, producers, orgs, wait_applied):
+def test_a_rebuild_repairs_damaged_projections_and_the_old_numbers_are_served_until_it_switches(
+    live, viewer, publish, history, producers, orgs, wait_applied
+):
     publish(history)
     wait_applied(live, len(history))
     healthy = all_progress(live, viewer)
     with live.kit.uow() as uow:  # a projection bug lost a recorded deal of 2022
         lost = uow.session.scalars(
-            select(DealFact).where(DealFact.generation == 1, DealFact.status == "recorded", DealFact.recorded_on >= date(2022, 1, 1))
+            select(DealFact).where(
+                DealFact.generation == 1, DealFact.status == "recorded", DealFact.recorded_on >= date(2022, 1, 1)
+            )
         ).first()
         uow.session.delete(lost)
         uow.commit()
@@ -150,7 +158,9 @@ def test_only_one_rebuild_at_a_time_and_one_whose_worker_died_is_failed(make_cli
     assert started.status_code == 202 and started.json()["generation"] == orphan["generation"] + 1
 
 
-def test_a_rebuild_stopped_by_shutdown_fails_and_leaves_the_active_generation_alone(live, viewer, admin, publish, history, wait_applied):
+def test_a_rebuild_stopped_by_shutdown_fails_and_leaves_the_active_generation_alone(
+    live, viewer, admin, publish, history, wait_applied
+):
     publish(history)
     wait_applied(live, len(history))
     before = all_progress(live, viewer)

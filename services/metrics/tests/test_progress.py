@@ -38,7 +38,8 @@ def test_a_cancelled_deal_stops_counting_everywhere_payments_included(orgs, prod
     assert values(before, "sme_inbound_patents", "inst_outbound_received_amount", "smes_benefited") == (2, "1000.00", 1)
     apply([deal.cancel(date(2022, 6, 1))])
     after = progress_of(2022)
-    assert values(after, "sme_inbound_patents", "sme_inbound_contract_amount", "sme_inbound_received_amount") == (0, "0.00", "0.00")
+    sme_inbound = ("sme_inbound_patents", "sme_inbound_contract_amount", "sme_inbound_received_amount")
+    assert values(after, *sme_inbound) == (0, "0.00", "0.00")
     assert values(after, "inst_outbound_patents", "inst_outbound_received_amount", "smes_benefited") == (0, "0.00", 0)
 
 
@@ -121,7 +122,10 @@ def test_growth_is_null_without_a_previous_value_or_when_it_is_zero(orgs, produc
 def test_targets_met_floor_and_growth(orgs, client, admin, producers, apply, progress_of):
     client.put(
         "/api/v1/programs/gz-2021-2023",
-        json={"indicators": [{"id": "pledge_count", "floor": 2}, {"id": "pledge_amount", "floor": "100.00", "growth_target": None}]},
+        json={"indicators": [
+            {"id": "pledge_count", "floor": 2},
+            {"id": "pledge_amount", "floor": "100.00", "growth_target": None},
+        ]},
         headers=admin,
     )
     client.put("/api/v1/programs/gz-2021-2023/baselines/2020", json={"values": {"pledge_count": 2}}, headers=admin)
@@ -164,7 +168,8 @@ def test_a_later_annual_report_for_the_same_year_replaces_the_earlier(orgs, prod
     deal = producers.deal([orgs.enterprise], orgs.sme)
     first = producers.annual_report(orgs.sme, 2021, revenue="1000.00", employees=10)
     corrected = producers.annual_report(orgs.sme, 2021, revenue="800.00", employees=10)
-    apply([deal.submit(), deal.record(date(2022, 3, 1)), producers.annual_report(orgs.sme, 2022, revenue="1000.00", employees=12)])
+    this_year = producers.annual_report(orgs.sme, 2022, revenue="1000.00", employees=12)
+    apply([deal.submit(), deal.record(date(2022, 3, 1)), this_year])
     apply([corrected, first])  # delivered out of order: the higher sequence wins
     assert progress_of(2022)["benefited_sme_revenue_growth"]["actual"] == "0.2500"
 
