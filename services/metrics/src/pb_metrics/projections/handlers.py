@@ -10,7 +10,6 @@ Indicators are then computed from the rows, never counted up event by event.
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -30,8 +29,6 @@ from pb_metrics.projections.payloads import (
 )
 from pbkit.events import Event
 from pbkit.uow import UnitOfWork
-
-log = logging.getLogger(__name__)
 
 Apply = Callable[[Session, list[int], Event], None]
 
