@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import secrets
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from pbkit.domain import USCC_ALPHABET, check_character, uscc_check_character
 from pbkit.events import Event, rfc3339, utcnow
@@ -39,9 +42,22 @@ def registry_settings(tmp_path, bootstrap_admin) -> Settings:
     )
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """An empty registry database at head, migrated once and copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "registry.sqlite3"
+    upgrade_head("pb_registry", f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def registry_app(registry_settings):  # noqa: ANN201
-    upgrade_head("pb_registry", registry_settings.database_url)
+def registry_app(registry_settings, migrated_sqlite):  # noqa: ANN201
+    url = make_url(registry_settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        with sqlite3.connect(migrated_sqlite) as template, sqlite3.connect(url.database) as copy:
+            template.backup(copy)
+    else:
+        upgrade_head("pb_registry", registry_settings.database_url)
     app = build_app(registry_settings)
     yield app
     app.state.kit.close()

@@ -12,8 +12,9 @@ from sqlalchemy import func, inspect, select
 
 from pbkit.db import make_engine
 from pbkit.migrations import alembic_config, upgrade_head
-from pb_registry.auth.keys import load_keyring
-from pb_registry.models import Base, SigningKey
+from pb_registry.app import prepare_database
+from pb_registry.models import ApiClient, Base, SigningKey
+from pb_registry.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -32,25 +33,34 @@ def test_an_empty_postgres_database_upgrades_to_head_matching_the_models_and_bac
         engine.dispose()
 
 
-def test_registry_processes_starting_together_agree_on_one_signing_key(postgres_url):
+def test_registry_processes_starting_together_agree_on_one_signing_key_and_one_admin(postgres_url, tmp_path):
     upgrade_head("pb_registry", postgres_url)
-    engines = [make_engine(postgres_url) for _ in range(6)]
-    barrier = threading.Barrier(len(engines))
+    settings = Settings(
+        env="test", database_url=postgres_url, var_dir=tmp_path, bootstrap_admin_id="root", bootstrap_admin_secret="root-secret"
+    )
+    starts = 6
+    barrier = threading.Barrier(starts)
     kids: list[str] = []
+    failures: list[BaseException] = []
 
-    def start(engine) -> None:  # noqa: ANN001
+    def start() -> None:
         barrier.wait()
-        kids.append(load_keyring(engine).kid)
+        try:
+            kids.append(prepare_database(settings).kid)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
 
-    threads = [threading.Thread(target=start, args=(engine,)) for engine in engines]
+    threads = [threading.Thread(target=start) for _ in range(starts)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(30)
+        thread.join(60)
+    assert failures == []
+    assert len(kids) == starts and len(set(kids)) == 1
+    engine = make_engine(postgres_url)
     try:
-        assert len(kids) == len(engines) and len(set(kids)) == 1
-        with engines[0].connect() as conn:
+        with engine.connect() as conn:
             assert conn.execute(select(func.count()).select_from(SigningKey).where(SigningKey.active)).scalar_one() == 1
+            assert conn.execute(select(func.count()).select_from(ApiClient).where(ApiClient.client_id == "root")).scalar_one() == 1
     finally:
-        for engine in engines:
-            engine.dispose()
+        engine.dispose()

@@ -363,7 +363,7 @@ def test_the_consumer_runner_applies_shuffled_and_duplicated_deliveries_once(
     registry_app, fresh_world, deal_events, pledge_events, patent_of
 ):
     world = fresh_world()
-    number, _, co_owned = sorted(world.owners)
+    number, _, co_owned = list(world.owners)  # owned by gzu, by gzu, by gzu and institute
     gzu, institute, sme, firm, bank = world.orgs
     ids = {name: f"{world.prefix}-{name}" for name in ("t1", "t2", "l1", "p1", "p2")}
     # A fixed, eventful history: a transfer, a transfer reverted, a licence, a pledge, a pledge released.

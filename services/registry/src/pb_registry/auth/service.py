@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pbkit.events import utcnow
@@ -119,25 +120,30 @@ def authenticate(*, session: Session, client_id: str, secret: str) -> ApiClient 
 
 def ensure_bootstrap_admin(*, uow: UnitOfWork, client_id: str, secret: str) -> None:
     """Create the admin client of PB_BOOTSTRAP_ADMIN_ID, or bring its secret and state up to date."""
-    client = uow.session.scalars(select(ApiClient).where(ApiClient.client_id == client_id)).first()
+    find = select(ApiClient).where(ApiClient.client_id == client_id)
+    client = uow.session.scalars(find).first()
     now = utcnow()
     if client is None:
-        uow.session.add(
-            ApiClient(
-                id=new_id(),
-                client_id=client_id,
-                name="bootstrap admin",
-                role="admin",
-                org_id=None,
-                secret_hash=hash_secret(secret),
-                active=True,
-                created_at=now,
-                updated_at=now,
+        try:
+            uow.session.add(
+                ApiClient(
+                    id=new_id(),
+                    client_id=client_id,
+                    name="bootstrap admin",
+                    role="admin",
+                    org_id=None,
+                    secret_hash=hash_secret(secret),
+                    active=True,
+                    created_at=now,
+                    updated_at=now,
+                )
             )
-        )
-        uow.audit("client.bootstrap", target_type="client", target_id=client_id, details={"created": True})
-        uow.commit()
-        return
+            uow.audit("client.bootstrap", target_type="client", target_id=client_id, details={"created": True})
+            uow.commit()
+            return
+        except IntegrityError:
+            uow.rollback()  # another registry process created it at the same moment
+            client = uow.session.scalars(find).one()
     if client.role != "admin":
         # Promoting an existing partner or bank client to admin from the environment would be silent escalation.
         raise RuntimeError(f"PB_BOOTSTRAP_ADMIN_ID {client_id!r} names an existing {client.role} client")
