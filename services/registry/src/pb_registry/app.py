@@ -24,7 +24,9 @@ it as `Authorization: Bearer <token>`. Tokens are EdDSA-signed JWTs; the verific
 `/.well-known/jwks.json`.
 
 **Roles.** Every role reads organizations and patents; only admins register and change them, file
-annual reports and manage clients. Annual reports (revenue, headcount) are read by admins and viewers.
+annual reports and manage clients. Partners and banks do not register organizations: an
+organization's kind, size and region decide how the programme's indicators count a deal, so the
+provincial office keeps them. Annual reports (revenue, headcount) are read by admins and viewers.
 
 **Ownership.** Owners, licensees and pledges change only through other services' events: recorded
 and cancelled deals (transactions), registered and released pledges (pledge). Each change is in the

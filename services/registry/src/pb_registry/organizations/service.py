@@ -7,8 +7,14 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from pbkit.domain import INDUSTRY_LIST_VERSION, SME_SIZE_STANDARD, InsufficientData, classify_size, industries
-from pbkit.domain import validate_region_code
+from pbkit.domain import (
+    INDUSTRY_LIST_VERSION,
+    SME_SIZE_STANDARD,
+    InsufficientData,
+    classify_size,
+    industries,
+    validate_region_code,
+)
 from pbkit.events import utcnow
 from pbkit.ids import new_id
 from pbkit.money import format_money
