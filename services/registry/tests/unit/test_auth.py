@@ -6,6 +6,7 @@ import base64
 
 import jwt
 import pytest
+from argon2 import PasswordHasher
 from pydantic import ValidationError
 from sqlalchemy import select
 
@@ -226,3 +227,15 @@ def test_two_registry_databases_sign_with_different_keys(tmp_path, registry_sett
             other.state.kit.verifier.verify(token)
     finally:
         other.state.kit.close()
+
+
+def test_a_secret_hashed_with_weaker_argon2_parameters_is_rehashed_at_the_next_token(api, registry_app):
+    weak = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(ADMIN_SECRET)
+    with registry_app.state.kit.session_factory() as session:
+        session.scalars(select(ApiClient).where(ApiClient.client_id == ADMIN_ID)).one().secret_hash = weak
+        session.commit()
+    assert token_request(api, ADMIN_ID, ADMIN_SECRET).status_code == 200
+    with registry_app.state.kit.session_factory() as session:
+        upgraded = session.scalars(select(ApiClient).where(ApiClient.client_id == ADMIN_ID)).one().secret_hash
+    assert upgraded != weak and not PasswordHasher().check_needs_rehash(upgraded)
+    assert token_request(api, ADMIN_ID, ADMIN_SECRET).status_code == 200

@@ -109,13 +109,20 @@ def rotate_secret(*, uow: UnitOfWork, client_id: str) -> str:
 def authenticate(*, session: Session, client_id: str, secret: str) -> ApiClient | None:
     """The active client with this id and secret, or None; unknown ids take as long as wrong secrets."""
     client = session.scalars(select(ApiClient).where(ApiClient.client_id == client_id)).first()
+    session.rollback()  # end the read before the deliberately slow hash: SQLite would hold its write lock
     if not secret_matches(client.secret_hash if client else None, secret):
         return None
     if client is None or not client.active:
         return None
-    if needs_rehash(client.secret_hash):
-        client.secret_hash = hash_secret(secret)
     return client
+
+
+def record_token_issued(*, uow: UnitOfWork, client: ApiClient, secret: str) -> None:
+    """Audit the token; a hash made with older Argon2 parameters is upgraded while the secret is at hand."""
+    if needs_rehash(client.secret_hash):
+        stored = get_client(session=uow.session, client_id=client.client_id)
+        stored.secret_hash = hash_secret(secret)
+    uow.audit("token.issue", target_type="client", target_id=client.client_id)
 
 
 def ensure_bootstrap_admin(*, uow: UnitOfWork, client_id: str, secret: str) -> None:

@@ -54,13 +54,11 @@ def obtain_token(
     )
     with kit.session_factory() as session:
         client = service.authenticate(session=session, client_id=credentials.client_id, secret=credentials.client_secret)
-        if client is None:
-            raise OAuthError(401, "invalid_client", "unknown or inactive client, or wrong secret")
-        session.commit()  # keeps a hash upgraded to the current Argon2 parameters
-    actor = Actor(client.client_id, client.role, client.org_id)
-    token = issue_token(keyring=keyring, settings=kit.settings, client_id=actor.client_id, role=actor.role, org_id=actor.org_id)
-    with kit.uow(actor) as uow:
-        uow.audit("token.issue", target_type="client", target_id=actor.client_id)
+    if client is None:
+        raise OAuthError(401, "invalid_client", "unknown or inactive client, or wrong secret")
+    token = issue_token(keyring=keyring, settings=kit.settings, client_id=client.client_id, role=client.role, org_id=client.org_id)
+    with kit.uow(Actor(client.client_id, client.role, client.org_id)) as uow:
+        service.record_token_issued(uow=uow, client=client, secret=credentials.client_secret)
         uow.commit()
     body = TokenOut(access_token=token, expires_in=kit.settings.token_ttl_s)
     return JSONResponse(body.model_dump(), headers=_NO_STORE)
