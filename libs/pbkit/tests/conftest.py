@@ -66,7 +66,7 @@ class Pipeline:
 
     def close(self) -> None:
         self.relay.leadership.release()
-        self.consumer._reset_consumer()
+        self.consumer.close_consumer()
         self.engine.dispose()
 
 

@@ -103,3 +103,14 @@ def test_a_local_group_has_one_active_member_at_a_time(tmp_path):
         assert len(second.poll(1.0)) == 1  # takes over from the committed offset (nothing committed)
     finally:
         second.close()
+
+
+def test_end_offsets_tell_how_far_the_log_reaches(stack, topic):
+    bus = stack["bus"]
+    assert sum(bus.end_offsets([topic]).values()) == 0
+    for i in range(5):
+        bus.publish(topic, f"k{i}", b"x", {}).result(10)
+    bus.flush(10)
+    ends = bus.end_offsets([topic])
+    assert {t for t, _ in ends} == {topic}
+    assert sum(ends.values()) == 5

@@ -37,7 +37,7 @@ def test_writes_succeed_while_kafka_is_down_and_every_event_arrives_after(stack,
             pipeline.relay.relay_once()
             pipeline.consumer.run_once()
         except Exception:  # noqa: BLE001 - the clients reconnect while the broker comes back
-            pipeline.consumer._reset_consumer()
+            pipeline.consumer.close_consumer()
         return len(pipeline.applied_rows()) >= 23
 
     wait_until(relayed_and_applied, timeout_s=120, interval_s=0.2, message="every event after the outage")

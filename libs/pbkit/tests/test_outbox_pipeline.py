@@ -134,9 +134,20 @@ def test_a_burst_of_failures_halts_the_consumer_without_committing(stack, make_p
     assert p.consumer.halted is not None
     # Two were dead-lettered; the halting message and the rest were not committed,
     # so the group, once its handler is fixed, still gets every one of them.
-    p.consumer._reset_consumer()
+    p.consumer.close_consumer()
     dead = {m.key for m in read_messages(stack["bus"], "pb.transactions.deals.dlq", 2)}
     assert len(dead) == 2
     fixed = make_pipeline(group_id=group, handler=record)
     rows = drain(fixed, 4)
     assert {r[0] for r in rows} == {f"h{i}" for i in range(6)} - dead
+
+
+def test_a_runner_knows_when_it_has_reached_the_end_of_the_log(pipeline, stack):
+    pipeline.write("r1", 3)
+    while pipeline.relay.pending():
+        pipeline.relay.relay_once()
+    ends = stack["bus"].end_offsets(["pb.transactions.deals"])
+    assert not pipeline.consumer.reached(ends)
+    wait_until(lambda: pipeline.consumer.run_once() >= 0 and pipeline.consumer.reached(ends), timeout_s=30,
+               message="the runner to reach the end")
+    assert len(pipeline.applied_rows()) == 3

@@ -70,6 +70,8 @@ class ConsumerRunner:
         self.halted: ConsumerHalted | None = None
         self.applied = 0
         self.last_event_time: str | None = None
+        # Per (topic, partition), the offset after the last message this runner committed.
+        self.positions: dict[tuple[str, int], int] = {}
         self._consumer = None
 
     def _get_consumer(self):  # noqa: ANN202
@@ -88,7 +90,14 @@ class ConsumerRunner:
                 done.append(message)
         finally:
             consumer.commit(done)
+            for message in done:
+                partition = (message.topic, message.partition)
+                self.positions[partition] = max(self.positions.get(partition, 0), message.offset + 1)
         return len(done)
+
+    def reached(self, ends: dict[tuple[str, int], int]) -> bool:
+        """Whether this runner has committed everything up to `ends` (from `EventBus.end_offsets`)."""
+        return all(self.positions.get(partition, 0) >= end for partition, end in ends.items())
 
     def _handle(self, message: Message) -> None:
         try:
@@ -164,13 +173,14 @@ class ConsumerRunner:
                     return
                 except BusError as exc:
                     log.warning("%s: bus error, retrying in %.1fs: %s", self.name, backoff, exc)
-                    self._reset_consumer()
+                    self.close_consumer()
                     stop.wait(backoff)
                     backoff = min(backoff * 2, 10.0)
         finally:
-            self._reset_consumer()
+            self.close_consumer()
 
-    def _reset_consumer(self) -> None:
+    def close_consumer(self) -> None:
+        """Leave the group; the next poll joins again from the group's committed offsets."""
         if self._consumer is not None:
             try:
                 self._consumer.close()

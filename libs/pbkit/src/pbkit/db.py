@@ -8,6 +8,7 @@ so that its Alembic history creates them.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from sqlalchemy import (
     TypeDecorator,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -158,3 +160,12 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 def is_postgres(engine_or_session: Engine | Session) -> bool:
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
     return bind.dialect.name == "postgresql"
+
+
+def lock_for_transaction(session: Session, name: str) -> None:
+    """Serialise transactions that touch the same named thing (a patent, say) until this one ends.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite already runs one writer at a time.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(name.encode())})

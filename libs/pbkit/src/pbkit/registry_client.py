@@ -1,18 +1,27 @@
 """The registry's REST API as the other services see it: timeouts, retries, and a 503 when it is down.
 
 Calls carry the caller's own bearer token, so the registry applies its rules
-to the real client.
+to the real client. `RegistryLookups` lives for one request: a batch over the
+same few patents asks once per patent, and once the registry has proved
+unreachable the rest of the request fails fast instead of waiting out the
+timeouts again.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import httpx
+from fastapi import Depends, Request
 
+from pbkit.context import Actor
+from pbkit.web.auth import current_actor
 from pbkit.web.problems import ServiceUnavailable
+
+Record = dict[str, Any]
 
 
 class RegistryClient:
@@ -30,8 +39,8 @@ class RegistryClient:
             except httpx.TransportError as exc:
                 last = exc
             else:
-                if response.status_code == 404:
-                    return None
+                if response.status_code in (404, 422):
+                    return None  # unknown, or not even a well-formed id: either way there is no such thing
                 if response.status_code < 500:
                     if response.status_code >= 400:
                         raise ServiceUnavailable(
@@ -51,3 +60,48 @@ class RegistryClient:
 
     def close(self) -> None:
         self._client.close()
+
+
+class RegistryLookups:
+    """What the registry says, asked with one caller's token and remembered for one request."""
+
+    def __init__(self, client: RegistryClient, *, token: str | None):
+        self._client = client
+        self._token = token
+        self._patents: dict[str, Record | None] = {}
+        self._organizations: dict[str, Record | None] = {}
+        self._outage: ServiceUnavailable | None = None
+
+    def patent(self, number: str) -> Record | None:
+        """The patent by canonical number, or None when the registry does not know it."""
+        if number not in self._patents:
+            self._patents[number] = self._ask(self._client.patent, number)
+        return self._patents[number]
+
+    def organization(self, org_id: str) -> Record | None:
+        if org_id not in self._organizations:
+            self._organizations[org_id] = self._ask(self._client.organization, org_id)
+        return self._organizations[org_id]
+
+    def forget(self) -> None:
+        """Drop what was remembered: the next question asks the registry again (e.g. a re-check at recording)."""
+        self._patents.clear()
+        self._organizations.clear()
+
+    def _ask(self, lookup: Callable[..., Record | None], key: str) -> Record | None:
+        if self._outage is not None:
+            raise self._outage
+        try:
+            return lookup(key, token=self._token)
+        except ServiceUnavailable as exc:
+            self._outage = exc
+            raise
+
+
+def registry_lookups(request: Request, _actor: Annotated[Actor, Depends(current_actor)]) -> RegistryLookups:
+    # current_actor has verified the token and kept it on the request: the registry sees the real client.
+    return RegistryLookups(request.app.state.kit.registry, token=request.state.bearer_token)
+
+
+Registry = Annotated[RegistryLookups, Depends(registry_lookups)]
+"""A FastAPI dependency: the registry, asked on behalf of the caller, for this request."""

@@ -27,6 +27,7 @@ from pbkit.db import KitTables, make_engine, make_session_factory
 from pbkit.events import TOPICS, dlq_topic
 from pbkit.logs import configure_logging
 from pbkit.outbox import OutboxRelay
+from pbkit.registry_client import RegistryClient
 from pbkit.settings import ServiceSettings
 from pbkit.uow import UnitOfWork
 from pbkit.web.auth import AdminOnly, KeySet, TokenVerifier, current_actor
@@ -57,6 +58,9 @@ class ServiceKit:
     source: str
     relay: OutboxRelay | None = None
     consumers: list[ConsumerRunner] = field(default_factory=list)
+    # Work of the service's own that runs beside the relay and consumers: called with the stop event.
+    background: list[Callable[[threading.Event], Any]] = field(default_factory=list)
+    _registry: RegistryClient | None = None
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -68,7 +72,9 @@ class ServiceKit:
         *,
         verifier: TokenVerifier | None = None,
         bus: EventBus | None = None,
+        registry: RegistryClient | None = None,
     ) -> ServiceKit:
+        """`verifier`, `bus` and `registry` replace what the settings would build (tests pass fakes here)."""
         engine = make_engine(settings.database_url)
         session_factory = make_session_factory(engine)
         bus = bus or bus_from_settings(settings)
@@ -83,6 +89,7 @@ class ServiceKit:
             bus=bus,
             verifier=verifier,
             source=f"/pb/{settings.service_name}",
+            _registry=registry,
         )
         kit.relay = OutboxRelay(
             session_factory=session_factory,
@@ -92,6 +99,17 @@ class ServiceKit:
             poll_interval_s=settings.relay_poll_interval_s,
         )
         return kit
+
+    @property
+    def registry(self) -> RegistryClient:
+        """The registry's REST API (one pooled client per service process)."""
+        if self._registry is None:
+            self._registry = RegistryClient(
+                self.settings.registry_url,
+                timeout_s=self.settings.registry_timeout_s,
+                retries=self.settings.registry_retries,
+            )
+        return self._registry
 
     def uow(self, actor: Actor = SYSTEM) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.tables, source=self.source, actor=actor)
@@ -118,6 +136,8 @@ class ServiceKit:
         if self.settings.consumers_enabled:
             for runner in self.consumers:
                 self._spawn(f"consumer-{runner.name}", lambda r=runner: r.run(self._stop))
+        for work in self.background:
+            self._spawn(getattr(work, "__name__", "background"), lambda w=work: w(self._stop))
 
     def _spawn(self, name: str, target: Callable[[], Any]) -> None:
         thread = threading.Thread(target=target, name=f"pb-{name}", daemon=True)
@@ -142,8 +162,15 @@ class ServiceKit:
             thread.join(timeout)
         self._threads.clear()
 
-    def close(self) -> None:
+    def shutdown(self) -> None:
+        """What the app's lifespan ends: background work and outgoing HTTP connections."""
         self.stop_background()
+        if self._registry is not None:
+            self._registry.close()
+            self._registry = None
+
+    def close(self) -> None:
+        self.shutdown()
         self.bus.close()
         self.engine.dispose()
 
@@ -175,7 +202,7 @@ def create_app(
         try:
             yield
         finally:
-            kit.stop_background()
+            kit.shutdown()
 
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
     app.state.kit = kit

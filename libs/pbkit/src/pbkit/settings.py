@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "password", "admin", "dev-secret"})
@@ -45,10 +46,22 @@ class ServiceSettings(BaseSettings):
     # Static JWKS document (JSON) instead of a URL: used by tests and air-gapped deployments.
     jwks_json: str | None = None
 
+    # The programme's calendar: "today" for date rules (no approval dated in the future, ...).
+    business_timezone: str = "Asia/Shanghai"
+
     relay_enabled: bool = True
     relay_poll_interval_s: float = 0.2
     consumers_enabled: bool = True
     log_level: str = "INFO"
+
+    @field_validator("business_timezone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
 
     @model_validator(mode="after")
     def _defaults(self) -> ServiceSettings:

@@ -8,17 +8,20 @@ never skip silently there.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import jwt
@@ -27,6 +30,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from pbkit.domain.patent_numbers import check_character, parse_patent_number
+from pbkit.registry_client import RegistryClient
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 
@@ -124,6 +130,78 @@ class TestKeys:
 @pytest.fixture(scope="session")
 def test_keys() -> TestKeys:
     return TestKeys()
+
+
+class FakeRegistry:
+    """The registry's read API (CONTRACT.md §3: GET organizations and patents) answered from memory, for the
+    unit tests of the services that check their facts against the registry. It can also be down, fail, or
+    go down after a number of answers."""
+
+    def __init__(self) -> None:
+        self.organizations: dict[str, dict[str, Any]] = {}
+        self.patents: dict[str, dict[str, Any]] = {}
+        self.down = False
+        self.failing_with: int | None = None
+        self.answers_left: int | None = None  # then it goes down
+        self.patent_lookup_barrier: threading.Barrier | None = None  # holds lookups to line up racing requests
+        self.requests: list[httpx.Request] = []
+        self._serials = itertools.count(1)
+
+    def organization(self, *, org_id: str | None = None, name: str = "贵州某某科技有限公司", kind: str = "enterprise",
+                     size: str | None = "small", region_code: str = "520111",
+                     industry: str | None = "big_data_electronics") -> str:
+        org_id = org_id or str(uuid.uuid4())
+        self.organizations[org_id] = {
+            "id": org_id, "name": name, "uscc": "91350200776049653A", "kind": kind, "size": size,
+            "region_code": region_code, "prefecture_code": region_code[:4] + "00",
+            "in_province": region_code.startswith("52"), "industry": industry,
+        }
+        return org_id
+
+    def patent(self, *owners: str, number: str | None = None, type: str = "invention",  # noqa: A002 - the field's name
+               filing_date: str = "2021-03-01", status: str = "valid", pledged: bool = False,
+               licensee_ids: tuple[str, ...] = ()) -> str:
+        if number is None:
+            digits = f"2021{ {'invention': 1, 'utility_model': 2, 'design': 3}[type]}{next(self._serials):07d}"
+            number = f"{digits}.{check_character(digits)}"
+        self.patents[number] = {
+            "number": number, "title": "一种大数据处理方法", "type": type, "filing_date": filing_date,
+            "grant_date": None, "ipc": ["G06F 16/27"], "owner_ids": list(owners), "status": status,
+            "licensee_ids": list(licensee_ids), "pledged": pledged, "pledge_ids": ["pledge-1"] if pledged else [],
+        }
+        return number
+
+    def set_owners(self, number: str, *owners: str) -> None:
+        self.patents[number]["owner_ids"] = list(owners)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.answers_left is not None:
+            self.down = self.answers_left == 0
+            self.answers_left = max(self.answers_left - 1, 0)
+        if self.down:
+            raise httpx.ConnectError("connection refused", request=request)
+        if self.failing_with is not None:
+            return httpx.Response(self.failing_with, json={"status": self.failing_with})
+        if not request.headers.get("authorization", "").startswith("Bearer "):
+            return httpx.Response(401, json={"status": 401})
+        kind, _, key = request.url.path.removeprefix("/api/v1/").partition("/")
+        key = unquote(key)
+        if kind == "patents":
+            if self.patent_lookup_barrier is not None:
+                self.patent_lookup_barrier.wait(timeout=10)
+            try:
+                found = self.patents.get(parse_patent_number(key).canonical)
+            except ValueError:
+                return httpx.Response(422, json={"status": 422})
+        elif kind == "organizations":
+            found = self.organizations.get(key)
+        else:
+            found = None
+        return httpx.Response(200, json=found) if found else httpx.Response(404, json={"status": 404})
+
+    def client(self, retries: int = 1) -> RegistryClient:
+        return RegistryClient("http://registry.test", retries=retries, transport=httpx.MockTransport(self.handle))
 
 
 def free_port() -> int:

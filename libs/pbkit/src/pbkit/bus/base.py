@@ -50,6 +50,9 @@ class EventBus(Protocol):
     def consumer(self, group_id: str, topics: list[str]) -> Consumer:
         """A member of a consumer group; a new group starts at the earliest offset."""
 
+    def end_offsets(self, topics: list[str]) -> dict[tuple[str, int], int]:
+        """Per (topic, partition), the offset after its last message right now: how far the log reaches."""
+
     def ping(self, timeout: float) -> bool:
         """True when the bus is reachable (for /readyz)."""
 

@@ -113,6 +113,26 @@ class KafkaBus:
     def consumer(self, group_id: str, topics: list[str]) -> KafkaBusConsumer:
         return KafkaBusConsumer(self.bootstrap_servers, group_id, topics, client_id=self.client_id)
 
+    def end_offsets(self, topics: list[str]) -> dict[tuple[str, int], int]:
+        try:
+            consumer = KafkaConsumer(
+                bootstrap_servers=self.bootstrap_servers, client_id=f"{self.client_id}-end-offsets", enable_auto_commit=False
+            )
+        except KafkaError as exc:
+            raise BusError(f"kafka unreachable: {exc}") from exc
+        try:
+            partitions = [
+                TopicPartition(topic, partition)
+                for topic in topics
+                for partition in consumer.partitions_for_topic(topic) or ()
+            ]
+            ends = consumer.end_offsets(partitions) if partitions else {}
+        except KafkaError as exc:
+            raise BusError(f"kafka end offsets unavailable: {exc}") from exc
+        finally:
+            consumer.close()
+        return {(tp.topic, tp.partition): end for tp, end in ends.items()}
+
     def ping(self, timeout: float) -> bool:
         try:
             admin = KafkaAdminClient(

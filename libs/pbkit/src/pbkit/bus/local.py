@@ -87,10 +87,10 @@ class LocalLogBus:
         except sqlite3.Error:
             return False
 
-    def end_offsets(self, topics: list[str]) -> dict[str, int]:
+    def end_offsets(self, topics: list[str]) -> dict[tuple[str, int], int]:
         conn = self._connection()
         return {
-            t: (conn.execute("SELECT next_offset FROM topics WHERE name = ?", (t,)).fetchone() or (0,))[0]
+            (t, 0): (conn.execute("SELECT next_offset FROM topics WHERE name = ?", (t,)).fetchone() or (0,))[0]
             for t in topics
         }
 

@@ -43,6 +43,10 @@ class NamespacedBus:
     def consumer(self, group_id: str, topics: list[str]) -> Consumer:
         return NamespacedConsumer(self.inner.consumer(self.prefix + group_id, [self.prefix + t for t in topics]), self.prefix)
 
+    def end_offsets(self, topics: list[str]) -> dict[tuple[str, int], int]:
+        ends = self.inner.end_offsets([self.prefix + t for t in topics])
+        return {(topic.removeprefix(self.prefix), partition): end for (topic, partition), end in ends.items()}
+
     def ping(self, timeout: float) -> bool:
         return self.inner.ping(timeout)
 

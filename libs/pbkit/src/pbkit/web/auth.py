@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import httpx
 import jwt
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jwt import PyJWK
 
 from pbkit.context import Actor
@@ -27,8 +29,17 @@ ALGORITHMS = ["EdDSA"]
 class KeySet:
     """The registry's verification keys, by `kid`; refetched when an unknown kid shows up."""
 
-    def __init__(self, *, jwks_url: str | None = None, jwks_json: str | None = None, refresh_after_s: float = 300):
+    def __init__(
+        self,
+        *,
+        jwks_url: str | None = None,
+        jwks_json: str | None = None,
+        loader: Callable[[], dict[str, Any]] | None = None,
+        refresh_after_s: float = 300,
+    ):
+        """Keys from the registry's JWKS URL, a fixed JWKS document, or `loader` (the registry's own key store)."""
         self.jwks_url = jwks_url
+        self._loader = loader
         self._keys: dict[str, PyJWK] = {}
         self._fetched_at = 0.0
         self._refresh_after_s = refresh_after_s
@@ -41,6 +52,10 @@ class KeySet:
         self._keys = {k["kid"]: PyJWK(k) for k in document.get("keys", [])}
 
     def _refresh(self) -> None:
+        if self._loader is not None:
+            self._load(self._loader())
+            self._fetched_at = time.monotonic()
+            return
         if self.jwks_url is None:
             return
         try:
@@ -102,13 +117,18 @@ class TokenVerifier:
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def current_actor(request: Request) -> Actor:
+# Declared so that every service's OpenAPI description offers "Authorize" with a bearer token.
+_bearer = HTTPBearer(auto_error=False, description="a token from the registry's POST /api/v1/auth/token")
+
+
+def current_actor(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None
+) -> Actor:
     cached = getattr(request.state, "actor", None)
     if cached is not None:
         return cached
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    token = credentials.credentials if credentials is not None else ""
+    if credentials is None or credentials.scheme.lower() != "bearer" or not token:
         raise Unauthorized("missing bearer token", headers=_CHALLENGE)
     verifier: TokenVerifier = request.app.state.kit.verifier
     actor = verifier.verify(token.strip())

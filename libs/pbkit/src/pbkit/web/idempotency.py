@@ -74,6 +74,15 @@ def run_idempotent(
         return status, payload
 
 
+def answered_before(uow_factory: Callable[[], UnitOfWork], key: str | None) -> bool:
+    """Whether this client's key already has a stored answer, asked before any remote lookup: a retry must get
+    its first answer back even when the world has moved on since (or the registry is unreachable)."""
+    if key is None:
+        return False
+    with uow_factory() as uow:
+        return _lookup(uow, key) is not None
+
+
 def _store(uow: UnitOfWork, key: str, operation: str, request_hash: str, status: int, payload: Any) -> None:
     uow.session.execute(
         insert(uow.kit.idempotency_keys).values(

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -92,14 +93,22 @@ def problem_response(problem: Problem) -> JSONResponse:
     return JSONResponse(problem.to_dict(), status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+def validation_errors(exc: RequestValidationError | ValidationError, *, loc_prefix: tuple = ()) -> list[dict[str, Any]]:
+    """Each offending field of a validation failure as `{"loc", "msg", "type"}`; `loc_prefix` places a
+    model validated on its own (an item of a batch) where it stands in the request."""
     errors = []
     for err in exc.errors():
         msg = err.get("msg", "invalid")
         # pydantic prefixes messages of ValueErrors raised by our validators.
         msg = msg.removeprefix("Value error, ")
-        errors.append({"loc": list(err.get("loc", ())), "msg": msg, "type": err.get("type")})
+        errors.append({"loc": [*loc_prefix, *err.get("loc", ())], "msg": msg, "type": err.get("type")})
     return errors
+
+
+def unprocessable_from(exc: ValidationError, *, loc_prefix: tuple = ()) -> Unprocessable:
+    errors = validation_errors(exc, loc_prefix=loc_prefix)
+    fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)
+    return Unprocessable(f"invalid input: {fields}", errors=errors)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -109,9 +118,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = validation_errors(exc)
-        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)
-        return problem_response(Unprocessable(f"invalid input: {fields}", errors=errors))
+        return problem_response(unprocessable_from(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
