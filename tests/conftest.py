@@ -14,7 +14,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pbkit.testing import REPO_ROOT, ServiceProcess, create_pg_database, drop_pg_database, wait_until
+from pbkit.testing import (
+    REPO_ROOT,
+    ServiceProcess,
+    create_pg_database,
+    drop_pg_database,
+    new_patent_number,
+    new_uscc,
+    wait_until,
+)
 
 SERVICES = ["registry", "transactions", "pledge", "product_filing", "metrics"]
 ADMIN_ID = "e2e-admin"
@@ -147,22 +155,6 @@ def shared_kafka_stack(tmp_path_factory, postgres_admin_url, kafka_bootstrap):
     """One stack for a module's tests; each test makes its own organizations and patents."""
     with running_on_kafka(tmp_path_factory.mktemp("stack"), postgres_admin_url, kafka_bootstrap) as stack:
         yield stack
-
-
-def new_uscc() -> str:
-    """A fresh, valid 统一社会信用代码 (GB 32100-2015 check character)."""
-    from pbkit.domain.uscc import USCC_ALPHABET, uscc_check_character
-
-    body = "91520100" + "".join(random.choice(USCC_ALPHABET[:10]) for _ in range(9))
-    return body + uscc_check_character(body)
-
-
-def new_patent_number(type_digit: str = "1", year: int = 2020) -> str:
-    """A fresh, valid application number of the post-2003 form, canonical (`202010123456.7`)."""
-    from pbkit.domain.patent_numbers import check_character
-
-    digits = f"{year}{type_digit}{random.randrange(10**7):07d}"
-    return f"{digits}.{check_character(digits)}"
 
 
 class Api:

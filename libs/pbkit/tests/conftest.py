@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, UniqueConstraint, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 
 from pbkit.bus import EventBus
 from pbkit.bus.kafka import KafkaBus
@@ -26,7 +26,7 @@ applied = Table(
     Column("event_id", String(64), nullable=False),
     Column("aggregate_id", String(64), nullable=False),
     Column("sequence", Integer, nullable=False),
-    UniqueConstraint("event_id", name="uq_applied_event"),
+    # No unique constraint on event_id: an event applied twice must show up as two rows, not be hidden.
 )
 TOPIC = "pb.transactions.deals"
 EVENT_TYPE = "pb.deal.submitted.v1"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from pbkit.domain.patent_numbers import check_character, parse_patent_number
+from pbkit.domain.uscc import USCC_ALPHABET, uscc_check_character
 from pbkit.registry_client import RegistryClient
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
@@ -202,6 +204,62 @@ class FakeRegistry:
 
     def client(self, retries: int = 1) -> RegistryClient:
         return RegistryClient("http://registry.test", retries=retries, transport=httpx.MockTransport(self.handle))
+
+
+def new_uscc(region: str = "520100") -> str:
+    """A fresh, valid 统一社会信用代码 (GB 32100-2015 check character)."""
+    body = "91" + region + "".join(random.choices(USCC_ALPHABET[:10], k=9))
+    return body + uscc_check_character(body)
+
+
+def new_patent_number(type_digit: str = "1", year: int = 2020) -> str:
+    """A fresh, valid application number of the post-2003 form, canonical (`202010123456.7`)."""
+    digits = f"{year}{type_digit}{random.randrange(10**7):07d}"
+    return f"{digits}.{check_character(digits)}"
+
+
+class RegistryAdmin:
+    """A running registry's API as the provincial office uses it: registers organizations, patents, clients."""
+
+    def __init__(self, url: str, admin_id: str, admin_secret: str):
+        self.url = url
+        self.http = httpx.Client(base_url=url, timeout=15)
+        self.headers = self.login(admin_id, admin_secret)
+
+    def login(self, client_id: str, secret: str) -> dict[str, str]:
+        response = self.http.post("/api/v1/auth/token", data={
+            "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def organization(self, name: str, kind: str, *, size: str | None = None, region_code: str = "520111",
+                     industry: str | None = "big_data_electronics") -> str:
+        body = {"name": name, "uscc": new_uscc(), "kind": kind, "size": size, "region_code": region_code,
+                "industry": industry}
+        response = self.http.post("/api/v1/organizations", json=body, headers=self.headers)
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    def patent(self, *owner_ids: str, type: str = "invention", status: str = "valid") -> str:  # noqa: A002
+        digit = {"invention": "1", "utility_model": "2", "design": "3"}[type]
+        body = {"number": "ZL" + new_patent_number(digit), "title": "一种茶叶加工温控装置", "type": type,
+                "filing_date": "2020-03-01", "ipc": ["G05D 23/19"], "owner_ids": list(owner_ids), "status": status}
+        response = self.http.post("/api/v1/patents", json=body, headers=self.headers)
+        assert response.status_code == 201, response.text
+        return response.json()["number"]
+
+    def get_patent(self, number: str) -> dict[str, Any]:
+        response = self.http.get(f"/api/v1/patents/{number}", headers=self.headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def client(self, role: str, org_id: str | None = None) -> dict[str, str]:
+        """A new API client of `role`, logged in: its Authorization header."""
+        body = {"name": f"{role}-{uuid.uuid4().hex[:6]}", "role": role} | ({"org_id": org_id} if org_id else {})
+        response = self.http.post("/api/v1/auth/clients", json=body, headers=self.headers)
+        assert response.status_code == 201, response.text
+        created = response.json()
+        return self.login(created["client_id"], created["client_secret"])
 
 
 def free_port() -> int:
