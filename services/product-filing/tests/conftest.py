@@ -1,68 +1,20 @@
-"""Fixtures of the product-filing tests: a fake registry behind httpx.MockTransport and the service on SQLite."""
+"""Fixtures of the product-filing tests: the kit's fake registry and the service on SQLite."""
 
 from __future__ import annotations
 
-import itertools
 import json
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from pbkit.domain import check_character
 from pbkit.ids import new_id
 from pbkit.migrations import upgrade_head
-from pbkit.registry_client import RegistryClient
+from pbkit.testing import FakeRegistry
 from pb_product_filing.app import build_app
 from pb_product_filing.models import Filing, kit_tables
 from pb_product_filing.settings import Settings
-
-
-@dataclass
-class FakeRegistry:
-    """The registry's two lookups as CONTRACT §3 answers them, with organizations and patents set up by the test."""
-
-    organizations: dict[str, dict[str, Any]] = field(default_factory=dict)
-    patents: dict[str, dict[str, Any]] = field(default_factory=dict)
-    down: bool = False
-    tokens_seen: list[str] = field(default_factory=list)
-    _serials: Any = field(default_factory=lambda: itertools.count(1))
-
-    def add_org(self, *, kind: str = "enterprise", size: str | None = "small", name: str = "贵州黔丰科技有限公司",
-                region_code: str = "520111", industry: str | None = "big_data_electronics") -> str:
-        org_id = new_id()
-        self.organizations[org_id] = {
-            "id": org_id, "name": name, "uscc": "91350200776049653A", "kind": kind, "size": size,
-            "region_code": region_code, "prefecture_code": region_code[:4] + "00",
-            "in_province": region_code.startswith("52"), "industry": industry,
-        }
-        return org_id
-
-    def add_patent(self, *, owners: list[str] = (), licensees: list[str] = (), status: str = "valid") -> str:
-        digits = f"20211{next(self._serials):07d}"
-        number = f"{digits}.{check_character(digits)}"
-        self.patents[number] = {
-            "number": number, "title": "一种大数据分析装置", "type": "invention", "filing_date": "2021-03-01",
-            "grant_date": "2022-06-01", "ipc": ["G06F 16/27"], "owner_ids": list(owners),
-            "licensee_ids": list(licensees), "pledged": False, "pledge_ids": [], "status": status,
-        }
-        return number
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        if self.down:
-            raise httpx.ConnectError("registry down", request=request)
-        self.tokens_seen.append(request.headers.get("authorization", ""))
-        path = unquote(request.url.path)
-        for prefix, table in (("/api/v1/organizations/", self.organizations), ("/api/v1/patents/", self.patents)):
-            if path.startswith(prefix):
-                found = table.get(path.removeprefix(prefix))
-                if found is not None:
-                    return httpx.Response(200, json=found)
-        return httpx.Response(404, json={"status": 404, "title": "Not found"})
 
 
 @pytest.fixture
@@ -84,12 +36,10 @@ def settings(tmp_path, test_keys) -> Settings:
 def client(settings, registry):
     upgrade_head("pb_product_filing", settings.database_url)
     # No retries: the fake answers at once, and a down registry should fail the request at once too.
-    registry_client = RegistryClient("http://registry.test", retries=0, transport=httpx.MockTransport(registry.handle))
-    app = build_app(settings, registry=registry_client)
+    app = build_app(settings, registry=registry.client(retries=0))
     with TestClient(app) as test_client:
         yield test_client
     app.state.kit.close()
-    registry_client.close()
 
 
 @pytest.fixture
@@ -140,8 +90,8 @@ def filing_body(registry):
     """A valid filing body for a fresh small enterprise owning one patent; keyword overrides replace fields."""
 
     def make(**overrides: Any) -> dict[str, Any]:
-        org_id = overrides.pop("org_id", None) or registry.add_org()
-        number = registry.add_patent(owners=[org_id])
+        org_id = overrides.pop("org_id", None) or registry.organization()
+        number = registry.patent(org_id)
         body = {
             "org_id": org_id,
             "product_name": "黔丰智能温控终端",

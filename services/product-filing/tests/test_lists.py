@@ -12,7 +12,7 @@ def ids(client, headers, **params) -> list[str]:  # noqa: ANN001
 
 
 def test_filters_by_status_filer_and_prefecture(client, registry, submit, review, as_role):
-    filer = registry.add_org()
+    filer = registry.organization()
     guiyang = submit(org_id=filer, region_code="520111")["id"]
     zunyi = submit(region_code="520302")["id"]
     tongren_old_code = submit(org_id=filer, region_code="522201")["id"]

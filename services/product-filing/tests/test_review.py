@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from pb_product_filing.deps import business_today
+from pbkit import dates
 
 # How to bring a fresh (submitted) filing into each state.
 PATHS = {
@@ -83,12 +83,11 @@ def test_a_rejected_filing_carries_its_reason(submit, review, db):
 
 
 @pytest.fixture
-def today_is(client):
+def today_is(monkeypatch):
     def pin(day: date) -> None:
-        client.app.dependency_overrides[business_today] = lambda: day
+        monkeypatch.setattr(dates, "business_today", lambda _time_zone: day)
 
-    yield pin
-    client.app.dependency_overrides.clear()
+    return pin
 
 
 def test_approval_may_be_dated_today_or_earlier_but_not_later(submit, review, today_is, db):

@@ -6,10 +6,10 @@ import pytest
 
 
 def test_a_filing_is_submitted_with_the_filer_snapshot_and_a_submitted_event(client, registry, as_role, db):
-    org_id = registry.add_org(kind="enterprise", size="micro", name="贵州黔丰科技有限公司", region_code="520111",
-                              industry="big_data_electronics")
-    owned = registry.add_patent(owners=[org_id])
-    licensed = registry.add_patent(owners=[registry.add_org()], licensees=[org_id])
+    org_id = registry.organization(kind="enterprise", size="micro", name="贵州黔丰科技有限公司", region_code="520111",
+                                   industry="big_data_electronics")
+    owned = registry.patent(org_id)
+    licensed = registry.patent(registry.organization(), licensee_ids=(org_id,))
     body = {
         "org_id": org_id,
         "product_name": "  黔丰智能温控终端 ",
@@ -61,12 +61,12 @@ def test_optional_fields_may_be_left_out(client, filing_body, as_role, db):
 def test_registry_lookups_carry_the_callers_token(client, registry, filing_body, as_role):
     headers = as_role("partner", sub="platform-1")
     assert client.post("/api/v1/filings", json=filing_body(), headers=headers).status_code == 201
-    assert registry.tokens_seen and set(registry.tokens_seen) == {headers["Authorization"]}
+    assert registry.requests and {r.headers["authorization"] for r in registry.requests} == {headers["Authorization"]}
 
 
 @pytest.mark.parametrize("kind", ["state_owned_enterprise", "university", "research_institute", "bank", "other"])
 def test_only_an_enterprise_may_file(client, registry, filing_body, as_role, db, kind):
-    org_id = registry.add_org(kind=kind, size="large" if kind == "state_owned_enterprise" else None)
+    org_id = registry.organization(kind=kind, size="large" if kind == "state_owned_enterprise" else None)
     response = client.post("/api/v1/filings", json=filing_body(org_id=org_id), headers=as_role("admin"))
     assert response.status_code == 422
     assert [e["loc"] for e in response.json()["errors"]] == [["body", "org_id"]]
@@ -75,7 +75,7 @@ def test_only_an_enterprise_may_file(client, registry, filing_body, as_role, db,
 
 
 def test_an_unknown_filer_is_422_on_org_id(client, registry, filing_body, as_role, db):
-    stranger_id = registry.add_org()
+    stranger_id = registry.organization()
     body = filing_body(org_id=stranger_id)
     del registry.organizations[stranger_id]
     response = client.post("/api/v1/filings", json=body, headers=as_role("admin"))
@@ -85,12 +85,12 @@ def test_an_unknown_filer_is_422_on_org_id(client, registry, filing_body, as_rol
 
 
 def test_each_patent_must_exist_be_valid_and_be_owned_by_or_licensed_to_the_filer(client, registry, as_role, db):
-    filer = registry.add_org()
-    someone_else = registry.add_org()
-    owned = registry.add_patent(owners=[filer])
-    licensed = registry.add_patent(owners=[someone_else], licensees=[filer])
-    strangers = registry.add_patent(owners=[someone_else], licensees=[registry.add_org()])
-    lapsed = registry.add_patent(owners=[filer], status="lapsed")
+    filer = registry.organization()
+    someone_else = registry.organization()
+    owned = registry.patent(filer)
+    licensed = registry.patent(someone_else, licensee_ids=(filer,))
+    strangers = registry.patent(someone_else, licensee_ids=(registry.organization(),))
+    lapsed = registry.patent(filer, status="lapsed")
     unregistered = "201710601862.3"
     body = {"org_id": filer, "product_name": "温控终端", "region_code": "520111",
             "patent_numbers": [owned, strangers, licensed, unregistered, lapsed]}
@@ -107,9 +107,9 @@ def test_each_patent_must_exist_be_valid_and_be_owned_by_or_licensed_to_the_file
 
 
 def test_filer_and_patent_offences_are_reported_together(client, registry, as_role):
-    university = registry.add_org(kind="university", size=None)
+    university = registry.organization(kind="university", size=None)
     body = {"org_id": university, "product_name": "温控终端", "region_code": "520111",
-            "patent_numbers": [registry.add_patent(owners=[registry.add_org()])]}
+            "patent_numbers": [registry.patent(registry.organization())]}
     response = client.post("/api/v1/filings", json=body, headers=as_role("admin"))
     assert response.status_code == 422
     assert [e["loc"] for e in response.json()["errors"]] == [["body", "org_id"], ["body", "patent_numbers", 0]]

@@ -1,4 +1,4 @@
-"""Builds the product-filing service's FastAPI app: the kit, the registry client and the filings router."""
+"""Builds the product-filing service's FastAPI app: the kit and the filings router."""
 
 from fastapi import FastAPI
 
@@ -40,14 +40,6 @@ Where the contract is silent, this service decides:
 
 def build_app(settings: Settings | None = None, *, registry: RegistryClient | None = None) -> FastAPI:
     settings = settings or Settings()
-    kit = ServiceKit.from_settings(settings, kit_tables)
-    app = create_app(
-        kit,
-        title="PatentBridge Product filing",
-        description=DESCRIPTION,
-        routers=[filings_router],
-    )
-    app.state.registry = registry or RegistryClient(
-        settings.registry_url, timeout_s=settings.registry_timeout_s, retries=settings.registry_retries
-    )
-    return app
+    """`registry` replaces the client the settings would build (tests pass a fake's)."""
+    kit = ServiceKit.from_settings(settings, kit_tables, registry=registry)
+    return create_app(kit, title="PatentBridge Product filing", description=DESCRIPTION, routers=[filings_router])

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import random
-
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from pbkit.domain import USCC_ALPHABET, check_character, uscc_check_character
 from pbkit.migrations import upgrade_head
-from pbkit.testing import ServiceProcess, create_pg_database, drop_pg_database
+from pbkit.testing import RegistryAdmin, ServiceProcess, create_pg_database, drop_pg_database
 from pb_product_filing.app import build_app
 from pb_product_filing.settings import Settings
 
@@ -18,46 +14,6 @@ pytestmark = pytest.mark.integration
 
 ADMIN_ID = "product-filing-test-admin"
 ADMIN_SECRET = "product-filing-test-admin-secret"
-
-
-class Registry:
-    """The registry's REST API, as the office and a partner platform use it to set up a filing."""
-
-    def __init__(self, url: str):
-        self.http = httpx.Client(base_url=url, timeout=15)
-        self.admin = self.login(ADMIN_ID, ADMIN_SECRET)
-        self._serial = 0
-
-    def login(self, client_id: str, secret: str) -> dict[str, str]:
-        response = self.http.post("/api/v1/auth/token", data={
-            "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})
-        assert response.status_code == 200, response.text
-        return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-    def organization(self, name: str, kind: str, size: str | None) -> str:
-        first17 = "91520100" + "".join(random.choices(USCC_ALPHABET[:10], k=9))
-        body = {"name": name, "uscc": first17 + uscc_check_character(first17), "kind": kind, "size": size,
-                "region_code": "520111", "industry": "big_data_electronics"}
-        response = self.http.post("/api/v1/organizations", json=body, headers=self.admin)
-        assert response.status_code == 201, response.text
-        return response.json()["id"]
-
-    def patent(self, owner_id: str) -> str:
-        self._serial += 1
-        digits = f"20211{self._serial:07d}"
-        body = {"number": f"ZL{digits}.{check_character(digits)}", "title": "一种茶叶加工温控装置",
-                "type": "invention", "filing_date": "2021-03-01", "ipc": ["G05D 23/19"], "owner_ids": [owner_id],
-                "status": "valid"}
-        response = self.http.post("/api/v1/patents", json=body, headers=self.admin)
-        assert response.status_code == 201, response.text
-        return response.json()["number"]
-
-    def partner(self, org_id: str) -> dict[str, str]:
-        response = self.http.post("/api/v1/auth/clients", json={"name": "黔易转平台", "role": "partner", "org_id": org_id},
-                                  headers=self.admin)
-        assert response.status_code == 201, response.text
-        created = response.json()
-        return self.login(created["client_id"], created["client_secret"])
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +37,9 @@ def registry_service(postgres_admin_url, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def registry(registry_service):
-    api = Registry(registry_service.url)
-    yield api
-    api.http.close()
+    admin = RegistryAdmin(registry_service.url, ADMIN_ID, ADMIN_SECRET)
+    yield admin
+    admin.http.close()
 
 
 @pytest.fixture
@@ -103,12 +59,12 @@ def client(registry_service, tmp_path):
 
 
 def test_the_owner_may_file_and_a_stranger_may_not(client, registry):
-    filer = registry.organization("贵州黔丰科技有限公司", "enterprise", "small")
-    stranger = registry.organization("贵州某某电子有限公司", "enterprise", "medium")
-    platform = registry.organization("贵州黔易转科技服务有限公司", "enterprise", "small")
+    filer = registry.organization("贵州黔丰科技有限公司", "enterprise", size="small")
+    stranger = registry.organization("贵州某某电子有限公司", "enterprise", size="medium")
+    platform = registry.organization("贵州黔易转科技服务有限公司", "enterprise", size="small")
     owned = registry.patent(filer)
     strangers = registry.patent(stranger)
-    partner = registry.partner(platform)
+    partner = registry.client("partner", platform)
     body = {"org_id": filer, "product_name": "黔丰智能温控终端", "region_code": "520111"}
 
     accepted = client.post("/api/v1/filings", json={**body, "patent_numbers": ["ZL" + owned]}, headers=partner)
@@ -126,8 +82,8 @@ def test_the_owner_may_file_and_a_stranger_may_not(client, registry):
 
 
 def test_a_filer_or_patent_the_registry_does_not_know_is_422(client, registry):
-    filer = registry.organization("贵州黔丰科技有限公司", "enterprise", "small")
-    university = registry.organization("贵州大学", "university", None)
+    filer = registry.organization("贵州黔丰科技有限公司", "enterprise", size="small")
+    university = registry.organization("贵州大学", "university")
     owned = registry.patent(filer)
     body = {"product_name": "黔丰智能温控终端", "region_code": "520111"}
     unknown_org = "0190a0a0-0000-7000-8000-000000000000"
@@ -138,7 +94,7 @@ def test_a_filer_or_patent_the_registry_does_not_know_is_422(client, registry):
         ({"org_id": filer, "patent_numbers": [owned, "201710601862.3"]}, [["body", "patent_numbers", 1]]),
     ]
     for fields, locs in cases:
-        response = client.post("/api/v1/filings", json={**body, **fields}, headers=registry.admin)
+        response = client.post("/api/v1/filings", json={**body, **fields}, headers=registry.headers)
         assert response.status_code == 422, response.text
         assert [e["loc"] for e in response.json()["errors"]] == locs
-    assert client.get("/api/v1/filings", headers=registry.admin).json()["items"] == []
+    assert client.get("/api/v1/filings", headers=registry.headers).json()["items"] == []

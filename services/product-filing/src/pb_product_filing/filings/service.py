@@ -17,7 +17,8 @@ from pbkit.context import Actor
 from pbkit.domain import validate_region_code
 from pbkit.events import utcnow
 from pbkit.ids import new_id
-from pbkit.registry_client import RegistryClient
+from pbkit.parties import party_snapshot
+from pbkit.registry_client import RegistryLookups
 from pbkit.uow import UnitOfWork
 from pbkit.web.pagination import PageParams, paginate
 from pbkit.web.problems import Conflict, NotFound, Unprocessable
@@ -42,9 +43,9 @@ REJECT = Transition("submitted", "rejected", "pb.filing.rejected.v1")
 REVOKE = Transition("approved", "revoked", "pb.filing.revoked.v1")
 
 
-def submit_filing(*, uow: UnitOfWork, registry: RegistryClient, token: str, request: FilingIn) -> Filing:
+def submit_filing(*, uow: UnitOfWork, registry: RegistryLookups, request: FilingIn) -> Filing:
     """Check the filer and its patents against the registry and record a submitted filing."""
-    filer = _checked_filer(registry=registry, token=token, request=request)
+    filer = _checked_filer(registry=registry, request=request)
     region = validate_region_code(request.region_code)
     now = utcnow()
     filing = Filing(
@@ -139,10 +140,10 @@ def filing_event_data(filing: Filing) -> dict[str, Any]:
     }
 
 
-def _checked_filer(*, registry: RegistryClient, token: str, request: FilingIn) -> dict[str, Any]:
+def _checked_filer(*, registry: RegistryLookups, request: FilingIn) -> dict[str, Any]:
     """The filer's snapshot, once the filer and every patent pass; otherwise a 422 naming each offence."""
     errors: list[dict[str, Any]] = []
-    organization = registry.organization(request.org_id, token=token)
+    organization = registry.organization(request.org_id)
     if organization is None:
         errors.append({"loc": ["body", "org_id"], "msg": f"no organization {request.org_id} in the registry"})
     elif organization["kind"] not in FILER_KINDS:
@@ -151,21 +152,13 @@ def _checked_filer(*, registry: RegistryClient, token: str, request: FilingIn) -
             "msg": f"the filer must be an enterprise; {organization['name']} is a {organization['kind']}",
         })
     for index, number in enumerate(request.patent_numbers):
-        problem = _patent_problem(registry.patent(number, token=token), number, request.org_id, organization)
+        problem = _patent_problem(registry.patent(number), number, request.org_id, organization)
         if problem:
             errors.append({"loc": ["body", "patent_numbers", index], "msg": problem})
     if errors:
         raise Unprocessable("the filing does not meet the filing rules", errors=errors)
     assert organization is not None  # an unknown filer is one of the errors above
-    return {
-        "org_id": organization["id"],
-        "name": organization["name"],
-        "kind": organization["kind"],
-        "size": organization.get("size"),
-        "region_code": organization["region_code"],
-        "prefecture_code": validate_region_code(organization["region_code"]).prefecture_code,
-        "industry": organization.get("industry"),
-    }
+    return party_snapshot(organization)
 
 
 def _patent_problem(

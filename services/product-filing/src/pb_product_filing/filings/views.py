@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from pbkit.context import Actor
+from pbkit.dates import Today
+from pbkit.registry_client import Registry
 from pbkit.service import Kit, actor_uow
 from pbkit.uow import UnitOfWork
 from pbkit.web.auth import AdminOnly, require_roles
 from pbkit.web.idempotency import IdempotencyKeyHeader, idempotent_response
 from pbkit.web.pagination import Page, Pagination
-from pb_product_filing.deps import Registry, Today
 from pb_product_filing.filings import service
 from pb_product_filing.filings.schemas import (
     ApproveIn,
@@ -33,13 +34,9 @@ Reader = Annotated[Actor, Depends(require_roles("admin", "partner", "viewer"))]
 
 
 @router.post("", status_code=201, response_model=FilingOut, summary="submit a patent-product filing (partner or admin)")
-def submit(
-    body: FilingIn, request: Request, kit: Kit, registry: Registry, actor: Filer, key: IdempotencyKeyHeader = None
-) -> JSONResponse:
-    token = request.state.bearer_token
-
+def submit(body: FilingIn, kit: Kit, actor: Filer, registry: Registry, key: IdempotencyKeyHeader = None) -> JSONResponse:
     def create(uow: UnitOfWork) -> tuple[int, FilingOut]:
-        return 201, FilingOut.of(service.submit_filing(uow=uow, registry=registry, token=token, request=body))
+        return 201, FilingOut.of(service.submit_filing(uow=uow, registry=registry, request=body))
 
     return idempotent_response(actor_uow(kit, actor), key=key, operation="filing.submit", body=body, action=create)
 
