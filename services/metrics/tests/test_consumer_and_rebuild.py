@@ -134,7 +134,7 @@ def test_a_rebuild_repairs_damaged_projections_and_the_old_numbers_are_served_un
         assert all_progress(live, viewer)[2022]["indicators"] == damaged[2022]["indicators"]
         run.switch()
     finally:
-        run.bus.close()
+        run.runner.close_consumer()
 
     repaired = all_progress(live, viewer)
     assert repaired[2022]["indicators"] == healthy[2022]["indicators"]

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from pb_metrics.progress import views as progress_views
+from pbkit import dates
 
 def values(progress, *ids):
     return tuple(progress[i]["actual"] for i in ids)
@@ -200,7 +200,7 @@ def test_as_of_is_the_time_of_the_newest_event_applied(orgs, client, viewer, pro
 
 
 def test_pace_projects_the_current_year_at_its_rate_so_far(orgs, producers, apply, progress_of, monkeypatch):
-    monkeypatch.setattr(progress_views, "china_today", lambda: date(2022, 3, 31))  # day 90 of 365
+    monkeypatch.setattr(dates, "business_today", lambda _time_zone: date(2022, 3, 31))  # day 90 of 365
     apply(producers.pledge(orgs.sme, amount="100.00").register(date(2022, 1, 10 + i)) for i in range(3))
     pledges = progress_of(2022)
     assert (pledges["pledge_count"]["pace"], pledges["pledge_amount"]["pace"]) == (12, "1216.67")

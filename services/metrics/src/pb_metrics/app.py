@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -38,6 +36,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     kit = ServiceKit.from_settings(settings, kit_tables)
     kit.add_consumer(ConsumerSpec(LIVE_CONSUMER, list(TOPICS), ProjectionHandler(live_generations)))
     rebuilds = Rebuilds(kit, stale_after=timedelta(seconds=settings.rebuild_stale_after_s))
+    kit.background.append(rebuilds.run_requested)
     with kit.uow(SYSTEM) as uow:
         seed_programs(uow=uow)
         fail_stale_rebuilds(uow=uow, stale_after=rebuilds.stale_after)
@@ -49,15 +48,4 @@ def build_app(settings: Settings | None = None) -> FastAPI:
         routers=[programs_router, progress_router, reports_router, rebuilds_router],
     )
     app.state.rebuilds = rebuilds
-    kit_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
-        async with kit_lifespan(app_):
-            try:
-                yield
-            finally:
-                rebuilds.stop()
-
-    app.router.lifespan_context = lifespan
     return app

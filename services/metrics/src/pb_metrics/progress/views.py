@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -12,6 +11,7 @@ from pb_metrics.programs.service import load_program
 from pb_metrics.progress import service
 from pb_metrics.projections.generations import consistent_read
 from pbkit.context import Actor
+from pbkit.dates import Today
 from pbkit.service import Kit
 from pbkit.web.auth import require_roles
 
@@ -19,13 +19,6 @@ router = APIRouter(prefix="/api/v1/programs", tags=["progress"])
 Reader = Annotated[Actor, Depends(require_roles("admin", "viewer"))]
 ProgramId = Annotated[str, Path(max_length=64)]
 Year = Annotated[int, Query(description="a year of the program")]
-
-# The office's calendar day decides which year is "current" for the pace figure (China has no DST).
-CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
-
-
-def china_today() -> date:
-    return datetime.now(UTC).astimezone(CHINA_STANDARD_TIME).date()
 
 
 @router.get(
@@ -35,9 +28,10 @@ def china_today() -> date:
     "where the year would end at the rate so far; null otherwise. `met` is true when every check that "
     "could be made (floor, growth) holds.",
 )
-def get_progress(program_id: ProgramId, kit: Kit, _actor: Reader, year: Year) -> dict[str, Any]:
+def get_progress(program_id: ProgramId, kit: Kit, _actor: Reader, year: Year, today: Today) -> dict[str, Any]:
+    # The office's calendar day decides which year is "current" for the pace figure.
     with consistent_read(kit.session_factory) as session:
-        return service.progress(session, load_program(session, program_id), year=year, today=china_today()).as_json()
+        return service.progress(session, load_program(session, program_id), year=year, today=today).as_json()
 
 
 @router.get(

@@ -27,22 +27,19 @@ from pb_metrics.projections.payloads import (
     Party,
     PledgePayload,
 )
+from pbkit.db import is_postgres
 from pbkit.events import Event
 from pbkit.uow import UnitOfWork
 
 Apply = Callable[[Session, list[int], Event], None]
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
 # Built once per dialect and table: constructing statements costs more than running them.
 @functools.cache
-def _newest_wins(dialect: str, model: type[Base], key: tuple[str, ...]) -> Insert:
+def _newest_wins(on_postgres: bool, model: type[Base], key: tuple[str, ...]) -> Insert:
     """Insert a row, or replace the stored one when the new row's sequence is higher."""
     table = model.__table__
-    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(model)
+    stmt = (postgresql if on_postgres else sqlite).insert(model)
     return stmt.on_conflict_do_update(
         index_elements=[table.c[k] for k in key],
         set_={c.name: stmt.excluded[c.name] for c in table.c if c.name not in key},
@@ -51,13 +48,13 @@ def _newest_wins(dialect: str, model: type[Base], key: tuple[str, ...]) -> Inser
 
 
 @functools.cache
-def _first_wins(dialect: str, model: type[Base], key: tuple[str, ...]) -> Insert:
-    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(model)
+def _first_wins(on_postgres: bool, model: type[Base], key: tuple[str, ...]) -> Insert:
+    stmt = (postgresql if on_postgres else sqlite).insert(model)
     return stmt.on_conflict_do_nothing(index_elements=list(key))
 
 
 def _keep_newest(session: Session, model: type[Base], key: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
-    session.execute(_newest_wins(_dialect(session), model, key), rows)
+    session.execute(_newest_wins(is_postgres(session), model, key), rows)
 
 
 def apply_deal(session: Session, generations: list[int], event: Event) -> None:
@@ -88,7 +85,7 @@ def apply_deal(session: Session, generations: list[int], event: Event) -> None:
             "received_on": deal.payment.received_on,
         }
         session.execute(
-            _first_wins(_dialect(session), PaymentFact, ("generation", "payment_id")),
+            _first_wins(is_postgres(session), PaymentFact, ("generation", "payment_id")),
             [{**payment, "generation": g} for g in generations],
         )
 

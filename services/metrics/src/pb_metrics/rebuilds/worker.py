@@ -15,6 +15,7 @@ stops after the switch and its group is never used again.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from datetime import timedelta
 
@@ -23,7 +24,6 @@ from sqlalchemy.orm import Session
 from pb_metrics.models import Rebuild
 from pb_metrics.projections.generations import drop_generation, lock_generations
 from pb_metrics.projections.handlers import ProjectionHandler
-from pb_metrics.rebuilds.offsets import TrackedBus, end_offsets
 from pb_metrics.rebuilds.service import abandon, forget_processed_events, rebuild_consumer_name
 from pbkit.consumer import ConsumerRunner
 from pbkit.context import SYSTEM
@@ -44,11 +44,10 @@ class RebuildRun:
         self.generation = generation
         self.stop = stop
         self.topics = list(TOPICS)
-        self.bus = TrackedBus(kit.bus)
         name = rebuild_consumer_name(generation)
         self.runner = ConsumerRunner(
             name=name,
-            bus=self.bus,  # type: ignore[arg-type] - the part of the bus port a runner uses
+            bus=kit.bus,
             group_id=f"pb-{kit.settings.service_name}-{name}",
             topics=self.topics,
             handler=ProjectionHandler(lambda _session: [generation]),
@@ -67,12 +66,12 @@ class RebuildRun:
             log.exception("rebuild %s failed", self.rebuild_id)
             self.fail(f"{type(exc).__name__}: {exc}")
         finally:
-            self.bus.close()
+            self.runner.close_consumer()
 
     def catch_up(self) -> None:
         """Replay until every partition is past where the log ended when this started."""
-        ends = end_offsets(self.kit.bus, self.topics)
-        while not self.bus.reached(ends):
+        ends = self.kit.bus.end_offsets(self.topics)
+        while not self.runner.reached(ends):
             if self.stop.is_set():
                 raise RebuildInterrupted("the service stopped")
             self.runner.run_once()
@@ -114,32 +113,36 @@ class RebuildRun:
 
 
 class Rebuilds:
-    """Runs requested rebuilds in background threads until the service stops."""
+    """Runs requested rebuilds one after another, in a thread of the kit's background work.
+
+    A request only hands the rebuild over; the kit's shutdown stops the one running, which then fails.
+    """
 
     def __init__(self, kit: ServiceKit, *, stale_after: timedelta):
         self.kit = kit
         # A rebuild not heard from for this long is taken for dead (its process ended).
         self.stale_after = stale_after
-        self._stop = threading.Event()
-        self._threads: dict[str, threading.Thread] = {}
-        self._lock = threading.Lock()
+        self._requested: queue.Queue[str] = queue.Queue()
 
     def start(self, rebuild_id: str) -> None:
-        """Start a pending rebuild; a no-op for one already started or finished (an idempotent retry)."""
-        with self._lock:
-            if rebuild_id in self._threads:
-                return
-            with self.kit.session_factory() as session:
-                rebuild = session.get(Rebuild, rebuild_id)
-                if rebuild is None or rebuild.status != "pending":
-                    return
-                generation = rebuild.generation
-            run = RebuildRun(self.kit, rebuild_id, generation, stop=self._stop)
-            thread = threading.Thread(target=run.run, name=f"pb-rebuild-{generation}", daemon=True)
-            self._threads[rebuild_id] = thread
-            thread.start()
+        """Queue a requested rebuild; one no longer pending when its turn comes (an idempotent retry) is skipped."""
+        self._requested.put(rebuild_id)
 
-    def stop(self, timeout: float = 15.0) -> None:
-        self._stop.set()
-        for thread in self._threads.values():
-            thread.join(timeout)
+    def run_requested(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                rebuild_id = self._requested.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            try:
+                generation = self._pending_generation(rebuild_id)
+            except Exception:  # noqa: BLE001 - the worker outlives a database outage; the rebuild goes stale
+                log.exception("rebuild %s: could not be started", rebuild_id)
+                continue
+            if generation is not None:
+                RebuildRun(self.kit, rebuild_id, generation, stop=stop).run()
+
+    def _pending_generation(self, rebuild_id: str) -> int | None:
+        with self.kit.session_factory() as session:
+            rebuild = session.get(Rebuild, rebuild_id)
+            return rebuild.generation if rebuild is not None and rebuild.status == "pending" else None

@@ -9,10 +9,10 @@ from fastapi.responses import Response
 
 from pb_metrics.programs.service import load_program
 from pb_metrics.progress.service import progress
-from pb_metrics.progress.views import china_today
 from pb_metrics.projections.generations import consistent_read
 from pb_metrics.reports.service import to_csv, to_xlsx
 from pbkit.context import Actor
+from pbkit.dates import Today
 from pbkit.service import Kit
 from pbkit.web.auth import require_roles
 
@@ -36,10 +36,11 @@ def report(
     kit: Kit,
     _actor: Reader,
     year: Annotated[int, Query(description="a year of the program")],
+    today: Today,
     format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",  # noqa: A002 - the contract's parameter name
 ) -> Response:
     with consistent_read(kit.session_factory) as session:
-        answer = progress(session, load_program(session, program_id), year=year, today=china_today())
+        answer = progress(session, load_program(session, program_id), year=year, today=today)
     content = to_csv(answer) if format == "csv" else to_xlsx(answer)
     return Response(
         content,
