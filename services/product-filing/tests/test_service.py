@@ -5,23 +5,17 @@ from __future__ import annotations
 import httpx
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import inspect
 
-from pbkit.db import make_engine
 from pbkit.migrations import upgrade_head
 from pbkit.testing import ServiceProcess
 from pb_product_filing.settings import Settings
 
 
-def test_migrations_build_an_empty_sqlite_database_to_head(tmp_path):
+def test_migrations_build_an_empty_sqlite_database_to_head(tmp_path, tables_of):
     url = f"sqlite:///{tmp_path}/empty.sqlite3"
     upgrade_head("pb_product_filing", url)
     upgrade_head("pb_product_filing", url)  # a second run changes nothing
-    engine = make_engine(url)
-    try:
-        tables = set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
+    tables = tables_of(url)
     assert {"filings", "outbox", "event_sequences", "idempotency_keys", "audit_log"} <= tables
 
 

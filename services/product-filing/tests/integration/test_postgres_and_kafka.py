@@ -6,11 +6,9 @@ import uuid
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect
 
 from pbkit.bus.kafka import KafkaBus
 from pbkit.bus.namespaced import NamespacedBus
-from pbkit.db import make_engine
 from pbkit.events import Event
 from pbkit.migrations import alembic_config, upgrade_head
 from pbkit.testing import wait_until
@@ -21,15 +19,7 @@ pytestmark = pytest.mark.integration
 TOPIC = "pb.product_filing.filings"
 
 
-def tables_of(url: str) -> set[str]:
-    engine = make_engine(url)
-    try:
-        return set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
-
-
-def test_migrations_run_on_an_empty_postgres_database_and_back(postgres_url):
+def test_migrations_run_on_an_empty_postgres_database_and_back(postgres_url, tables_of):
     upgrade_head("pb_product_filing", postgres_url)
     assert {"filings", "outbox", "audit_log", "idempotency_keys"} <= tables_of(postgres_url)
     command.downgrade(alembic_config("pb_product_filing", postgres_url), "base")

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
-from pbkit.fields import Industry, IsoDate, OrgId, PatentNumbers, PrefectureCode, Reason, RegionCode
+from pbkit.fields import Industry, IsoDate, OrgId, PatentNumbers, Reason, RegionCode
 from pbkit.money import Money, format_money
 from pbkit.parties import PartySnapshot
 from pb_product_filing.models import Filing

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from pbkit.context import Actor
 from pbkit.dates import Today
+from pbkit.fields import PrefectureCode
 from pbkit.registry_client import Registry
 from pbkit.service import Kit, actor_uow
 from pbkit.uow import UnitOfWork
@@ -23,7 +24,6 @@ from pb_product_filing.filings.schemas import (
     FilingOut,
     FilingStatus,
     OrganizationId,
-    PrefectureCode,
     ReasonIn,
 )
 
