@@ -1,19 +1,18 @@
-"""Fixtures of the pledge service's tests: a fake registry behind httpx.MockTransport, and the app on it."""
+"""Fixtures of the pledge service's tests: the kit's fake registry, and the app on it."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from pbkit.domain import check_character, parse_patent_number
+from pbkit import testing
+from pbkit.domain import check_character
 from pbkit.migrations import upgrade_head
 from pb_pledge.app import build_app
 from pb_pledge.models import Pledge, kit_tables
@@ -24,53 +23,11 @@ def _number(digits: str) -> str:
     return f"{digits}.{check_character(digits)}"
 
 
-@dataclass
-class FakeRegistry:
-    """The registry's GET /organizations/{id} and /patents/{number}, answered from dicts."""
-
-    organizations: dict[str, dict[str, Any]] = field(default_factory=dict)
-    patents: dict[str, dict[str, Any]] = field(default_factory=dict)
-    down: bool = False
-    tokens_seen: list[str | None] = field(default_factory=list)
-    patent_lookup_barrier: threading.Barrier | None = None
-
-    def add_organization(self, org_id: str, *, kind: str, name: str, size: str | None = None,
-                         region_code: str = "520111", industry: str | None = None) -> str:
-        self.organizations[org_id] = {
-            "id": org_id, "name": name, "uscc": "91350200776049653A", "kind": kind, "size": size,
-            "region_code": region_code, "prefecture_code": region_code[:4] + "00",
-            "in_province": region_code.startswith("52"), "industry": industry,
-        }
-        return org_id
-
-    def add_patent(self, number: str, *, type: str, filing_date: str, owner_ids: list[str], status: str = "valid") -> str:
-        self.patents[number] = {
-            "number": number, "title": f"专利 {number}", "type": type, "filing_date": filing_date,
-            "grant_date": None, "ipc": ["G06F 16/27"], "owner_ids": owner_ids, "status": status,
-            "licensee_ids": [], "pledged": False, "pledge_ids": [],
-        }
-        return number
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        if self.down:
-            raise httpx.ConnectError("connection refused", request=request)
-        self.tokens_seen.append(request.headers.get("authorization"))
-        kind, _, ident = request.url.path.removeprefix("/api/v1/").partition("/")
-        if kind == "organizations":
-            found = self.organizations.get(ident)
-        elif kind == "patents":
-            if self.patent_lookup_barrier is not None:
-                self.patent_lookup_barrier.wait(timeout=10)
-            found = self.patents.get(parse_patent_number(ident).canonical)
-        else:
-            found = None
-        if found is None:
-            return httpx.Response(404, json={"status": 404, "title": "Not found"})
-        return httpx.Response(200, json=found)
-
+class FakeRegistry(testing.FakeRegistry):
     @property
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
+    def tokens_seen(self) -> list[str | None]:
+        """The Authorization header of every lookup, to show the registry was asked as the caller."""
+        return [request.headers.get("authorization") for request in self.requests]
 
 
 @dataclass(frozen=True)
@@ -101,21 +58,23 @@ def world() -> World:
 @pytest.fixture
 def registry(world: World) -> FakeRegistry:
     fake = FakeRegistry()
-    fake.add_organization(world.bank_a, kind="bank", name="贵州银行股份有限公司", region_code="520102")
-    fake.add_organization(world.bank_b, kind="bank", name="贵阳银行股份有限公司", region_code="520103")
-    fake.add_organization(world.pledgor, kind="enterprise", name="贵州某某科技有限公司", size="small",
-                          region_code="520111", industry="big_data_electronics")
-    fake.add_organization(world.other_owner, kind="university", name="贵州大学", region_code="520115")
-    owned = [world.pledgor]
-    fake.add_patent(world.invention, type="invention", filing_date="2021-03-01", owner_ids=owned)
-    fake.add_patent(world.invention_2, type="invention", filing_date="2021-04-02", owner_ids=owned)
-    fake.add_patent(world.invention_3, type="invention", filing_date="2022-01-05", owner_ids=owned)
-    fake.add_patent(world.utility_model, type="utility_model", filing_date="2020-05-10", owner_ids=owned)
-    fake.add_patent(world.design_old, type="design", filing_date="2021-05-31", owner_ids=owned)
-    fake.add_patent(world.design_new, type="design", filing_date="2021-06-01", owner_ids=owned)
-    fake.add_patent(world.lapsed, type="invention", filing_date="2018-02-01", owner_ids=owned, status="lapsed")
-    fake.add_patent(world.foreign, type="invention", filing_date="2019-02-01", owner_ids=[world.other_owner])
-    fake.add_patent(world.co_owned, type="invention", filing_date="2020-02-01", owner_ids=[world.pledgor, world.other_owner])
+    fake.organization(org_id=world.bank_a, kind="bank", name="贵州银行股份有限公司", size=None, region_code="520102",
+                      industry=None)
+    fake.organization(org_id=world.bank_b, kind="bank", name="贵阳银行股份有限公司", size=None, region_code="520103",
+                      industry=None)
+    fake.organization(org_id=world.pledgor, kind="enterprise", name="贵州某某科技有限公司", size="small",
+                      region_code="520111", industry="big_data_electronics")
+    fake.organization(org_id=world.other_owner, kind="university", name="贵州大学", size=None, region_code="520115",
+                      industry=None)
+    fake.patent(world.pledgor, number=world.invention, type="invention", filing_date="2021-03-01")
+    fake.patent(world.pledgor, number=world.invention_2, type="invention", filing_date="2021-04-02")
+    fake.patent(world.pledgor, number=world.invention_3, type="invention", filing_date="2022-01-05")
+    fake.patent(world.pledgor, number=world.utility_model, type="utility_model", filing_date="2020-05-10")
+    fake.patent(world.pledgor, number=world.design_old, type="design", filing_date="2021-05-31")
+    fake.patent(world.pledgor, number=world.design_new, type="design", filing_date="2021-06-01")
+    fake.patent(world.pledgor, number=world.lapsed, type="invention", filing_date="2018-02-01", status="lapsed")
+    fake.patent(world.other_owner, number=world.foreign, type="invention", filing_date="2019-02-01")
+    fake.patent(world.pledgor, world.other_owner, number=world.co_owned, type="invention", filing_date="2020-02-01")
     return fake
 
 
@@ -145,10 +104,10 @@ def make_client(tmp_path, test_keys, registry: FakeRegistry) -> Iterator[Callabl
     def make(database_url: str | None = None, **settings: Any) -> TestClient:
         url = database_url or f"sqlite:///{tmp_path}/pledge.sqlite3"
         upgrade_head("pb_pledge", url)
-        options = {"relay_enabled": False, "registry_url": "http://registry.test", "registry_retries": 0} | settings
+        options = {"relay_enabled": False} | settings
         app = build_app(
             Settings(database_url=url, var_dir=tmp_path, jwks_json=test_keys.jwks_json, **options),
-            registry_transport=registry.transport,
+            registry=registry.client(retries=0),
         )
         stack.callback(app.state.kit.close)
         return stack.enter_context(TestClient(app))

@@ -8,8 +8,9 @@ import pytest
 @pytest.fixture
 def pledges(client, body, as_bank, registry, world):
     """Four pledges of bank A: two pledgors, registered in 2021, 2022 (released) and 2023 (two)."""
-    registry.add_organization("org-second-pledgor", kind="enterprise", name="遵义某某制造有限公司", size="medium", region_code="520302")
-    registry.add_patent(world.foreign, type="invention", filing_date="2019-02-01", owner_ids=["org-second-pledgor"])
+    registry.organization(org_id="org-second-pledgor", kind="enterprise", name="遵义某某制造有限公司", size="medium",
+                          region_code="520302", industry=None)
+    registry.patent("org-second-pledgor", number=world.foreign, type="invention", filing_date="2019-02-01")
     made = [
         client.post("/api/v1/pledges", json=body(patent_numbers=[world.invention], registered_on="2021-12-31",
                                                  term_start="2022-01-01"), headers=as_bank()).json(),

@@ -1,8 +1,7 @@
-"""Builds the pledge service's FastAPI app: routers, the registry client and the kit."""
+"""Builds the pledge service's FastAPI app: the kit and the pledge routes."""
 
 from __future__ import annotations
 
-import httpx
 from fastapi import FastAPI
 
 from pbkit.registry_client import RegistryClient
@@ -31,20 +30,7 @@ Patent pledge registrations (专利权质押登记) posted by banks (CONTRACT.md
 """
 
 
-def build_app(settings: Settings | None = None, *, registry_transport: httpx.BaseTransport | None = None) -> FastAPI:
-    """`registry_transport` replaces the network under the registry client (tests pass a fake registry)."""
-    settings = settings or Settings()
-    kit = ServiceKit.from_settings(settings, kit_tables)
-    app = create_app(
-        kit,
-        title="PatentBridge Pledge",
-        description=DESCRIPTION,
-        routers=[pledges_router],
-    )
-    app.state.registry = RegistryClient(
-        settings.registry_url,
-        timeout_s=settings.registry_timeout_s,
-        retries=settings.registry_retries,
-        transport=registry_transport,
-    )
-    return app
+def build_app(settings: Settings | None = None, *, registry: RegistryClient | None = None) -> FastAPI:
+    """`registry` replaces the client the kit would build from the settings (tests pass a fake registry's)."""
+    kit = ServiceKit.from_settings(settings or Settings(), kit_tables, registry=registry)
+    return create_app(kit, title="PatentBridge Pledge", description=DESCRIPTION, routers=[pledges_router])

@@ -21,7 +21,8 @@ from pbkit.context import Actor
 from pbkit.events import utcnow
 from pbkit.ids import new_id
 from pbkit.money import format_money
-from pbkit.registry_client import RegistryClient
+from pbkit.parties import party_snapshot
+from pbkit.registry_client import RegistryLookups
 from pbkit.uow import UnitOfWork
 from pbkit.web.problems import Conflict, Forbidden, NotFound, Unprocessable
 from pb_pledge.models import ActivePledgePatent, Pledge, PledgedPatent
@@ -31,15 +32,20 @@ from pb_pledge.pledges.schemas import PledgeIn, PledgeOut, PledgeStatus, Release
 AGGREGATE = "pledge"
 REGISTERED = "registered"
 RELEASED = "released"
+# What an event carries beside `pledge_id` (docs/EVENTS.md), in this order.
+_EVENT_FIELDS = (
+    "status", "pledgor", "pledgee", "patent_numbers", "amount", "registered_on", "term_start", "term_end",
+    "registration_no", "released_on", "co_owner_consent",
+)
 
 
-def register_pledge(*, uow: UnitOfWork, registry: RegistryClient, token: str | None, body: PledgeIn) -> PledgeOut:
-    """Register a pledge for the pledgee bank; the registry is asked with the caller's token."""
+def register_pledge(*, uow: UnitOfWork, registry: RegistryLookups, body: PledgeIn) -> PledgeOut:
+    """Register a pledge for the pledgee bank; `registry` asks with the caller's own token."""
     pledgee_id = _pledgee_id(uow.actor, body)
     errors: list[dict[str, Any]] = []
-    pledgee = _pledgee_snapshot(registry, token, uow.actor, pledgee_id, errors)
-    pledgor = _pledgor_snapshot(registry, token, body, pledgee_id, errors)
-    _check_patents(registry, token, body, errors)
+    pledgee = _pledgee_snapshot(registry, uow.actor, pledgee_id, errors)
+    pledgor = _pledgor_snapshot(registry, body, pledgee_id, errors)
+    _check_patents(registry, body, errors)
     if errors:
         raise Unprocessable("the pledge cannot be registered: " + "; ".join(e["msg"] for e in errors), errors=errors)
     _refuse_patents_under_active_pledge(uow.session, body.patent_numbers)
@@ -150,21 +156,9 @@ def to_out(pledge: Pledge) -> PledgeOut:
 
 
 def event_data(pledge: Pledge) -> dict[str, Any]:
-    """The whole pledge as docs/EVENTS.md fixes it (plus `co_owner_consent`, an addition)."""
-    return {
-        "pledge_id": pledge.id,
-        "status": pledge.status,
-        "pledgor": pledge.pledgor,
-        "pledgee": pledge.pledgee,
-        "patent_numbers": pledge.patent_numbers,
-        "amount": format_money(pledge.amount_fen),
-        "registered_on": pledge.registered_on.isoformat(),
-        "term_start": pledge.term_start.isoformat(),
-        "term_end": pledge.term_end.isoformat(),
-        "registration_no": pledge.registration_no,
-        "released_on": pledge.released_on.isoformat() if pledge.released_on else None,
-        "co_owner_consent": pledge.co_owner_consent,
-    }
+    """The whole pledge as docs/EVENTS.md fixes it (plus `co_owner_consent`, an addition), in the form a reader gets."""
+    state = to_out(pledge).model_dump(mode="json", include=set(_EVENT_FIELDS))
+    return {"pledge_id": pledge.id, **{name: state[name] for name in _EVENT_FIELDS}}
 
 
 def _pledgee_id(actor: Actor, body: PledgeIn) -> str:
@@ -178,9 +172,9 @@ def _pledgee_id(actor: Actor, body: PledgeIn) -> str:
 
 
 def _pledgee_snapshot(
-    registry: RegistryClient, token: str | None, actor: Actor, pledgee_id: str, errors: list[dict[str, Any]]
+    registry: RegistryLookups, actor: Actor, pledgee_id: str, errors: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    org = registry.organization(pledgee_id, token=token)
+    org = registry.organization(pledgee_id)
     if org is not None and org["kind"] == "bank":
         return party_snapshot(org)
     if actor.role == "bank":
@@ -192,34 +186,22 @@ def _pledgee_snapshot(
 
 
 def _pledgor_snapshot(
-    registry: RegistryClient, token: str | None, body: PledgeIn, pledgee_id: str, errors: list[dict[str, Any]]
+    registry: RegistryLookups, body: PledgeIn, pledgee_id: str, errors: list[dict[str, Any]]
 ) -> dict[str, Any]:
     if body.pledgor_id == pledgee_id:
         errors.append({"loc": ["body", "pledgor_id"], "msg": "the pledgor cannot be the pledgee bank itself"})
         return {}
-    org = registry.organization(body.pledgor_id, token=token)
+    org = registry.organization(body.pledgor_id)
     if org is None:
         errors.append({"loc": ["body", "pledgor_id"], "msg": f"no organization {body.pledgor_id}"})
         return {}
     return party_snapshot(org)
 
 
-def party_snapshot(org: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "org_id": org["id"],
-        "name": org["name"],
-        "kind": org["kind"],
-        "size": org.get("size"),
-        "region_code": org["region_code"],
-        "prefecture_code": org.get("prefecture_code"),
-        "industry": org.get("industry"),
-    }
-
-
-def _check_patents(registry: RegistryClient, token: str | None, body: PledgeIn, errors: list[dict[str, Any]]) -> None:
+def _check_patents(registry: RegistryLookups, body: PledgeIn, errors: list[dict[str, Any]]) -> None:
     for index, number in enumerate(body.patent_numbers):
         loc = ["body", "patent_numbers", index]
-        patent = registry.patent(number, token=token)
+        patent = registry.patent(number)
         if patent is None:
             errors.append({"loc": loc, "msg": f"no patent {number} in the registry"})
             continue

@@ -1,12 +1,13 @@
 """/api/v1/pledges: banks post and read their own pledges; admin acts for any bank; viewer reads all."""
 
-from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from pbkit.context import Actor
+from pbkit.fields import IsoDate
+from pbkit.registry_client import Registry
 from pbkit.service import Kit
 from pbkit.web.auth import require_roles
 from pbkit.web.idempotency import IdempotencyKeyHeader, idempotent_response
@@ -15,7 +16,6 @@ from pbkit.web.problems import Forbidden
 from pb_pledge.models import Pledge
 from pb_pledge.pledges.schemas import PledgeIn, PledgeOut, PledgePage, PledgeStatus, ReleaseIn
 from pb_pledge.pledges.service import find_visible_pledge, register_pledge, release_pledge, to_out, visible_pledges
-from pb_pledge.registry import Registry
 
 
 def _with_bank_org(*roles: str):  # noqa: ANN202 - a FastAPI dependency
@@ -36,16 +36,13 @@ router = APIRouter(prefix="/api/v1", tags=["pledges"])
 
 
 @router.post("/pledges", status_code=201, response_model=PledgeOut, summary="register a pledge (bank, or admin for a bank)")
-def register(
-    body: PledgeIn, request: Request, kit: Kit, registry: Registry, actor: Writer, key: IdempotencyKeyHeader = None
-) -> JSONResponse:
-    token = request.state.bearer_token
+def register(body: PledgeIn, kit: Kit, registry: Registry, actor: Writer, key: IdempotencyKeyHeader = None) -> JSONResponse:
     return idempotent_response(
         lambda: kit.uow(actor),
         key=key,
         operation="pledge.register",
         body=body,
-        action=lambda uow: (201, register_pledge(uow=uow, registry=registry, token=token, body=body)),
+        action=lambda uow: (201, register_pledge(uow=uow, registry=registry, body=body)),
     )
 
 
@@ -73,8 +70,8 @@ def list_pledges(
     page: Pagination,
     status: Annotated[PledgeStatus | None, Query()] = None,
     pledgor_id: Annotated[str | None, Query(max_length=64)] = None,
-    registered_from: Annotated[date | None, Query(description="registered on or after (YYYY-MM-DD)")] = None,
-    registered_to: Annotated[date | None, Query(description="registered on or before (YYYY-MM-DD)")] = None,
+    registered_from: Annotated[IsoDate | None, Query(description="registered on or after (YYYY-MM-DD)")] = None,
+    registered_to: Annotated[IsoDate | None, Query(description="registered on or before (YYYY-MM-DD)")] = None,
 ) -> dict[str, Any]:
     stmt = visible_pledges(
         actor=actor, status=status, pledgor_id=pledgor_id, registered_from=registered_from, registered_to=registered_to
