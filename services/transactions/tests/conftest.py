@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -18,73 +16,14 @@ from sqlalchemy import func, select
 from pb_transactions.app import build_app
 from pb_transactions.models import Deal, Payment, kit_tables
 from pb_transactions.settings import Settings
-from pbkit.domain import check_character, parse_patent_number
-from pbkit.ids import new_id
+from pbkit import testing
 from pbkit.migrations import upgrade_head
-from pbkit.registry_client import RegistryClient
 
 
-class FakeRegistry:
-    """The registry's read API (CONTRACT.md §3) over organizations and patents held in memory."""
-
-    def __init__(self) -> None:
-        self.organizations: dict[str, dict[str, Any]] = {}
-        self.patents: dict[str, dict[str, Any]] = {}
-        self.down = False
-        self.failing_with: int | None = None
-        self.answers_left: int | None = None  # then it goes down
-        self.requests: list[httpx.Request] = []
-        self._serials = itertools.count(1)
-
-    def organization(self, *, name: str = "贵州某某科技有限公司", kind: str = "enterprise", size: str | None = "small",
-                     region_code: str = "520111", industry: str | None = "big_data_electronics") -> str:
-        org_id = new_id()
-        self.organizations[org_id] = {
-            "id": org_id, "name": name, "uscc": "91350200776049653A", "kind": kind, "size": size,
-            "region_code": region_code, "prefecture_code": region_code[:4] + "00",
-            "in_province": region_code.startswith("52"), "industry": industry,
-        }
-        return org_id
-
-    def patent(self, *owners: str, status: str = "valid", pledged: bool = False) -> str:
-        digits = f"20211{next(self._serials):07d}"
-        number = f"{digits}.{check_character(digits)}"
-        self.patents[number] = {
-            "number": number, "title": "一种大数据处理方法", "type": "invention", "filing_date": "2021-03-01",
-            "grant_date": "2022-01-04", "ipc": ["G06F 16/27"], "owner_ids": list(owners), "status": status,
-            "licensee_ids": [], "pledged": pledged, "pledge_ids": ["p-1"] if pledged else [],
-        }
-        return number
-
-    def set_owners(self, number: str, *owners: str) -> None:
-        self.patents[number]["owner_ids"] = list(owners)
-
+class FakeRegistry(testing.FakeRegistry):
     def lookups(self) -> int:
+        """How many times the service asked the registry."""
         return len(self.requests)
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if self.answers_left is not None:
-            self.down = self.answers_left == 0
-            self.answers_left = max(self.answers_left - 1, 0)
-        if self.down:
-            raise httpx.ConnectError("connection refused", request=request)
-        if self.failing_with is not None:
-            return httpx.Response(self.failing_with, json={"status": self.failing_with})
-        if not request.headers.get("authorization", "").startswith("Bearer "):
-            return httpx.Response(401, json={"status": 401})
-        kind, _, key = request.url.path.removeprefix("/api/v1/").partition("/")
-        key = unquote(key)
-        if kind == "patents":
-            found = self.patents.get(parse_patent_number(key).canonical)
-        elif kind == "organizations":
-            found = self.organizations.get(key)
-        else:
-            return httpx.Response(404)
-        return httpx.Response(200, json=found) if found else httpx.Response(404, json={"status": 404})
-
-    def client(self) -> RegistryClient:
-        return RegistryClient("http://registry.test", retries=1, transport=httpx.MockTransport(self.handle))
 
 
 @pytest.fixture

@@ -18,15 +18,12 @@ carrying the whole deal (docs/EVENTS.md). Money is a decimal yuan string with tw
 
 
 def build_app(settings: Settings | None = None, *, registry: RegistryClient | None = None) -> FastAPI:
+    """`registry` replaces the client the kit builds from the settings (tests pass a fake)."""
     settings = settings or Settings()
-    kit = ServiceKit.from_settings(settings, kit_tables)
-    app = create_app(
+    kit = ServiceKit.from_settings(settings, kit_tables, registry=registry)
+    return create_app(
         kit,
         title="PatentBridge Transactions",
         description=DESCRIPTION,
         routers=[deals_router, payments_router],
     )
-    app.state.registry = registry or RegistryClient(
-        settings.registry_url, timeout_s=settings.registry_timeout_s, retries=settings.registry_retries
-    )
-    return app

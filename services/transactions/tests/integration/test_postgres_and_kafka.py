@@ -12,12 +12,12 @@ from sqlalchemy import inspect
 
 from pb_transactions.deals import service as deals
 from pb_transactions.deals.schemas import RecordIn
-from pb_transactions.registry import RegistryLookups
 from pbkit.bus.kafka import KafkaBus
 from pbkit.bus.namespaced import NamespacedBus
 from pbkit.context import Actor
 from pbkit.db import make_engine
 from pbkit.migrations import alembic_config, upgrade_head
+from pbkit.registry_client import RegistryLookups
 from pbkit.testing import wait_until
 from pbkit.web.problems import Conflict
 

@@ -7,67 +7,20 @@ a recorded transfer and go back when it is cancelled.
 
 from __future__ import annotations
 
-import random
-
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from pb_transactions.app import build_app
 from pb_transactions.settings import Settings
-from pbkit.domain import USCC_ALPHABET, check_character, uscc_check_character
+from pbkit.domain import check_character
 from pbkit.migrations import upgrade_head
-from pbkit.testing import ServiceProcess, create_pg_database, drop_pg_database, free_port, wait_until
+from pbkit.testing import RegistryAdmin, ServiceProcess, create_pg_database, drop_pg_database, free_port, wait_until
 
 pytestmark = pytest.mark.integration
 
 ADMIN_ID = "transactions-test-admin"
 ADMIN_SECRET = "transactions-test-admin-secret"
 DEALS = "/api/v1/deals"
-
-
-class Registry:
-    """The registry's REST API, as the provincial office and a partner platform use it."""
-
-    def __init__(self, url: str):
-        self.url = url
-        self.http = httpx.Client(base_url=url, timeout=15)
-        self.admin = self.login(ADMIN_ID, ADMIN_SECRET)
-
-    def login(self, client_id: str, secret: str) -> dict[str, str]:
-        response = self.http.post("/api/v1/auth/token", data={
-            "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})
-        assert response.status_code == 200, response.text
-        return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-    def organization(self, name: str, kind: str, size: str | None = None, region_code: str = "520111") -> str:
-        first17 = "91520100" + "".join(random.choices(USCC_ALPHABET, k=9))
-        body = {"name": name, "uscc": first17 + uscc_check_character(first17), "kind": kind, "size": size,
-                "region_code": region_code, "industry": "big_data_electronics"}
-        response = self.http.post("/api/v1/organizations", json=body, headers=self.admin)
-        assert response.status_code == 201, response.text
-        return response.json()["id"]
-
-    def patent(self, *owner_ids: str, status: str = "valid") -> str:
-        digits = f"20211{random.randrange(10**7):07d}"
-        body = {"number": f"ZL{digits}.{check_character(digits)}", "title": "一种茶叶加工温控装置",
-                "type": "invention", "filing_date": "2021-03-01", "ipc": ["G05D 23/19"],
-                "owner_ids": list(owner_ids), "status": status}
-        response = self.http.post("/api/v1/patents", json=body, headers=self.admin)
-        assert response.status_code == 201, response.text
-        return response.json()["number"]
-
-    def owners(self, number: str) -> list[str]:
-        response = self.http.get(f"/api/v1/patents/{number}", headers=self.admin)
-        assert response.status_code == 200, response.text
-        return response.json()["owner_ids"]
-
-    def partner(self, org_id: str) -> dict[str, str]:
-        body = {"name": "黔易转技术交易平台", "role": "partner", "org_id": org_id}
-        response = self.http.post("/api/v1/auth/clients", json=body, headers=self.admin)
-        assert response.status_code == 201, response.text
-        created = response.json()
-        return self.login(created["client_id"], created["client_secret"])
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +48,7 @@ def registry_process(postgres_admin_url, shared_dir):
 
 @pytest.fixture(scope="module")
 def registry(registry_process):
-    api = Registry(registry_process.url)
+    api = RegistryAdmin(registry_process.url, ADMIN_ID, ADMIN_SECRET)
     yield api
     api.http.close()
 
@@ -128,8 +81,9 @@ def transactions(postgres_url, registry_process, shared_dir, tmp_path):
 def parties(registry):
     """A university selling to a small enterprise through a partner platform."""
     seller = registry.organization("贵州大学", "university", region_code="520100")
-    buyer = registry.organization("贵州黔丰科技有限公司", "enterprise", "small")
-    platform = registry.partner(registry.organization("贵州黔易转科技服务有限公司", "enterprise", "small"))
+    buyer = registry.organization("贵州黔丰科技有限公司", "enterprise", size="small")
+    platform = registry.client("partner",
+                               registry.organization("贵州黔易转科技服务有限公司", "enterprise", size="small"))
     return seller, buyer, platform
 
 
@@ -150,24 +104,27 @@ def test_a_recorded_transfer_moves_the_patent_and_its_cancellation_moves_it_back
     assert deal["transferors"][0]["kind"] == "university" and deal["transferors"][0]["prefecture_code"] == "520100"
 
     recorded = transactions.post(f"{DEALS}/{deal['id']}/record", json={"recorded_on": "2022-04-01"},
-                                 headers=registry.admin)
+                                 headers=registry.headers)
     assert recorded.status_code == 200, recorded.text
     for number in numbers:
-        wait_until(lambda n=number: registry.owners(n) == [buyer], message=f"the registry to give {number} to the buyer")
+        wait_until(lambda n=number: registry.get_patent(n)["owner_ids"] == [buyer],
+                   message=f"the registry to give {number} to the buyer")
 
     paid = transactions.post(f"{DEALS}/{deal['id']}/payments", json={"amount": "250000.00", "received_on": "2022-05-01"},
                              headers=platform)
     assert paid.status_code == 201 and paid.json()["deal"]["received_amount"] == "250000.00"
 
-    onward = body | {"transferor_ids": [seller], "transferee_id": registry.organization("某公司", "enterprise", "micro")}
+    onward = body | {"transferor_ids": [seller],
+                     "transferee_id": registry.organization("某公司", "enterprise", size="micro")}
     refused = transactions.post(DEALS, json=onward, headers=platform)
     assert refused.status_code == 422  # the university no longer owns them
     assert {tuple(e["loc"]) for e in refused.json()["errors"]} >= {("body", "transferor_ids", 0)}
 
-    cancelled = transactions.post(f"{DEALS}/{deal['id']}/cancel", json={"reason": "合同解除"}, headers=registry.admin)
+    cancelled = transactions.post(f"{DEALS}/{deal['id']}/cancel", json={"reason": "合同解除"}, headers=registry.headers)
     assert cancelled.status_code == 200, cancelled.text
     for number in numbers:
-        wait_until(lambda n=number: registry.owners(n) == [seller], message=f"the registry to give {number} back")
+        wait_until(lambda n=number: registry.get_patent(n)["owner_ids"] == [seller],
+                   message=f"the registry to give {number} back")
 
 
 def test_the_registry_decides_what_may_be_dealt_in(transactions, registry, parties):
@@ -218,8 +175,8 @@ def test_a_registry_that_cannot_be_reached_is_a_503_and_nothing_is_written(postg
         response = client.post(DEALS, json=body, headers=platform)
         assert response.status_code == 503
         assert response.headers["content-type"].startswith("application/problem+json")
-        assert client.get(DEALS, headers=registry.admin).json()["items"] == []
-        assert client.get("/api/v1/audit", headers=registry.admin).json()["items"] == []
+        assert client.get(DEALS, headers=registry.headers).json()["items"] == []
+        assert client.get("/api/v1/audit", headers=registry.headers).json()["items"] == []
     finally:
         client.__exit__(None, None, None)
         client.app.state.kit.close()

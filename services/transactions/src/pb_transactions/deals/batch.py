@@ -14,8 +14,8 @@ from pydantic import ValidationError
 
 from pb_transactions.deals import service
 from pb_transactions.deals.schemas import DealIn
-from pb_transactions.registry import RegistryLookups
-from pbkit.web.problems import Problem, Unprocessable
+from pbkit.registry_client import RegistryLookups
+from pbkit.web.problems import Problem, Unprocessable, unprocessable_from
 
 
 def submit_batch(*, uow_factory: service.UowFactory, registry: RegistryLookups, items: list[Any]) -> list[dict[str, Any]]:
@@ -42,9 +42,4 @@ def _parse(item: Any, at: list[str | int]) -> tuple[str | None, DealIn]:
     try:
         return key, DealIn.model_validate(fields)
     except ValidationError as exc:
-        errors = [
-            {"loc": [*at, *e["loc"]], "msg": e["msg"].removeprefix("Value error, "), "type": e["type"]}
-            for e in exc.errors()
-        ]
-        fields_named = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)
-        raise Unprocessable(f"invalid input: {fields_named}", errors=errors) from None
+        raise unprocessable_from(exc, loc_prefix=tuple(at)) from None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pb_transactions.deals.schemas import DealOut, PartySnapshot
+from pb_transactions.deals.schemas import DealOut
 from pb_transactions.models import Deal, DealParty
 from pbkit.money import format_money
+from pbkit.parties import PartySnapshot
 from pbkit.uow import UnitOfWork
 
 AGGREGATE = "deal"
@@ -56,15 +57,7 @@ def deal_json(deal: Deal) -> dict[str, Any]:
 
 
 def _snapshot(party: DealParty) -> PartySnapshot:
-    return PartySnapshot(
-        org_id=party.org_id,
-        name=party.name,
-        kind=party.kind,
-        size=party.size,
-        region_code=party.region_code,
-        prefecture_code=party.prefecture_code,
-        industry=party.industry,
-    )
+    return PartySnapshot.model_validate(party, from_attributes=True)
 
 
 def emit_deal_event(uow: UnitOfWork, deal: Deal, event_type: str, **extra: Any) -> None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from pb_transactions.deals.schemas import TITLE_KINDS, DealIn, DealOut, PartySnapshot
-from pb_transactions.registry import Record, RegistryLookups
+from pb_transactions.deals.schemas import TITLE_KINDS, DealIn, DealOut
+from pbkit.parties import party_snapshot
+from pbkit.registry_client import RegistryLookups
 from pbkit.web.problems import Conflict, Unprocessable
 
 Loc = Sequence[str | int]
@@ -19,10 +21,10 @@ Loc = Sequence[str | int]
 
 @dataclass(frozen=True)
 class Parties:
-    """The parties as the registry describes them at submission: what the deal's events carry."""
+    """The parties' snapshots (`pbkit.parties`) taken at submission: what the deal's events carry."""
 
-    transferors: list[PartySnapshot]
-    transferee: PartySnapshot
+    transferors: list[dict[str, Any]]
+    transferee: dict[str, Any]
 
 
 def check_submission(body: DealIn, registry: RegistryLookups, *, at: Loc = ("body",)) -> Parties:
@@ -33,13 +35,13 @@ def check_submission(body: DealIn, registry: RegistryLookups, *, at: Loc = ("bod
     def refuse(loc: Loc, msg: str) -> None:
         errors.append({"loc": [*at, *loc], "msg": msg})
 
-    transferors: list[PartySnapshot] = []
+    transferors: list[dict[str, Any]] = []
     for position, org_id in enumerate(body.transferor_ids):
         org = registry.organization(org_id)
         if org is None:
             refuse(["transferor_ids", position], f"no organization {org_id} in the registry")
         else:
-            transferors.append(snapshot(org))
+            transferors.append(party_snapshot(org))
     transferee_org = registry.organization(body.transferee_id)
     if transferee_org is None:
         refuse(["transferee_id"], f"no organization {body.transferee_id} in the registry")
@@ -64,19 +66,7 @@ def check_submission(body: DealIn, registry: RegistryLookups, *, at: Loc = ("bod
 
     if errors:
         raise Unprocessable("the deal does not agree with the registry: " + errors[0]["msg"], errors=errors)
-    return Parties(transferors=transferors, transferee=snapshot(transferee_org))
-
-
-def snapshot(org: Record) -> PartySnapshot:
-    return PartySnapshot(
-        org_id=org["id"],
-        name=org["name"],
-        kind=org["kind"],
-        size=org.get("size"),
-        region_code=org["region_code"],
-        prefecture_code=org.get("prefecture_code"),
-        industry=org.get("industry"),
-    )
+    return Parties(transferors=transferors, transferee=party_snapshot(transferee_org))
 
 
 def check_recording(deal: DealOut, *, recorded_on: date, registry: RegistryLookups) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from pbkit.domain import InvalidPatentNumber, parse_patent_number
+from pbkit.fields import IsoDate, OrgId, PatentNumbers
 from pbkit.money import Money
+from pbkit.parties import PartySnapshot
 
 DealKind = Literal["transfer", "license", "equity_contribution"]
 LicenseType = Literal["exclusive", "sole", "ordinary", "open"]
@@ -16,21 +17,6 @@ DealStatus = Literal["submitted", "recorded", "cancelled"]
 # Kinds that move title: every co-owner must join, and recording changes the owners in the registry.
 TITLE_KINDS = frozenset({"transfer", "equity_contribution"})
 MAX_BATCH = 1000
-
-
-def _canonical_patent_number(text: str) -> str:
-    try:
-        return parse_patent_number(text).canonical
-    except InvalidPatentNumber as exc:
-        raise ValueError(str(exc)) from None
-
-
-PatentNumberIn = Annotated[
-    str,
-    AfterValidator(_canonical_patent_number),
-    Field(description="any accepted form (`ZL202110123456.7`, `202110123456.7`, `2021101234567`); stored canonical"),
-]
-OrgId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class DealIn(BaseModel):
@@ -44,12 +30,12 @@ class DealIn(BaseModel):
         validate_default=True,
         description="licences only: exclusive 独占, sole 排他, ordinary 普通, open 开放许可",
     )
-    patent_numbers: list[PatentNumberIn] = Field(min_length=1, max_length=500)
+    patent_numbers: PatentNumbers = Field(min_length=1, max_length=500)
     transferor_ids: list[OrgId] = Field(
         min_length=1, max_length=50, description="for a transfer or equity contribution: every current owner"
     )
     transferee_id: OrgId
-    contract_date: date
+    contract_date: IsoDate
     contract_amount: Money
     pledgee_consent: bool = Field(
         default=False, description="the pledgee of a pledged patent agreed; needed to record such a patent's deal"
@@ -68,16 +54,14 @@ class DealIn(BaseModel):
             raise ValueError(f"license_type belongs to licences only, not to a {kind}")
         return value
 
-    @field_validator("patent_numbers")
-    @classmethod
-    def _patents_once(cls, numbers: list[str]) -> list[str]:
-        _refuse_repeats(numbers, "patent")
-        return numbers
-
     @field_validator("transferor_ids")
     @classmethod
     def _transferors_once(cls, ids: list[str]) -> list[str]:
-        _refuse_repeats(ids, "transferor")
+        first_at: dict[str, int] = {}
+        for position, org_id in enumerate(ids):
+            if org_id in first_at:
+                raise ValueError(f"transferor {org_id} is listed twice (items {first_at[org_id]} and {position})")
+            first_at[org_id] = position
         return ids
 
     @field_validator("transferee_id")
@@ -86,14 +70,6 @@ class DealIn(BaseModel):
         if value in info.data.get("transferor_ids", ()):
             raise ValueError("the transferee must not also be a transferor")
         return value
-
-
-def _refuse_repeats(values: list[str], what: str) -> None:
-    first_at: dict[str, int] = {}
-    for position, value in enumerate(values):
-        if value in first_at:
-            raise ValueError(f"{what} {value} is listed twice (items {first_at[value]} and {position})")
-        first_at[value] = position
 
 
 class BatchIn(BaseModel):
@@ -110,7 +86,7 @@ class BatchIn(BaseModel):
 class RecordIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    recorded_on: date = Field(description="the day the recordation took effect (登记/备案); not before the contract")
+    recorded_on: IsoDate = Field(description="the day the recordation took effect (登记/备案); not before the contract")
     recordation_no: str | None = Field(default=None, min_length=1, max_length=64)
 
 
@@ -118,18 +94,6 @@ class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=500)
-
-
-class PartySnapshot(BaseModel):
-    """A party as the registry described it when the deal was submitted (docs/EVENTS.md)."""
-
-    org_id: str
-    name: str
-    kind: str
-    size: str | None
-    region_code: str
-    prefecture_code: str | None
-    industry: str | None
 
 
 class DealOut(BaseModel):
@@ -140,9 +104,9 @@ class DealOut(BaseModel):
     patent_count: int
     transferor_ids: list[str]
     transferee_id: str
-    transferors: list[PartySnapshot]
-    transferee: PartySnapshot
-    contract_date: date
+    transferors: list[PartySnapshot] = Field(description="as the registry described them when the deal was submitted")
+    transferee: PartySnapshot = Field(description="as the registry described it when the deal was submitted")
+    contract_date: IsoDate
     contract_amount: Money
     pledgee_consent: bool
     external_ref: str | None

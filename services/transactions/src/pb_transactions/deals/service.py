@@ -8,26 +8,24 @@ recorded that the registry may not have applied yet.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, select, text
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from pb_transactions.deals.events import CANCELLED, RECORDED, SUBMITTED, deal_json, deal_out, emit_deal_event
 from pb_transactions.deals.registry_checks import Parties, check_recording, check_reversal, check_submission
 from pb_transactions.deals.schemas import TITLE_KINDS, CancelIn, DealIn, RecordIn
-from pb_transactions.idempotency import answered_before
 from pb_transactions.models import Deal, DealParty, DealPatent
-from pb_transactions.registry import RegistryLookups
 from pbkit.context import Actor
-from pbkit.db import is_postgres
+from pbkit.db import lock_for_transaction
 from pbkit.ids import new_id
+from pbkit.registry_client import RegistryLookups
 from pbkit.uow import UnitOfWork
-from pbkit.web.idempotency import Outcome, run_idempotent
+from pbkit.web.idempotency import Outcome, answered_before, run_idempotent
 from pbkit.web.pagination import PageParams, paginate
 from pbkit.web.problems import Conflict, NotFound
 
@@ -36,8 +34,6 @@ RECORD = "deal.record"
 CANCEL = "deal.cancel"
 
 UowFactory = Callable[[], UnitOfWork]
-# Dates of record are Chinese calendar days (UTC+8 all year round).
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 def submit(*, uow_factory: UowFactory, registry: RegistryLookups, body: DealIn, key: str | None,
@@ -71,8 +67,8 @@ def _create(uow: UnitOfWork, *, body: DealIn, parties: Parties) -> dict[str, Any
     )
     deal.patents = [DealPatent(position=i, number=number) for i, number in enumerate(body.patent_numbers)]
     deal.parties = [
-        *(DealParty(role="transferor", position=i, **s.model_dump()) for i, s in enumerate(parties.transferors)),
-        DealParty(role="transferee", position=0, **parties.transferee.model_dump()),
+        *(DealParty(role="transferor", position=i, **s) for i, s in enumerate(parties.transferors)),
+        DealParty(role="transferee", position=0, **parties.transferee),
     ]
     uow.session.add(deal)
     uow.session.flush()
@@ -117,21 +113,21 @@ def _record(uow: UnitOfWork, *, deal_id: str, body: RecordIn) -> dict[str, Any]:
     return deal_json(deal)
 
 
-def cancel(*, uow_factory: UowFactory, registry: RegistryLookups, deal_id: str, body: CancelIn,
+def cancel(*, uow_factory: UowFactory, registry: RegistryLookups, deal_id: str, body: CancelIn, today: date,
            key: str | None) -> Outcome:
-    """submitted or recorded → cancelled. The registry reverts a recorded transfer itself when it
-    sees the cancellation event; here we only make sure it can."""
+    """submitted or recorded → cancelled on `today` (the programme's calendar day). The registry reverts a
+    recorded transfer itself when it sees the cancellation event; here we only make sure it can."""
     with uow_factory() as uow:
         deal = deal_out(visible_deal(uow.session, actor=uow.actor, deal_id=deal_id))
     if deal.status == "recorded" and deal.kind in TITLE_KINDS:
         check_reversal(deal, registry=registry)
     return run_idempotent(
         uow_factory, key=key, operation=CANCEL, body={"deal_id": deal_id, "cancel": body},
-        action=lambda uow: (200, _cancel(uow, deal_id=deal_id, body=body)),
+        action=lambda uow: (200, _cancel(uow, deal_id=deal_id, body=body, today=today)),
     )
 
 
-def _cancel(uow: UnitOfWork, *, deal_id: str, body: CancelIn) -> dict[str, Any]:
+def _cancel(uow: UnitOfWork, *, deal_id: str, body: CancelIn, today: date) -> dict[str, Any]:
     deal = visible_deal(uow.session, actor=uow.actor, deal_id=deal_id, for_update=True)
     if deal.status == "cancelled":
         raise Conflict(f"deal {deal_id} is already cancelled")
@@ -139,7 +135,7 @@ def _cancel(uow: UnitOfWork, *, deal_id: str, body: CancelIn) -> dict[str, Any]:
         _lock_patents(uow.session, deal.patent_numbers)
         _refuse_when_passed_on(uow.session, deal)
     deal.status = "cancelled"
-    deal.cancelled_on = datetime.now(CHINA).date()
+    deal.cancelled_on = today
     deal.cancel_reason = body.reason
     deal.updated_at = datetime.now(UTC)
     emit_deal_event(uow, deal, CANCELLED)
@@ -200,10 +196,9 @@ def list_deals(*, session: Session, actor: Actor, filters: DealFilters, page: Pa
 
 def _lock_patents(session: Session, numbers: Iterable[str]) -> None:
     """Serialise the recordings and cancellations touching a patent, so two deals cannot both pass the
-    checks below at once. SQLite needs nothing: its writers already take the database lock in turn."""
-    if is_postgres(session):
-        for number in sorted(numbers):
-            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(f"pb-patent:{number}".encode())})
+    checks below at once; in sorted order, so that two deals sharing patents cannot deadlock."""
+    for number in sorted(numbers):
+        lock_for_transaction(session, f"patent:{number}")
 
 
 # Patent Law 2020 art. 51: a patent under an open licence may not be licensed exclusively or solely;

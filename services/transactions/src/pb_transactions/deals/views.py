@@ -12,8 +12,9 @@ from pb_transactions.deals import service
 from pb_transactions.deals.batch import submit_batch
 from pb_transactions.deals.events import deal_json
 from pb_transactions.deals.schemas import BatchIn, BatchOut, CancelIn, DealIn, DealKind, DealOut, DealStatus, RecordIn
-from pb_transactions.registry import Registry
 from pbkit.context import Actor
+from pbkit.dates import Today
+from pbkit.registry_client import Registry
 from pbkit.service import Kit, actor_uow
 from pbkit.web.auth import AdminOnly, require_roles
 from pbkit.web.idempotency import IdempotencyKeyHeader
@@ -103,10 +104,10 @@ def record_deal(deal_id: str, body: RecordIn, kit: Kit, actor: AdminOnly, regist
     ),
     response_model=DealOut,
 )
-def cancel_deal(deal_id: str, body: CancelIn, kit: Kit, actor: AdminOnly, registry: Registry,
+def cancel_deal(deal_id: str, body: CancelIn, kit: Kit, actor: AdminOnly, registry: Registry, today: Today,
                 key: IdempotencyKeyHeader = None) -> JSONResponse:
     status, deal = service.cancel(uow_factory=actor_uow(kit, actor), registry=registry, deal_id=deal_id,
-                                  body=body, key=key)
+                                  body=body, today=today, key=key)
     return JSONResponse(deal, status_code=status)
 
 

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from pb_transactions.deals.schemas import DealOut
+from pbkit.fields import IsoDate, PositiveMoney
 from pbkit.money import Money
-
-
-def _positive(fen: int) -> int:
-    if fen <= 0:
-        raise ValueError("a payment must be more than 0.00")
-    return fen
 
 
 class PaymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: Annotated[Money, AfterValidator(_positive)]
-    received_on: date = Field(description="the day the money arrived; not before the contract date")
+    amount: PositiveMoney
+    received_on: IsoDate = Field(description="the day the money arrived; not before the contract date")
     reference: str | None = Field(
         default=None, min_length=1, max_length=128,
         description="the bank's transaction reference; one payment per reference and deal",
