@@ -19,6 +19,7 @@ from pbkit.domain import USCC_ALPHABET, check_character, uscc_check_character
 from pbkit.events import Event, rfc3339, utcnow
 from pbkit.migrations import upgrade_head
 from pb_registry.app import build_app
+from pb_registry.auth.keys import load_keyring
 from pb_registry.auth.tokens import issue_token
 from pb_registry.models import kit_tables
 from pb_registry.settings import Settings
@@ -77,7 +78,7 @@ class Tokens:
 
     def token(self, role: str, *, sub: str | None = None, org_id: str | None = None) -> str:
         return issue_token(
-            keyring=self.app.state.keyring,
+            keyring=load_keyring(self.app.state.kit.session_factory),
             settings=self.app.state.kit.settings,
             client_id=sub or f"{role}-client",
             role=role,

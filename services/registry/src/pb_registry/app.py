@@ -2,12 +2,10 @@
 
 from fastapi import FastAPI
 
-from pbkit.db import make_engine, make_session_factory
 from pbkit.service import ServiceKit, create_app
-from pbkit.uow import UnitOfWork
-from pbkit.web.auth import TokenVerifier
+from pbkit.web.auth import KeySet, TokenVerifier
 from pb_registry.auth import service as clients
-from pb_registry.auth.keys import Keyring, load_keyring
+from pb_registry.auth.keys import load_keyring, published_keys
 from pb_registry.auth.views import router as auth_router
 from pb_registry.models import kit_tables
 from pb_registry.organizations.views import router as organizations_router
@@ -36,30 +34,30 @@ patent's chain of title (`GET /api/v1/patents/{number}/history`) with the event 
 
 def build_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    keyring = prepare_database(settings)
-    verifier = TokenVerifier(keyring.key_set(), issuer=settings.jwt_issuer, audience=settings.jwt_audience)
-    kit = ServiceKit.from_settings(settings, kit_tables, verifier=verifier)
+    kit = ServiceKit.from_settings(settings, kit_tables)
+    # The registry verifies with the keys in its own database, read again when a token names an unseen key.
+    keys = KeySet(loader=lambda: published_keys(kit.session_factory))
+    kit.verifier = TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+    try:
+        prepare_database(kit)
+    except BaseException:
+        kit.close()
+        raise
     kit.add_consumer(REACTIONS_CONSUMER)
-    app = create_app(
+    return create_app(
         kit,
         title="PatentBridge Registry",
         description=DESCRIPTION,
         routers=[auth_router, organizations_router, patents_router],
     )
-    app.state.keyring = keyring
-    return app
 
 
-def prepare_database(settings: Settings) -> Keyring:
-    """Before serving: the signing keys (generated on the first start) and the bootstrap admin client."""
-    engine = make_engine(settings.database_url)
-    try:
-        keyring = load_keyring(engine)
-        if settings.bootstrap_admin_id and settings.bootstrap_admin_secret:
-            with UnitOfWork(make_session_factory(engine), kit_tables, source=f"/pb/{settings.service_name}") as uow:
-                clients.ensure_bootstrap_admin(
-                    uow=uow, client_id=settings.bootstrap_admin_id, secret=settings.bootstrap_admin_secret
-                )
-        return keyring
-    finally:
-        engine.dispose()
+def prepare_database(kit: ServiceKit) -> None:
+    """Before serving: the signing key (generated on the first start) and the bootstrap admin client."""
+    load_keyring(kit.session_factory)
+    settings: Settings = kit.settings
+    if settings.bootstrap_admin_id and settings.bootstrap_admin_secret:
+        with kit.uow() as uow:
+            clients.ensure_bootstrap_admin(
+                uow=uow, client_id=settings.bootstrap_admin_id, secret=settings.bootstrap_admin_secret
+            )

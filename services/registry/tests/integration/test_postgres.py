@@ -12,7 +12,8 @@ from sqlalchemy import func, inspect, select
 
 from pbkit.db import make_engine
 from pbkit.migrations import alembic_config, upgrade_head
-from pb_registry.app import prepare_database
+from pb_registry.app import build_app
+from pb_registry.auth.keys import load_keyring
 from pb_registry.models import ApiClient, Base, SigningKey
 from pb_registry.settings import Settings
 
@@ -46,7 +47,9 @@ def test_registry_processes_starting_together_agree_on_one_signing_key_and_one_a
     def start() -> None:
         barrier.wait()
         try:
-            kids.append(prepare_database(settings).kid)
+            app = build_app(settings)
+            kids.append(load_keyring(app.state.kit.session_factory).kid)
+            app.state.kit.close()
         except BaseException as exc:  # noqa: BLE001 - reported below
             failures.append(exc)
 

@@ -7,14 +7,17 @@ import base64
 import jwt
 import pytest
 from argon2 import PasswordHasher
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from pbkit.events import utcnow
 from pbkit.migrations import upgrade_head
 from pbkit.web.auth import KeySet, TokenVerifier
 from pbkit.web.problems import Unauthorized
 from pb_registry.app import build_app
-from pb_registry.models import ApiClient
+from pb_registry.models import ApiClient, SigningKey
 from pb_registry.settings import Settings
 
 ADMIN_ID = "root-admin"
@@ -239,3 +242,18 @@ def test_a_secret_hashed_with_weaker_argon2_parameters_is_rehashed_at_the_next_t
         upgraded = session.scalars(select(ApiClient).where(ApiClient.client_id == ADMIN_ID)).one().secret_hash
     assert upgraded != weak and not PasswordHasher().check_needs_rehash(upgraded)
     assert token_request(api, ADMIN_ID, ADMIN_SECRET).status_code == 200
+
+
+def test_a_key_rotated_in_the_database_signs_publishes_and_verifies_without_a_restart(api, registry_app):
+    old_token = token_request(api, ADMIN_ID, ADMIN_SECRET).json()["access_token"]
+    with registry_app.state.kit.session_factory() as session:
+        session.scalars(select(SigningKey).where(SigningKey.active)).one().active = False
+        session.flush()
+        pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+        session.add(SigningKey(kid="pb-rotated", private_key_pem=pem, created_at=utcnow(), active=True))
+        session.commit()
+    new_token = token_request(api, ADMIN_ID, ADMIN_SECRET).json()["access_token"]
+    assert jwt.get_unverified_header(new_token)["kid"] == "pb-rotated"
+    assert "pb-rotated" in {key["kid"] for key in api.get("/.well-known/jwks.json").json()["keys"]}
+    for token in (old_token, new_token):
+        assert api.get("/api/v1/organizations", headers={"Authorization": f"Bearer {token}"}).status_code == 200

@@ -1,7 +1,8 @@
 """The registry's token signing key (Ed25519) and the JWKS the services verify tokens with.
 
 The key is generated on the first start and kept in the registry's database, so every registry
-process and every restart signs with the same key and tokens outlive restarts.
+process and every restart signs with the same key and tokens outlive restarts. The keys are read
+from the database at each use: a key added there is signed with and published by every process.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from pbkit.events import utcnow
-from pbkit.web.auth import KeySet
+from pbkit.web.problems import ServiceUnavailable
 from pb_registry.models import SigningKey
 
 ALGORITHM = "EdDSA"
@@ -37,13 +38,10 @@ class Keyring:
     def jwks(self) -> dict[str, Any]:
         return {"keys": [_public_jwk(kid, key) for kid, key in self.public_keys.items()]}
 
-    def key_set(self) -> KeySet:
-        return KeySet(jwks_json=json.dumps(self.jwks))
 
-
-def load_keyring(engine: Engine) -> Keyring:
+def load_keyring(sessions: sessionmaker[Session]) -> Keyring:
     """The stored keys; the first call on an empty database generates the signing key."""
-    with Session(engine) as session:
+    with sessions() as session:
         rows = session.scalars(select(SigningKey).order_by(SigningKey.created_at)).all()
         if not any(row.active for row in rows):
             _create_key(session)
@@ -55,6 +53,15 @@ def load_keyring(engine: Engine) -> Keyring:
         private_key=private_keys[active.kid],
         public_keys={kid: key.public_key() for kid, key in private_keys.items()},
     )
+
+
+def published_keys(sessions: sessionmaker[Session]) -> dict[str, Any]:
+    """The JWKS, for the registry's own `KeySet(loader=...)`: an unreadable database is a 503, so the
+    verifier keeps verifying with the keys it has."""
+    try:
+        return load_keyring(sessions).jwks
+    except SQLAlchemyError as exc:
+        raise ServiceUnavailable("token verification keys unavailable: the database cannot be read") from exc
 
 
 def _create_key(session: Session) -> None:

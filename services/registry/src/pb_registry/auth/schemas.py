@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from pb_registry.fields import given_not_null
+
 Role = Literal["admin", "partner", "bank", "viewer"]
 # Roles whose tokens carry the organization they act for (CONTRACT.md §2).
 ORG_ROLES = ("partner", "bank")
@@ -31,12 +33,7 @@ class ClientChange(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     active: bool | None = Field(default=None, description="an inactive client can no longer obtain tokens")
 
-    @field_validator("name", "active")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may be omitted but not null")
-        return value
+    _not_null = field_validator("name", "active")(given_not_null)
 
 
 class ClientOut(BaseModel):

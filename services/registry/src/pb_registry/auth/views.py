@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Header, Query, Request
+from fastapi import APIRouter, Depends, Form, Header, Query
 from fastapi.responses import JSONResponse
 
 from pbkit.context import Actor
@@ -13,7 +13,7 @@ from pbkit.web.auth import AdminOnly
 from pbkit.web.idempotency import IdempotencyKeyHeader, run_idempotent
 from pbkit.web.pagination import Page, Pagination, paginate
 from pb_registry.auth import service
-from pb_registry.auth.keys import Keyring
+from pb_registry.auth.keys import Keyring, load_keyring
 from pb_registry.auth.oauth import OAuthError, client_credentials
 from pb_registry.auth.schemas import ClientChange, ClientCreated, ClientIn, ClientOut, ClientSecret, JWKSet, Role, TokenOut
 from pb_registry.auth.tokens import issue_token
@@ -22,11 +22,11 @@ from pb_registry.models import ApiClient
 router = APIRouter(tags=["clients and tokens"])
 
 
-def keyring_of(request: Request) -> Keyring:
-    return request.app.state.keyring
+def current_keyring(kit: Kit) -> Keyring:
+    return load_keyring(kit.session_factory)
 
 
-KeyringDep = Annotated[Keyring, Depends(keyring_of)]
+KeyringDep = Annotated[Keyring, Depends(current_keyring)]
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 

@@ -8,8 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pbkit.domain import SME_SIZE_STANDARD
+from pbkit.fields import RegionCode
 from pbkit.money import Money
-from pb_registry.fields import Industry, Name, RegionCode, Uscc, Year
+from pb_registry.fields import Industry, Name, Uscc, Year, given_not_null
 
 OrgKind = Literal["university", "research_institute", "state_owned_enterprise", "enterprise", "bank", "other"]
 # Only enterprises have a size class (CONTRACT.md §3).
@@ -58,12 +59,7 @@ class OrganizationChange(BaseModel):
     industry: Industry | None = None
     sme_sector: SmeSector | None = None
 
-    @field_validator("name", "uscc", "kind", "region_code")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may be omitted but not null")
-        return value
+    _not_null = field_validator("name", "uscc", "kind", "region_code")(given_not_null)
 
 
 class SizeBasis(BaseModel):

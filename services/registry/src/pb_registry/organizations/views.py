@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from pbkit.context import Actor
 from pbkit.domain import INDUSTRY_LIST_VERSION, industries
+from pbkit.fields import PrefectureCode, RegionCode
 from pbkit.service import Kit
 from pbkit.web.auth import AdminOnly, AnyRole, require_roles
 from pbkit.web.idempotency import IdempotencyKeyHeader, idempotent_response
 from pbkit.web.pagination import Page, Pagination, paginate
-from pb_registry.fields import Industry, PrefectureCode, RegionCode, Uscc, Year
+from pb_registry.fields import Industry, Uscc, Year
 from pb_registry.models import AnnualReport, Organization
 from pb_registry.organizations import service
 from pb_registry.organizations.schemas import (
@@ -104,13 +105,13 @@ def update_organization(org_id: str, body: OrganizationChange, kit: Kit, actor: 
     description="201 for the year's first report, 200 when it replaces an earlier one (or repeats it unchanged).",
 )
 def file_annual_report(
-    org_id: str, year: Annotated[Year, Path()], body: AnnualReportIn, kit: Kit, actor: AdminOnly
-) -> JSONResponse:
+    org_id: str, year: Annotated[Year, Path()], body: AnnualReportIn, kit: Kit, actor: AdminOnly, response: Response
+) -> dict[str, Any]:
     with kit.uow(actor) as uow:
         report, created = service.file_annual_report(uow=uow, org_id=org_id, year=year, data=body)
         uow.commit()
-        payload = AnnualReportOut.model_validate(service.report_view(report)).model_dump(mode="json")
-        return JSONResponse(payload, status_code=201 if created else 200)
+    response.status_code = 201 if created else 200
+    return service.report_view(report)
 
 
 @router.get(

@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from pb_registry.fields import IpcSymbol, PatentNumber
+from pbkit.fields import PatentNumber
+from pb_registry.fields import IpcSymbol, given_not_null
 
 PatentType = Literal["invention", "utility_model", "design"]
 PatentStatus = Literal["valid", "lapsed", "expired", "invalidated"]
@@ -18,7 +19,9 @@ HistoryKind = Literal[
 
 
 class PatentIn(BaseModel):
-    number: PatentNumber
+    number: PatentNumber = Field(
+        description="application number; ZL/CN prefix, spaces and a missing dot are accepted, the canonical form is answered"
+    )
     title: Title
     type: PatentType = Field(description="must agree with the number's type digit (1, 8 invention; 2, 9 utility model; 3 design)")
     filing_date: date = Field(description="申请日; not after the year the number carries")
@@ -38,12 +41,7 @@ class PatentChange(BaseModel):
     grant_date: date | None = None
     ipc: list[IpcSymbol] | None = Field(default=None, max_length=100)
 
-    @field_validator("title", "status", "ipc")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may be omitted but not null")
-        return value
+    _not_null = field_validator("title", "status", "ipc")(given_not_null)
 
 
 class PatentOut(BaseModel):

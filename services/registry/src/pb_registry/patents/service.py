@@ -37,8 +37,8 @@ class Cause:
     event_type: str | None
 
 
-def register_patent(*, uow: UnitOfWork, data: PatentIn) -> Patent:
-    errors = _check_number_and_dates(data.number, data.type, data.filing_date, data.grant_date)
+def register_patent(*, uow: UnitOfWork, data: PatentIn, today: date) -> Patent:
+    errors = _check_number_and_dates(data.number, data.type, data.filing_date, data.grant_date, today=today)
     errors += _check_owners(uow.session, data.owner_ids)
     if errors:
         raise Unprocessable("invalid patent: " + "; ".join(e["msg"] for e in errors), errors=errors)
@@ -75,11 +75,11 @@ def register_patent(*, uow: UnitOfWork, data: PatentIn) -> Patent:
     return patent
 
 
-def update_patent(*, uow: UnitOfWork, number: str, change: PatentChange) -> Patent:
+def update_patent(*, uow: UnitOfWork, number: str, change: PatentChange, today: date) -> Patent:
     patent = get_patent(session=uow.session, number=number, for_update=True)
     given = change.model_dump(exclude_unset=True)
     if "grant_date" in given:
-        errors = _check_number_and_dates(patent.number, patent.type, patent.filing_date, given["grant_date"])
+        errors = _check_number_and_dates(patent.number, patent.type, patent.filing_date, given["grant_date"], today=today)
         if errors:
             raise Unprocessable(errors[0]["msg"], errors=errors)
     before = event_data(patent)
@@ -221,7 +221,9 @@ def _set_ipc(patent: Patent, symbols: list[str]) -> None:
         row.position = position
 
 
-def _check_number_and_dates(number: str, patent_type: str, filing_date: date, grant_date: date | None) -> list[dict[str, Any]]:
+def _check_number_and_dates(
+    number: str, patent_type: str, filing_date: date, grant_date: date | None, *, today: date
+) -> list[dict[str, Any]]:
     parsed = parse_patent_number(number)
     errors = []
     if parsed.patent_type != patent_type:
@@ -232,11 +234,11 @@ def _check_number_and_dates(number: str, patent_type: str, filing_date: date, gr
     # filing date, a divisional application its parent's), never later.
     if filing_date.year > parsed.year:
         errors.append({"loc": ["body", "filing_date"], "msg": f"number {number} was filed in {parsed.year}"})
-    if filing_date > date.today():
+    if filing_date > today:
         errors.append({"loc": ["body", "filing_date"], "msg": "filing date is in the future"})
     if grant_date is not None and grant_date < filing_date:
         errors.append({"loc": ["body", "grant_date"], "msg": "grant date precedes the filing date"})
-    if grant_date is not None and grant_date > date.today():
+    if grant_date is not None and grant_date > today:
         errors.append({"loc": ["body", "grant_date"], "msg": "grant date is in the future"})
     return errors
 

@@ -7,11 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
+from pbkit.dates import Today
+from pbkit.fields import PatentNumber
 from pbkit.service import Kit
 from pbkit.web.auth import AdminOnly, AnyRole
 from pbkit.web.idempotency import IdempotencyKeyHeader, idempotent_response
 from pbkit.web.pagination import Page, Pagination, paginate
-from pb_registry.fields import IpcFilter, PatentNumber
+from pb_registry.fields import IpcFilter
 from pb_registry.models import Patent, PatentHistoryEntry
 from pb_registry.patents import service
 from pb_registry.patents.schemas import HistoryEntryOut, PatentChange, PatentIn, PatentOut, PatentStatus, PatentType
@@ -32,9 +34,9 @@ NumberInPath = Annotated[PatentNumber, Path(description="any accepted form, URL-
         "A patent registered twice is a 409."
     ),
 )
-def register_patent(body: PatentIn, kit: Kit, actor: AdminOnly, key: IdempotencyKeyHeader = None) -> JSONResponse:
+def register_patent(body: PatentIn, kit: Kit, actor: AdminOnly, today: Today, key: IdempotencyKeyHeader = None) -> JSONResponse:
     def register(uow) -> tuple[int, dict[str, Any]]:  # noqa: ANN001
-        patent = service.register_patent(uow=uow, data=body)
+        patent = service.register_patent(uow=uow, data=body, today=today)
         return 201, PatentOut.model_validate(service.patent_view(patent)).model_dump(mode="json")
 
     return idempotent_response(lambda: kit.uow(actor), key=key, operation="patent.register", body=body, action=register)
@@ -72,9 +74,9 @@ def get_patent(number: NumberInPath, kit: Kit, _reader: AnyRole) -> dict[str, An
     summary="correct a patent's title, status, grant date or IPC (admin)",
     description="Owners, licensees and pledges are not changed here: they follow recorded deals and pledges.",
 )
-def update_patent(number: NumberInPath, body: PatentChange, kit: Kit, actor: AdminOnly) -> dict[str, Any]:
+def update_patent(number: NumberInPath, body: PatentChange, kit: Kit, actor: AdminOnly, today: Today) -> dict[str, Any]:
     with kit.uow(actor) as uow:
-        patent = service.update_patent(uow=uow, number=number, change=body)
+        patent = service.update_patent(uow=uow, number=number, change=body, today=today)
         uow.commit()
         return service.patent_view(patent)
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from pb_registry.fields import PatentNumber
+from pbkit.fields import PatentNumber
 
 
 class UnknownReference(LookupError):
