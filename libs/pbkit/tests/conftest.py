@@ -13,7 +13,7 @@ from pbkit.bus.local import LocalLogBus
 from pbkit.bus.namespaced import NamespacedBus
 from pbkit.consumer import ConsumerRunner
 from pbkit.db import install_kit_tables, make_engine, make_session_factory
-from pbkit.events import Event
+from pbkit.events import Event, dlq_topic
 from pbkit.outbox import OutboxRelay
 from pbkit.uow import UnitOfWork
 
@@ -79,8 +79,6 @@ def make_bus(kind: str, *, tmp_path=None, kafka_bootstrap: str | None = None) ->
         return LocalLogBus(tmp_path / "bus.sqlite3")
     return NamespacedBus(KafkaBus(kafka_bootstrap, partitions=3, delivery_timeout_s=10), f"t{uuid.uuid4().hex[:10]}.")
 
-
-from pbkit.events import dlq_topic
 
 
 @pytest.fixture(params=["sqlite+local", "postgres+kafka"])

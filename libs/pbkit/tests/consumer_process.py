@@ -16,7 +16,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from conftest import Pipeline, make_bus, record_event  # noqa: E402
-
 from pbkit.bus.namespaced import NamespacedBus  # noqa: E402
 
 

@@ -8,11 +8,12 @@ import pytest
 
 from pbkit import dates
 
+
 def values(progress, *ids):
     return tuple(progress[i]["actual"] for i in ids)
 
 
-def test_a_recorded_deal_to_an_in_province_sme_counts_its_patents_amount_and_payments_by_their_dates(orgs, 
+def test_a_recorded_deal_to_an_in_province_sme_counts_its_patents_amount_and_payments_by_their_dates(orgs,
     producers, apply, progress_of
 ):
     deal = producers.deal([orgs.enterprise], orgs.sme, patents=3, amount="1250000.00")

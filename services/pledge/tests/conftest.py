@@ -11,12 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from pbkit import testing
-from pbkit.domain import check_character
-from pbkit.migrations import upgrade_head
 from pb_pledge.app import build_app
 from pb_pledge.models import Pledge, kit_tables
 from pb_pledge.settings import Settings
+from pbkit import testing
+from pbkit.domain import check_character
+from pbkit.migrations import upgrade_head
 
 
 def _number(digits: str) -> str:

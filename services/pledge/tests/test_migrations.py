@@ -7,9 +7,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from pb_pledge.models import Base
 from pbkit.db import make_engine
 from pbkit.migrations import alembic_config, upgrade_head
-from pb_pledge.models import Base
 
 PLEDGE_TABLES = {"pledges", "pledge_patents", "active_pledge_patents"}
 

@@ -7,15 +7,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 
-from pbkit.db import make_engine
-from pbkit.ids import new_id
-from pbkit.migrations import upgrade_head
-from pbkit.testing import FakeRegistry
 from pb_product_filing.app import build_app
 from pb_product_filing.models import Filing, kit_tables
 from pb_product_filing.settings import Settings
+from pbkit.ids import new_id
+from pbkit.migrations import upgrade_head
+from pbkit.testing import FakeRegistry
 
 
 @pytest.fixture
@@ -72,20 +71,6 @@ def db(client):
             return self.filings() == 0 and self.events() == [] and self.audit() == []
 
     return Db()
-
-
-@pytest.fixture
-def tables_of():
-    """The names of the tables a database has: `tables_of(url)`."""
-
-    def names(url: str) -> set[str]:
-        engine = make_engine(url)
-        try:
-            return set(inspect(engine).get_table_names())
-        finally:
-            engine.dispose()
-
-    return names
 
 
 @pytest.fixture

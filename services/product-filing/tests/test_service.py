@@ -6,16 +6,16 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from pbkit.migrations import upgrade_head
-from pbkit.testing import ServiceProcess
 from pb_product_filing.settings import Settings
+from pbkit.migrations import upgrade_head
+from pbkit.testing import ServiceProcess, table_names
 
 
-def test_migrations_build_an_empty_sqlite_database_to_head(tmp_path, tables_of):
+def test_migrations_build_an_empty_sqlite_database_to_head(tmp_path):
     url = f"sqlite:///{tmp_path}/empty.sqlite3"
     upgrade_head("pb_product_filing", url)
     upgrade_head("pb_product_filing", url)  # a second run changes nothing
-    tables = tables_of(url)
+    tables = table_names(url)
     assert {"filings", "outbox", "event_sequences", "idempotency_keys", "audit_log"} <= tables
 
 

@@ -15,14 +15,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from pbkit.domain import USCC_ALPHABET, check_character, uscc_check_character
-from pbkit.events import Event, rfc3339, utcnow
-from pbkit.migrations import upgrade_head
 from pb_registry.app import build_app
 from pb_registry.auth.keys import load_keyring
 from pb_registry.auth.tokens import issue_token
 from pb_registry.models import kit_tables
 from pb_registry.settings import Settings
+from pbkit.domain import USCC_ALPHABET, check_character, uscc_check_character
+from pbkit.events import Event, rfc3339, utcnow
+from pbkit.migrations import upgrade_head
+
 
 @pytest.fixture
 def bootstrap_admin() -> dict[str, str]:

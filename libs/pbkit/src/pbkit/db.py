@@ -25,7 +25,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
     TypeDecorator,
     create_engine,
     event,
@@ -33,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
 
 class UTCDateTime(TypeDecorator):
     """A timezone-aware UTC timestamp on both backends (SQLite would hand back naive datetimes)."""

@@ -6,14 +6,12 @@ import uuid
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect
 
 from pbkit.bus.kafka import KafkaBus
 from pbkit.bus.namespaced import NamespacedBus
-from pbkit.db import make_engine
 from pbkit.events import TOPICS, dlq_topic, topic_for
 from pbkit.migrations import alembic_config, upgrade_head
-from pbkit.testing import wait_until
+from pbkit.testing import table_names, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -22,21 +20,13 @@ METRICS_TABLES = {"programs", "indicators", "baselines", "projection_state", "pr
                   "deal_facts", "payment_facts", "pledge_facts", "filing_facts", "annual_report_facts"}
 
 
-def tables_of(url: str) -> set[str]:
-    engine = make_engine(url)
-    try:
-        return set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
-
-
 def test_migrations_run_from_empty_to_head_and_back_on_postgresql(postgres_url):
     upgrade_head("pb_metrics", postgres_url)
-    assert METRICS_TABLES <= tables_of(postgres_url)
+    assert METRICS_TABLES <= table_names(postgres_url)
     command.downgrade(alembic_config("pb_metrics", postgres_url), "base")
-    assert tables_of(postgres_url) <= {"alembic_version"}
+    assert table_names(postgres_url) <= {"alembic_version"}
     upgrade_head("pb_metrics", postgres_url)
-    assert METRICS_TABLES <= tables_of(postgres_url)
+    assert METRICS_TABLES <= table_names(postgres_url)
 
 
 @pytest.fixture

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from pbkit.registry_client import RegistryClient
-from pbkit.service import ServiceKit, create_app
 from pb_pledge.models import kit_tables
 from pb_pledge.pledges.views import router as pledges_router
 from pb_pledge.settings import Settings
+from pbkit.registry_client import RegistryClient
+from pbkit.service import ServiceKit, create_app
 
 DESCRIPTION = """\
 Patent pledge registrations (专利权质押登记) posted by banks (CONTRACT.md §5).

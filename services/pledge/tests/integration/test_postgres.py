@@ -11,9 +11,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 
+from pb_pledge.models import ActivePledgePatent, Base, kit_tables
 from pbkit.db import make_engine
 from pbkit.migrations import alembic_config, upgrade_head
-from pb_pledge.models import ActivePledgePatent, Base, kit_tables
 
 pytestmark = pytest.mark.integration
 

@@ -2,11 +2,11 @@
 
 from fastapi import FastAPI
 
-from pbkit.registry_client import RegistryClient
-from pbkit.service import ServiceKit, create_app
 from pb_product_filing.filings.views import router as filings_router
 from pb_product_filing.models import kit_tables
 from pb_product_filing.settings import Settings
+from pbkit.registry_client import RegistryClient
+from pbkit.service import ServiceKit, create_app
 
 DESCRIPTION = """\
 Patent-product filings (专利产品备案) and their review, as CONTRACT.md §6 describes them.

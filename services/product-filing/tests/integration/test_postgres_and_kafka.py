@@ -7,25 +7,25 @@ import uuid
 import pytest
 from alembic import command
 
+from pb_product_filing.settings import Settings
 from pbkit.bus.kafka import KafkaBus
 from pbkit.bus.namespaced import NamespacedBus
 from pbkit.events import Event
 from pbkit.migrations import alembic_config, upgrade_head
-from pbkit.testing import wait_until
-from pb_product_filing.settings import Settings
+from pbkit.testing import table_names, wait_until
 
 pytestmark = pytest.mark.integration
 
 TOPIC = "pb.product_filing.filings"
 
 
-def test_migrations_run_on_an_empty_postgres_database_and_back(postgres_url, tables_of):
+def test_migrations_run_on_an_empty_postgres_database_and_back(postgres_url):
     upgrade_head("pb_product_filing", postgres_url)
-    assert {"filings", "outbox", "audit_log", "idempotency_keys"} <= tables_of(postgres_url)
+    assert {"filings", "outbox", "audit_log", "idempotency_keys"} <= table_names(postgres_url)
     command.downgrade(alembic_config("pb_product_filing", postgres_url), "base")
-    assert tables_of(postgres_url) <= {"alembic_version"}
+    assert table_names(postgres_url) <= {"alembic_version"}
     upgrade_head("pb_product_filing", postgres_url)
-    assert "filings" in tables_of(postgres_url)
+    assert "filings" in table_names(postgres_url)
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from pbkit.migrations import upgrade_head
-from pbkit.testing import RegistryAdmin, ServiceProcess, create_pg_database, drop_pg_database
 from pb_product_filing.app import build_app
 from pb_product_filing.settings import Settings
+from pbkit.migrations import upgrade_head
+from pbkit.testing import RegistryAdmin, ServiceProcess, create_pg_database, drop_pg_database
 
 pytestmark = pytest.mark.integration
 

@@ -2,8 +2,6 @@
 
 from fastapi import FastAPI
 
-from pbkit.service import ServiceKit, create_app
-from pbkit.web.auth import KeySet, TokenVerifier
 from pb_registry.auth import service as clients
 from pb_registry.auth.keys import load_keyring, published_keys
 from pb_registry.auth.views import router as auth_router
@@ -12,6 +10,8 @@ from pb_registry.organizations.views import router as organizations_router
 from pb_registry.patents.views import router as patents_router
 from pb_registry.reactions.routing import REACTIONS_CONSUMER
 from pb_registry.settings import Settings
+from pbkit.service import ServiceKit, create_app
+from pbkit.web.auth import KeySet, TokenVerifier
 
 DESCRIPTION = """\
 The source of truth for who is who and who owns what: organizations, patents and their chain of

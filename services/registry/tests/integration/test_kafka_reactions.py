@@ -7,11 +7,11 @@ import uuid
 
 import pytest
 
+from pb_registry.settings import Settings
 from pbkit.bus.kafka import KafkaBus
 from pbkit.bus.namespaced import NamespacedBus
 from pbkit.events import TOPICS
 from pbkit.testing import wait_until
-from pb_registry.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -10,12 +10,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 
-from pbkit.db import make_engine
-from pbkit.migrations import alembic_config, upgrade_head
 from pb_registry.app import build_app
 from pb_registry.auth.keys import load_keyring
 from pb_registry.models import ApiClient, Base, SigningKey
 from pb_registry.settings import Settings
+from pbkit.db import make_engine
+from pbkit.migrations import alembic_config, upgrade_head
 
 pytestmark = pytest.mark.integration
 

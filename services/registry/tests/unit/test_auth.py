@@ -12,13 +12,13 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from pb_registry.app import build_app
+from pb_registry.models import ApiClient, SigningKey
+from pb_registry.settings import Settings
 from pbkit.events import utcnow
 from pbkit.migrations import upgrade_head
 from pbkit.web.auth import KeySet, TokenVerifier
 from pbkit.web.problems import Unauthorized
-from pb_registry.app import build_app
-from pb_registry.models import ApiClient, SigningKey
-from pb_registry.settings import Settings
 
 ADMIN_ID = "root-admin"
 ADMIN_SECRET = "root-admin-secret-for-tests"

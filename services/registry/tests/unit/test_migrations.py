@@ -6,9 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from pb_registry.models import Base
 from pbkit.db import make_engine
 from pbkit.migrations import upgrade_head
-from pb_registry.models import Base
 
 REGISTRY_TABLES = {
     "organizations", "annual_reports", "patents", "patent_owners", "patent_ipc", "patent_licences", "patent_pledges",

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from pbkit.context import Actor
-from pbkit.events import Event
 from pb_registry.models import kit_tables
 from pb_registry.reactions.payloads import UnknownReference
 from pb_registry.reactions.routing import react
+from pbkit.context import Actor
+from pbkit.events import Event
 
 
 @pytest.fixture

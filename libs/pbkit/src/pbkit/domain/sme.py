@@ -15,11 +15,12 @@ to fen, so no rounding ever happens.
 """
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 from types import MappingProxyType
-from typing import Literal, Mapping
+from typing import Literal
 
 SizeClass = Literal["micro", "small", "medium", "large"]
 TESTED_CLASSES: tuple[SizeClass, ...] = ("large", "medium", "small")

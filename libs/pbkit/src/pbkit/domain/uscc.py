@@ -34,7 +34,7 @@ def uscc_check_character(first17: str) -> str:
             f"the check character is computed over 17 characters, got {len(first17)}"
         )
     _require_alphabet(first17)
-    total = sum(_VALUE[c] * w for c, w in zip(first17, _WEIGHTS))
+    total = sum(_VALUE[c] * w for c, w in zip(first17, _WEIGHTS, strict=True))
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 

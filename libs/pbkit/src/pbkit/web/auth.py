@@ -43,6 +43,9 @@ class KeySet:
         self._keys: dict[str, PyJWK] = {}
         self._fetched_at = 0.0
         self._refresh_after_s = refresh_after_s
+        # A token naming an unknown key refreshes the keys, but at most this often: forged kids cost nothing.
+        self._min_refresh_interval_s = 5.0
+        self._last_attempt = float("-inf")
         self._lock = threading.Lock()
         if jwks_json:
             self._load(json.loads(jwks_json))
@@ -52,6 +55,7 @@ class KeySet:
         self._keys = {k["kid"]: PyJWK(k) for k in document.get("keys", [])}
 
     def _refresh(self) -> None:
+        self._last_attempt = time.monotonic()
         if self._loader is not None:
             self._load(self._loader())
             self._fetched_at = time.monotonic()
@@ -69,6 +73,8 @@ class KeySet:
     def key(self, kid: str) -> PyJWK:
         with self._lock:
             if kid not in self._keys:
+                if self._keys and time.monotonic() - self._last_attempt < self._min_refresh_interval_s:
+                    raise Unauthorized("token signed with an unknown key")
                 self._refresh()
             elif time.monotonic() - self._fetched_at > self._refresh_after_s:
                 try:

@@ -17,6 +17,9 @@ from sqlalchemy import Select, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pb_pledge.models import ActivePledgePatent, Pledge, PledgedPatent
+from pb_pledge.pledges.patent_terms import last_day_of_protection
+from pb_pledge.pledges.schemas import PledgeIn, PledgeOut, PledgeStatus, ReleaseIn
 from pbkit.context import Actor
 from pbkit.events import utcnow
 from pbkit.ids import new_id
@@ -25,9 +28,6 @@ from pbkit.parties import party_snapshot
 from pbkit.registry_client import RegistryLookups
 from pbkit.uow import UnitOfWork
 from pbkit.web.problems import Conflict, Forbidden, NotFound, Unprocessable
-from pb_pledge.models import ActivePledgePatent, Pledge, PledgedPatent
-from pb_pledge.pledges.patent_terms import last_day_of_protection
-from pb_pledge.pledges.schemas import PledgeIn, PledgeOut, PledgeStatus, ReleaseIn
 
 AGGREGATE = "pledge"
 REGISTERED = "registered"

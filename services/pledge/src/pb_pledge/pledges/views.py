@@ -5,6 +5,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
+from pb_pledge.models import Pledge
+from pb_pledge.pledges.schemas import PledgeIn, PledgeOut, PledgePage, PledgeStatus, ReleaseIn
+from pb_pledge.pledges.service import find_visible_pledge, register_pledge, release_pledge, to_out, visible_pledges
 from pbkit.context import Actor
 from pbkit.fields import IsoDate
 from pbkit.registry_client import Registry
@@ -13,9 +16,6 @@ from pbkit.web.auth import require_roles
 from pbkit.web.idempotency import IdempotencyKeyHeader, idempotent_response
 from pbkit.web.pagination import Pagination, paginate
 from pbkit.web.problems import Forbidden
-from pb_pledge.models import Pledge
-from pb_pledge.pledges.schemas import PledgeIn, PledgeOut, PledgePage, PledgeStatus, ReleaseIn
-from pb_pledge.pledges.service import find_visible_pledge, register_pledge, release_pledge, to_out, visible_pledges
 
 
 def _with_bank_org(*roles: str):  # noqa: ANN202 - a FastAPI dependency

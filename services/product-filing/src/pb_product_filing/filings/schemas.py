@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
+from pb_product_filing.models import Filing
 from pbkit.fields import Industry, IsoDate, OrgId, PatentNumbers, Reason, RegionCode
 from pbkit.money import Money, format_money
 from pbkit.parties import PartySnapshot
-from pb_product_filing.models import Filing
 
 FilingStatus = Literal["submitted", "approved", "rejected", "revoked"]
 

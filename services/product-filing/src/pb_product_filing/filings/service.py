@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pb_product_filing.filings.schemas import FilingIn, FilingOut, money_or_none
+from pb_product_filing.models import Filing
 from pbkit.context import Actor
 from pbkit.domain import validate_region_code
 from pbkit.events import utcnow
@@ -22,8 +24,6 @@ from pbkit.registry_client import RegistryLookups
 from pbkit.uow import UnitOfWork
 from pbkit.web.pagination import PageParams, paginate
 from pbkit.web.problems import Conflict, NotFound, Unprocessable
-from pb_product_filing.filings.schemas import FilingIn, FilingOut, money_or_none
-from pb_product_filing.models import Filing
 
 AGGREGATE_TYPE = "filing"
 # The programme counts SMEs; state-owned enterprises are counted among the institutions

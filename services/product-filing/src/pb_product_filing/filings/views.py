@@ -8,15 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from pbkit.context import Actor
-from pbkit.dates import Today
-from pbkit.fields import PrefectureCode
-from pbkit.registry_client import Registry
-from pbkit.service import Kit, actor_uow
-from pbkit.uow import UnitOfWork
-from pbkit.web.auth import AdminOnly, require_roles
-from pbkit.web.idempotency import IdempotencyKeyHeader, idempotent_response
-from pbkit.web.pagination import Page, Pagination
 from pb_product_filing.filings import service
 from pb_product_filing.filings.schemas import (
     ApproveIn,
@@ -26,6 +17,15 @@ from pb_product_filing.filings.schemas import (
     OrganizationId,
     ReasonIn,
 )
+from pbkit.context import Actor
+from pbkit.dates import Today
+from pbkit.fields import PrefectureCode
+from pbkit.registry_client import Registry
+from pbkit.service import Kit, actor_uow
+from pbkit.uow import UnitOfWork
+from pbkit.web.auth import AdminOnly, require_roles
+from pbkit.web.idempotency import IdempotencyKeyHeader, idempotent_response
+from pbkit.web.pagination import Page, Pagination
 
 router = APIRouter(prefix="/api/v1/filings", tags=["filings"])
 

@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from pb_registry.models import SigningKey
 from pbkit.events import utcnow
 from pbkit.web.problems import ServiceUnavailable
-from pb_registry.models import SigningKey
 
 ALGORITHM = "EdDSA"
 

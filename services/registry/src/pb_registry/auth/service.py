@@ -9,13 +9,13 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pb_registry.auth.schemas import ORG_ROLES, ClientChange, ClientIn
+from pb_registry.auth.secrets import hash_secret, needs_rehash, new_client_id, new_client_secret, secret_matches
+from pb_registry.models import ApiClient, Organization
 from pbkit.events import utcnow
 from pbkit.ids import new_id
 from pbkit.uow import UnitOfWork
 from pbkit.web.problems import NotFound, Unprocessable
-from pb_registry.auth.schemas import ORG_ROLES, ClientChange, ClientIn
-from pb_registry.auth.secrets import hash_secret, needs_rehash, new_client_id, new_client_secret, secret_matches
-from pb_registry.models import ApiClient, Organization
 
 log = logging.getLogger(__name__)
 

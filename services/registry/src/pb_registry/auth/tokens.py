@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import jwt
 
-from pbkit.events import utcnow
 from pb_registry.auth.keys import ALGORITHM, Keyring
 from pb_registry.settings import Settings
+from pbkit.events import utcnow
 
 
 def issue_token(*, keyring: Keyring, settings: Settings, client_id: str, role: str, org_id: str | None) -> str:

@@ -7,17 +7,26 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Header, Query
 from fastapi.responses import JSONResponse
 
+from pb_registry.auth import service
+from pb_registry.auth.keys import Keyring, load_keyring
+from pb_registry.auth.oauth import OAuthError, client_credentials
+from pb_registry.auth.schemas import (
+    ClientChange,
+    ClientCreated,
+    ClientIn,
+    ClientOut,
+    ClientSecret,
+    JWKSet,
+    Role,
+    TokenOut,
+)
+from pb_registry.auth.tokens import issue_token
+from pb_registry.models import ApiClient
 from pbkit.context import Actor
 from pbkit.service import Kit
 from pbkit.web.auth import AdminOnly
 from pbkit.web.idempotency import IdempotencyKeyHeader, run_idempotent
 from pbkit.web.pagination import Page, Pagination, paginate
-from pb_registry.auth import service
-from pb_registry.auth.keys import Keyring, load_keyring
-from pb_registry.auth.oauth import OAuthError, client_credentials
-from pb_registry.auth.schemas import ClientChange, ClientCreated, ClientIn, ClientOut, ClientSecret, JWKSet, Role, TokenOut
-from pb_registry.auth.tokens import issue_token
-from pb_registry.models import ApiClient
 
 router = APIRouter(tags=["clients and tokens"])
 

@@ -1,4 +1,4 @@
-from pbkit.migrations import run_env
 from pb_registry.models import Base
+from pbkit.migrations import run_env
 
 run_env(Base.metadata)

@@ -7,10 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pb_registry.fields import Industry, Name, Uscc, Year, given_not_null
 from pbkit.domain import SME_SIZE_STANDARD
 from pbkit.fields import RegionCode
 from pbkit.money import Money
-from pb_registry.fields import Industry, Name, Uscc, Year, given_not_null
 
 OrgKind = Literal["university", "research_institute", "state_owned_enterprise", "enterprise", "bank", "other"]
 # Only enterprises have a size class (CONTRACT.md §3).

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from pb_registry.models import AnnualReport, Organization
+from pb_registry.organizations.schemas import SIZED_KINDS, AnnualReportIn, OrganizationChange, OrganizationIn
 from pbkit.domain import (
     INDUSTRY_LIST_VERSION,
     SME_SIZE_STANDARD,
@@ -20,8 +22,6 @@ from pbkit.ids import new_id
 from pbkit.money import format_money
 from pbkit.uow import UnitOfWork
 from pbkit.web.problems import Conflict, NotFound, Unprocessable
-from pb_registry.models import AnnualReport, Organization
-from pb_registry.organizations.schemas import SIZED_KINDS, AnnualReportIn, OrganizationChange, OrganizationIn
 
 AGGREGATE = "organization"
 

@@ -7,13 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 
-from pbkit.context import Actor
-from pbkit.domain import INDUSTRY_LIST_VERSION, industries
-from pbkit.fields import PrefectureCode, RegionCode
-from pbkit.service import Kit
-from pbkit.web.auth import AdminOnly, AnyRole, require_roles
-from pbkit.web.idempotency import IdempotencyKeyHeader, idempotent_response
-from pbkit.web.pagination import Page, Pagination, paginate
 from pb_registry.fields import Industry, Uscc, Year
 from pb_registry.models import AnnualReport, Organization
 from pb_registry.organizations import service
@@ -26,6 +19,13 @@ from pb_registry.organizations.schemas import (
     OrganizationOut,
     OrgKind,
 )
+from pbkit.context import Actor
+from pbkit.domain import INDUSTRY_LIST_VERSION, industries
+from pbkit.fields import PrefectureCode, RegionCode
+from pbkit.service import Kit
+from pbkit.web.auth import AdminOnly, AnyRole, require_roles
+from pbkit.web.idempotency import IdempotencyKeyHeader, idempotent_response
+from pbkit.web.pagination import Page, Pagination, paginate
 
 router = APIRouter(prefix="/api/v1", tags=["organizations"])
 

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from pbkit.fields import PatentNumber
 from pb_registry.fields import IpcSymbol, given_not_null
+from pbkit.fields import PatentNumber
 
 PatentType = Literal["invention", "utility_model", "design"]
 PatentStatus = Literal["valid", "lapsed", "expired", "invalidated"]

@@ -9,11 +9,6 @@ from typing import Any
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session, selectinload
 
-from pbkit.domain import parse_patent_number
-from pbkit.events import utcnow
-from pbkit.ids import new_id
-from pbkit.uow import UnitOfWork
-from pbkit.web.problems import Conflict, NotFound, Unprocessable
 from pb_registry.models import (
     Organization,
     Patent,
@@ -24,6 +19,11 @@ from pb_registry.models import (
     PatentPledge,
 )
 from pb_registry.patents.schemas import PatentChange, PatentIn
+from pbkit.domain import parse_patent_number
+from pbkit.events import utcnow
+from pbkit.ids import new_id
+from pbkit.uow import UnitOfWork
+from pbkit.web.problems import Conflict, NotFound, Unprocessable
 
 AGGREGATE = "patent"
 _LOAD_ALL = (selectinload(Patent.owners), selectinload(Patent.ipc), selectinload(Patent.licences), selectinload(Patent.pledges))

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from pbkit.events import utcnow
-from pbkit.uow import UnitOfWork
 from pb_registry.models import Patent, PatentLicence, PatentPledge
 from pb_registry.patents.service import AGGREGATE, Cause, event_data, record_history, set_owners
+from pbkit.events import utcnow
+from pbkit.uow import UnitOfWork
 
 
 def change_owners(

@@ -7,16 +7,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
+from pb_registry.fields import IpcFilter
+from pb_registry.models import Patent, PatentHistoryEntry
+from pb_registry.patents import service
+from pb_registry.patents.schemas import HistoryEntryOut, PatentChange, PatentIn, PatentOut, PatentStatus, PatentType
 from pbkit.dates import Today
 from pbkit.fields import PatentNumber
 from pbkit.service import Kit
 from pbkit.web.auth import AdminOnly, AnyRole
 from pbkit.web.idempotency import IdempotencyKeyHeader, idempotent_response
 from pbkit.web.pagination import Page, Pagination, paginate
-from pb_registry.fields import IpcFilter
-from pb_registry.models import Patent, PatentHistoryEntry
-from pb_registry.patents import service
-from pb_registry.patents.schemas import HistoryEntryOut, PatentChange, PatentIn, PatentOut, PatentStatus, PatentType
 
 router = APIRouter(prefix="/api/v1", tags=["patents"])
 

@@ -18,12 +18,12 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pbkit.events import Event
-from pbkit.uow import UnitOfWork
 from pb_registry.models import DealEffect, DealReaction, Organization, Patent
 from pb_registry.patents.service import Cause
 from pb_registry.patents.title import add_licence, change_owners, remove_licence
 from pb_registry.reactions.payloads import DealState, UnknownReference
+from pbkit.events import Event
+from pbkit.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 

@@ -6,12 +6,12 @@ tells which, so a `released` seen before its `registered` leaves the patent unpl
 
 from __future__ import annotations
 
-from pbkit.events import Event
-from pbkit.uow import UnitOfWork
 from pb_registry.models import Patent, PledgeReaction
 from pb_registry.patents.service import Cause
 from pb_registry.patents.title import add_pledge, remove_pledge
 from pb_registry.reactions.payloads import PledgeState, UnknownReference
+from pbkit.events import Event
+from pbkit.uow import UnitOfWork
 
 
 def react_to_pledge(uow: UnitOfWork, event: Event) -> None:

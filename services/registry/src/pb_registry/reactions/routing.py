@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from pb_registry.reactions.deals import react_to_deal
+from pb_registry.reactions.pledges import react_to_pledge
 from pbkit.consumer import Handler
 from pbkit.events import Event
 from pbkit.service import ConsumerSpec
 from pbkit.uow import UnitOfWork
-from pb_registry.reactions.deals import react_to_deal
-from pb_registry.reactions.pledges import react_to_pledge
 
 # Every deal event carries the whole deal, so each of them can bring a deal in or out of force.
 REACTIONS: dict[str, Handler] = {
