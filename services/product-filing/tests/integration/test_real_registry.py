@@ -8,38 +8,25 @@ from fastapi.testclient import TestClient
 from pb_product_filing.app import build_app
 from pb_product_filing.settings import Settings
 from pbkit.migrations import upgrade_head
-from pbkit.testing import RegistryAdmin, ServiceProcess, create_pg_database, drop_pg_database
+from pbkit.testing import running_registry
 
 pytestmark = pytest.mark.integration
 
-ADMIN_ID = "product-filing-test-admin"
-ADMIN_SECRET = "product-filing-test-admin-secret"
-
-
 @pytest.fixture(scope="module")
-def registry_service(postgres_admin_url, tmp_path_factory):
+def running(postgres_admin_url, tmp_path_factory):
     """One registry for this module's tests (it takes seconds to start); each test makes its own organizations."""
-    tmp_path = tmp_path_factory.mktemp("registry")
-    database_url = create_pg_database(postgres_admin_url, prefix="pfregistry")
-    service = ServiceProcess("pb_registry", {
-        "PB_DATABASE_URL": database_url,
-        "PB_BUS": "local",
-        "PB_LOCAL_BUS_PATH": str(tmp_path / "registry-bus.sqlite3"),
-        "PB_VAR_DIR": str(tmp_path),
-        "PB_BOOTSTRAP_ADMIN_ID": ADMIN_ID,
-        "PB_BOOTSTRAP_ADMIN_SECRET": ADMIN_SECRET,
-    }, log_dir=tmp_path)
-    service.start()
-    yield service
-    service.stop()
-    drop_pg_database(postgres_admin_url, database_url)
+    with running_registry(postgres_admin_url, tmp_path_factory.mktemp("registry")) as process_and_admin:
+        yield process_and_admin
 
 
 @pytest.fixture(scope="module")
-def registry(registry_service):
-    admin = RegistryAdmin(registry_service.url, ADMIN_ID, ADMIN_SECRET)
-    yield admin
-    admin.http.close()
+def registry_service(running):
+    return running[0]
+
+
+@pytest.fixture(scope="module")
+def registry(running):
+    return running[1]
 
 
 @pytest.fixture

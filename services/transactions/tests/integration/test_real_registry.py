@@ -14,12 +14,10 @@ from pb_transactions.app import build_app
 from pb_transactions.settings import Settings
 from pbkit.domain import check_character
 from pbkit.migrations import upgrade_head
-from pbkit.testing import RegistryAdmin, ServiceProcess, create_pg_database, drop_pg_database, free_port, wait_until
+from pbkit.testing import free_port, running_registry, wait_until
 
 pytestmark = pytest.mark.integration
 
-ADMIN_ID = "transactions-test-admin"
-ADMIN_SECRET = "transactions-test-admin-secret"
 DEALS = "/api/v1/deals"
 
 
@@ -29,28 +27,21 @@ def shared_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def registry_process(postgres_admin_url, shared_dir):
-    """One registry for the module (it takes seconds to start); each test registers its own organizations."""
-    database_url = create_pg_database(postgres_admin_url, prefix="txregistry")
-    process = ServiceProcess("pb_registry", {
-        "PB_DATABASE_URL": database_url,
-        "PB_BUS": "local",
-        "PB_LOCAL_BUS_PATH": str(shared_dir / "bus.sqlite3"),
-        "PB_VAR_DIR": str(shared_dir / "registry"),
-        "PB_BOOTSTRAP_ADMIN_ID": ADMIN_ID,
-        "PB_BOOTSTRAP_ADMIN_SECRET": ADMIN_SECRET,
-    }, log_dir=shared_dir)
-    process.start()
-    yield process
-    process.stop()
-    drop_pg_database(postgres_admin_url, database_url)
+def running(postgres_admin_url, shared_dir):
+    """One registry for the module (it takes seconds to start), on the event log this service shares;
+    each test registers its own organizations."""
+    with running_registry(postgres_admin_url, shared_dir, bus_path=shared_dir / "bus.sqlite3") as process_and_admin:
+        yield process_and_admin
 
 
 @pytest.fixture(scope="module")
-def registry(registry_process):
-    api = RegistryAdmin(registry_process.url, ADMIN_ID, ADMIN_SECRET)
-    yield api
-    api.http.close()
+def registry_process(running):
+    return running[0]
+
+
+@pytest.fixture(scope="module")
+def registry(running):
+    return running[1]
 
 
 def _start(settings: Settings):
