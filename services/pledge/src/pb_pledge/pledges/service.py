@@ -6,10 +6,15 @@ patent's expiry, or the patent is already under an active pledge. That last
 rule is this service's own: it is held by the `active_pledge_patents`
 primary key, not by the registry's `pledged` flag (which follows our events
 and may lag behind a release).
+
+The registry's facts are checked before the unit of work opens
+(`check_registration`), so no transaction waits on the network; the unit of
+work then only checks this service's own table and writes (`register_pledge`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -39,24 +44,39 @@ _EVENT_FIELDS = (
 )
 
 
-def register_pledge(*, uow: UnitOfWork, registry: RegistryLookups, body: PledgeIn) -> PledgeOut:
-    """Register a pledge for the pledgee bank; `registry` asks with the caller's own token."""
-    pledgee_id = _pledgee_id(uow.actor, body)
+@dataclass(frozen=True)
+class Parties:
+    """The pledge's parties as the registry described them at registration (`pbkit.parties` snapshots)."""
+
+    pledgee_id: str
+    pledgee: dict[str, Any]
+    pledgor: dict[str, Any]
+
+
+def check_registration(*, actor: Actor, registry: RegistryLookups, body: PledgeIn) -> Parties:
+    """Check the pledge against the registry, asked with the caller's own token, before the unit of work opens:
+    403 or 422 when it cannot be registered, 503 when the registry cannot be reached."""
+    pledgee_id = _pledgee_id(actor, body)
     errors: list[dict[str, Any]] = []
-    pledgee = _pledgee_snapshot(registry, uow.actor, pledgee_id, errors)
+    pledgee = _pledgee_snapshot(registry, actor, pledgee_id, errors)
     pledgor = _pledgor_snapshot(registry, body, pledgee_id, errors)
     _check_patents(registry, body, errors)
     if errors:
         raise Unprocessable("the pledge cannot be registered: " + "; ".join(e["msg"] for e in errors), errors=errors)
+    return Parties(pledgee_id=pledgee_id, pledgee=pledgee, pledgor=pledgor)
+
+
+def register_pledge(*, uow: UnitOfWork, body: PledgeIn, parties: Parties) -> PledgeOut:
+    """Register a pledge that passed `check_registration`, unless a patent is already under an active pledge (409)."""
     _refuse_patents_under_active_pledge(uow.session, body.patent_numbers)
 
     pledge = Pledge(
         id=new_id(),
         status=REGISTERED,
         pledgor_id=body.pledgor_id,
-        pledgee_id=pledgee_id,
-        pledgor=pledgor,
-        pledgee=pledgee,
+        pledgee_id=parties.pledgee_id,
+        pledgor=parties.pledgor,
+        pledgee=parties.pledgee,
         amount_fen=body.amount,
         registered_on=body.registered_on,
         term_start=body.term_start,

@@ -7,13 +7,20 @@ from fastapi.responses import JSONResponse
 
 from pb_pledge.models import Pledge
 from pb_pledge.pledges.schemas import PledgeIn, PledgeOut, PledgePage, PledgeStatus, ReleaseIn
-from pb_pledge.pledges.service import find_visible_pledge, register_pledge, release_pledge, to_out, visible_pledges
+from pb_pledge.pledges.service import (
+    check_registration,
+    find_visible_pledge,
+    register_pledge,
+    release_pledge,
+    to_out,
+    visible_pledges,
+)
 from pbkit.context import Actor
 from pbkit.fields import IsoDate
 from pbkit.registry_client import Registry
-from pbkit.service import Kit
+from pbkit.service import Kit, actor_uow
 from pbkit.web.auth import require_roles
-from pbkit.web.idempotency import IdempotencyKeyHeader, idempotent_response
+from pbkit.web.idempotency import IdempotencyKeyHeader, answered_before, idempotent_response
 from pbkit.web.pagination import Pagination, paginate
 from pbkit.web.problems import Forbidden
 
@@ -37,12 +44,16 @@ router = APIRouter(prefix="/api/v1", tags=["pledges"])
 
 @router.post("/pledges", status_code=201, response_model=PledgeOut, summary="register a pledge (bank, or admin for a bank)")
 def register(body: PledgeIn, kit: Kit, registry: Registry, actor: Writer, key: IdempotencyKeyHeader = None) -> JSONResponse:
+    uow_factory = actor_uow(kit, actor)
+    # The registry is asked before the unit of work opens, and not at all for a retry of an answered key:
+    # that one is replayed, even while the registry is down.
+    parties = None if answered_before(uow_factory, key) else check_registration(actor=actor, registry=registry, body=body)
     return idempotent_response(
-        lambda: kit.uow(actor),
+        uow_factory,
         key=key,
         operation="pledge.register",
         body=body,
-        action=lambda uow: (201, register_pledge(uow=uow, registry=registry, body=body)),
+        action=lambda uow: (201, register_pledge(uow=uow, body=body, parties=parties)),
     )
 
 

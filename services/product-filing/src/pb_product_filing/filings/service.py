@@ -1,7 +1,9 @@
 """The filing rules: who may file which product with which patents, the review workflow, and its events.
 
-Each function takes a UnitOfWork and leaves the commit to its caller; every
-change is written together with its outbox event and its audit entry.
+Each write takes a UnitOfWork and leaves the commit to its caller; every
+change is written together with its outbox event and its audit entry. What
+the registry decides is checked before the unit of work opens
+(`checked_filer`), so no transaction waits on the network.
 """
 
 from __future__ import annotations
@@ -43,9 +45,8 @@ REJECT = Transition("submitted", "rejected", "pb.filing.rejected.v1")
 REVOKE = Transition("approved", "revoked", "pb.filing.revoked.v1")
 
 
-def submit_filing(*, uow: UnitOfWork, registry: RegistryLookups, request: FilingIn) -> Filing:
-    """Check the filer and its patents against the registry and record a submitted filing."""
-    filer = _checked_filer(registry=registry, request=request)
+def submit_filing(*, uow: UnitOfWork, request: FilingIn, filer: dict[str, Any]) -> Filing:
+    """Record a submitted filing by `filer`, the snapshot `checked_filer` returned."""
     region = validate_region_code(request.region_code)
     now = utcnow()
     filing = Filing(
@@ -140,8 +141,9 @@ def filing_event_data(filing: Filing) -> dict[str, Any]:
     }
 
 
-def _checked_filer(*, registry: RegistryLookups, request: FilingIn) -> dict[str, Any]:
-    """The filer's snapshot, once the filer and every patent pass; otherwise a 422 naming each offence."""
+def checked_filer(*, registry: RegistryLookups, request: FilingIn) -> dict[str, Any]:
+    """The filer's snapshot, once the filer and every patent pass the registry's facts; otherwise a 422 naming
+    each offence (503 when the registry cannot be reached). Asked before the unit of work opens."""
     errors: list[dict[str, Any]] = []
     organization = registry.organization(request.org_id)
     if organization is None:

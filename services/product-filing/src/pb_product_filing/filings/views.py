@@ -24,7 +24,7 @@ from pbkit.registry_client import Registry
 from pbkit.service import Kit, actor_uow
 from pbkit.uow import UnitOfWork
 from pbkit.web.auth import AdminOnly, require_roles
-from pbkit.web.idempotency import IdempotencyKeyHeader, idempotent_response
+from pbkit.web.idempotency import IdempotencyKeyHeader, answered_before, idempotent_response
 from pbkit.web.pagination import Page, Pagination
 
 router = APIRouter(prefix="/api/v1/filings", tags=["filings"])
@@ -35,10 +35,15 @@ Reader = Annotated[Actor, Depends(require_roles("admin", "partner", "viewer"))]
 
 @router.post("", status_code=201, response_model=FilingOut, summary="submit a patent-product filing (partner or admin)")
 def submit(body: FilingIn, kit: Kit, actor: Filer, registry: Registry, key: IdempotencyKeyHeader = None) -> JSONResponse:
-    def create(uow: UnitOfWork) -> tuple[int, FilingOut]:
-        return 201, FilingOut.of(service.submit_filing(uow=uow, registry=registry, request=body))
+    uow_factory = actor_uow(kit, actor)
+    # The registry is asked before the unit of work opens, and not at all for a retry of an answered key:
+    # that one is replayed, even while the registry is down.
+    filer = None if answered_before(uow_factory, key) else service.checked_filer(registry=registry, request=body)
 
-    return idempotent_response(actor_uow(kit, actor), key=key, operation="filing.submit", body=body, action=create)
+    def create(uow: UnitOfWork) -> tuple[int, FilingOut]:
+        return 201, FilingOut.of(service.submit_filing(uow=uow, request=body, filer=filer))
+
+    return idempotent_response(uow_factory, key=key, operation="filing.submit", body=body, action=create)
 
 
 @router.post("/{filing_id}/approve", response_model=FilingOut, summary="approve a submitted filing (admin)")
