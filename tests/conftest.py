@@ -105,6 +105,17 @@ def embedded_stack(embedded_run):
     return Stack(urls=embedded_run.urls)
 
 
+@pytest.fixture(scope="module")
+def shared_embedded_stack(tmp_path_factory):
+    """One `make run` for a module's tests."""
+    run = EmbeddedRun(tmp_path_factory.mktemp("embedded") / "var")
+    run.var_dir.mkdir()
+    run.start()
+    yield Stack(urls=run.urls)
+    if run.process.poll() is None:
+        run.interrupt()
+
+
 @contextmanager
 def running_on_kafka(base_dir: Path, postgres_admin_url: str, kafka_bootstrap: str):
     """The five services as separate processes on PostgreSQL (a database each) and the real Kafka broker,
