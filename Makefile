@@ -1,11 +1,12 @@
 # PatentBridge. `make run` and `make test` each do all their own set-up on a fresh machine.
-.PHONY: help bootstrap run run-kafka test test-unit infra-up infra-down lock bench clean
+.PHONY: help bootstrap run run-kafka test test-unit lint infra-up infra-down lock bench clean
 
 help:
 	@echo "make run        start the five services on the embedded default (SQLite + local event log)"
 	@echo "make run-kafka  start them on PostgreSQL + Apache Kafka (production mode on one machine)"
 	@echo "make test       provision PostgreSQL and Kafka, run the whole suite, stop them"
 	@echo "make test-unit  only the fast tests (no PostgreSQL, no Kafka)"
+	@echo "make lint       ruff over all Python code (make test runs it too)"
 	@echo "make bench      the benchmarks in bench/"
 
 bootstrap:
@@ -22,6 +23,9 @@ test:
 
 test-unit: bootstrap
 	.venv/bin/python -m pytest -m "not integration" libs services tests
+
+lint: bootstrap
+	.venv/bin/ruff check libs services tests bench
 
 infra-up:
 	@deploy/infra.sh up

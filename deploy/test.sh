@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/bootstrap.sh
+.venv/bin/ruff check libs services tests bench
 
 export PB_INFRA_DIR=${PB_INFRA_DIR:-$PWD/var/test-infra}
 trap 'deploy/infra.sh down >/dev/null 2>&1 || true' EXIT
