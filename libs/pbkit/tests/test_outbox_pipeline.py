@@ -151,3 +151,21 @@ def test_a_runner_knows_when_it_has_reached_the_end_of_the_log(pipeline, stack):
     wait_until(lambda: pipeline.consumer.run_once() >= 0 and pipeline.consumer.reached(ends), timeout_s=30,
                message="the runner to reach the end")
     assert len(pipeline.applied_rows()) == 3
+
+
+def test_a_failure_in_the_middle_of_a_batch_keeps_what_came_before_and_the_order_after(make_pipeline, record):
+    """A batch is one transaction; an event that fails once is retried on its own, and the rest follow it."""
+    failed_once: set[str] = set()
+
+    def flaky(uow, event):
+        if event.subject == "b" and event.sequence == 2 and "b2" not in failed_once:
+            failed_once.add("b2")
+            raise RuntimeError("transient")
+        record(uow, event)
+
+    p = make_pipeline(handler=flaky)
+    p.write("b", 4)
+    drain(p, 4)
+    assert [r[1] for r in p.applied_rows()] == [1, 2, 3, 4]
+    assert failed_once == {"b2"}
+    assert p.consumer.applied == 4

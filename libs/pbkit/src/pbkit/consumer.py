@@ -5,6 +5,12 @@ insert of the event id into `processed_events`, and that transaction commits
 before the bus offset does. A redelivered event finds its id already there
 and is skipped, so an event applied twice has the effect of once.
 
+A polled batch is applied in one transaction, each event under a savepoint,
+so a busy consumer commits once per batch rather than once per event. The
+first event that fails ends that transaction (what came before it commits);
+it is then retried on its own, and the rest of the batch follows it, so
+events are applied in the order they were polled.
+
 A handler that keeps failing is retried `max_attempts` times, then its
 message goes to `<topic>.dlq` with the reason, attempts and origin in the
 headers. When `max_consecutive_failures` messages in a row fail, the runner
@@ -22,7 +28,7 @@ from collections.abc import Callable
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pbkit.bus.base import BusError, EventBus, Message
+from pbkit.bus.base import EventBus, Message
 from pbkit.context import Actor, request_id_var
 from pbkit.db import KitTables
 from pbkit.events import REQUEST_ID_HEADER, Event, dlq_topic, utcnow
@@ -82,18 +88,69 @@ class ConsumerRunner:
     def run_once(self) -> int:
         """Poll one batch, apply it, commit its offsets. Returns the number of messages handled."""
         consumer = self._get_consumer()
-        messages = consumer.poll(self.poll_timeout_s)
+        pending = consumer.poll(self.poll_timeout_s)
         done: list[Message] = []
         try:
-            for message in messages:
-                self._handle(message)
-                done.append(message)
+            while pending:
+                applied, stopped_at_failure = self._apply_batch(pending)
+                done += pending[:applied]
+                pending = pending[applied:]
+                if stopped_at_failure:
+                    self._handle(pending[0])
+                    done.append(pending.pop(0))
         finally:
             consumer.commit(done)
             for message in done:
                 partition = (message.topic, message.partition)
                 self.positions[partition] = max(self.positions.get(partition, 0), message.offset + 1)
         return len(done)
+
+    def _apply_batch(self, messages: list[Message]) -> tuple[int, bool]:
+        """Apply a prefix of `messages` in one transaction; stop at the first that fails.
+
+        Returns how many were applied (or found already applied) and whether it stopped at a failure.
+        """
+        count, failed, newly_applied, last_time = 0, False, 0, None
+        with UnitOfWork(self.session_factory, self.kit, source=self.source, actor=Actor(f"consumer:{self.name}")) as uow:
+            for message in messages:
+                try:
+                    event = Event.from_json(message.value, message.headers)
+                except (ValueError, UnicodeDecodeError):
+                    failed = True
+                    break
+                token = request_id_var.set(event.headers.get(REQUEST_ID_HEADER))
+                savepoint = uow.session.begin_nested()
+                try:
+                    if self._apply_in(uow, event):
+                        newly_applied += 1
+                        last_time = event.time
+                    savepoint.commit()
+                except Exception:  # noqa: BLE001 - handled again on its own, with retries and the DLQ
+                    savepoint.rollback()
+                    failed = True
+                    break
+                finally:
+                    request_id_var.reset(token)
+                count += 1
+            uow.commit()
+        self.applied += newly_applied
+        if last_time is not None:
+            self.last_event_time = last_time
+        if count:
+            self.consecutive_failures = 0
+        return count, failed
+
+    def _apply_in(self, uow: UnitOfWork, event: Event) -> bool:
+        """Apply one event in `uow` unless this consumer applied it before; True when it was applied now."""
+        processed = self.kit.processed_events
+        seen = uow.session.execute(
+            select(processed.c.event_id).where(processed.c.consumer == self.name, processed.c.event_id == event.id)
+        ).first()
+        if seen:
+            return False
+        self.handler(uow, event)
+        uow.session.execute(insert(processed).values(consumer=self.name, event_id=event.id, processed_at=utcnow()))
+        return True
 
     def reached(self, ends: dict[tuple[str, int], int]) -> bool:
         """Whether this runner has committed everything up to `ends` (from `EventBus.end_offsets`)."""
@@ -119,24 +176,15 @@ class ConsumerRunner:
         self._dead_letter(message, f"{type(last_error).__name__}: {last_error}", attempts=self.max_attempts)
 
     def _apply(self, event: Event) -> None:
-        processed = self.kit.processed_events
         token = request_id_var.set(event.headers.get(REQUEST_ID_HEADER))
         try:
             with UnitOfWork(
                 self.session_factory, self.kit, source=self.source, actor=Actor(f"consumer:{self.name}")
             ) as uow:
-                seen = uow.session.execute(
-                    select(processed.c.event_id).where(
-                        processed.c.consumer == self.name, processed.c.event_id == event.id
-                    )
-                ).first()
-                if seen:
-                    return
-                self.handler(uow, event)
-                uow.session.execute(insert(processed).values(consumer=self.name, event_id=event.id, processed_at=utcnow()))
-                uow.commit()
-                self.applied += 1
-                self.last_event_time = event.time
+                if self._apply_in(uow, event):
+                    uow.commit()
+                    self.applied += 1
+                    self.last_event_time = event.time
         finally:
             request_id_var.reset(token)
 
@@ -171,8 +219,8 @@ class ConsumerRunner:
                 except ConsumerHalted:
                     log.error("%s halted: %s", self.name, self.halted)
                     return
-                except BusError as exc:
-                    log.warning("%s: bus error, retrying in %.1fs: %s", self.name, backoff, exc)
+                except Exception as exc:  # noqa: BLE001 - bus or database away: rejoin from the committed offsets
+                    log.warning("%s: %s, retrying in %.1fs: %s", self.name, type(exc).__name__, backoff, exc)
                     self.close_consumer()
                     stop.wait(backoff)
                     backoff = min(backoff * 2, 10.0)
