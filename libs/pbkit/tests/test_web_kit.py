@@ -18,7 +18,7 @@ from pbkit.settings import ServiceSettings
 from pbkit.web.auth import require_roles
 from pbkit.web.idempotency import IdempotencyKeyHeader, idempotent_response
 from pbkit.web.pagination import Pagination, paginate
-from pbkit.web.problems import Conflict
+from pbkit.web.problems import Conflict, Unauthorized
 
 metadata = MetaData()
 kit_tables = install_kit_tables(metadata)
@@ -175,3 +175,47 @@ def test_request_id_travels_into_event_headers(client, test_keys):
     with client.kit.session_factory() as s:
         (row,) = s.execute(select(kit_tables.outbox)).all()
     assert row.headers["pb-request-id"] == rid
+
+
+def test_a_key_published_after_start_is_fetched_but_forged_key_ids_do_not_hammer_the_registry(monkeypatch, test_keys):
+    from pbkit.testing import TestKeys
+    from pbkit.web.auth import KeySet, TokenVerifier
+
+    fetched = []
+    documents = [test_keys.jwks_json]
+
+    class Response:
+        def __init__(self, text):
+            self._text = text
+
+        def raise_for_status(self):
+            return None
+
+        def json(self):
+            import json
+
+            return json.loads(self._text)
+
+    def fake_get(url, timeout):
+        fetched.append(url)
+        return Response(documents[-1])
+
+    clock = [1000.0]
+    monkeypatch.setattr("pbkit.web.auth.httpx.get", fake_get)
+    monkeypatch.setattr("pbkit.web.auth.time.monotonic", lambda: clock[0])
+    verifier = TokenVerifier(KeySet(jwks_url="http://registry.test/jwks", min_refresh_interval_s=5),
+                             issuer=test_keys.issuer, audience=test_keys.audience)
+    assert verifier.verify(test_keys.token("admin")).role == "admin"
+    assert len(fetched) == 1
+
+    stranger = TestKeys()
+    for _ in range(5):
+        with pytest.raises(Unauthorized, match="unknown key"):
+            verifier.verify(stranger.token("admin"))
+    assert len(fetched) == 1  # within 5 s of the last fetch: no refetch for a kid nobody published
+
+    clock[0] += 6
+    rotated = TestKeys()
+    documents.append(rotated.jwks_json)  # the registry now publishes a new key
+    assert verifier.verify(rotated.token("viewer")).role == "viewer"
+    assert len(fetched) == 2

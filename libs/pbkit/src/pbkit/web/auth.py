@@ -36,6 +36,7 @@ class KeySet:
         jwks_json: str | None = None,
         loader: Callable[[], dict[str, Any]] | None = None,
         refresh_after_s: float = 300,
+        min_refresh_interval_s: float = 5.0,
     ):
         """Keys from the registry's JWKS URL, a fixed JWKS document, or `loader` (the registry's own key store)."""
         self.jwks_url = jwks_url
@@ -43,8 +44,8 @@ class KeySet:
         self._keys: dict[str, PyJWK] = {}
         self._fetched_at = 0.0
         self._refresh_after_s = refresh_after_s
-        # A token naming an unknown key refreshes the keys, but at most this often: forged kids cost nothing.
-        self._min_refresh_interval_s = 5.0
+        # A token naming an unknown key refetches the JWKS, but at most this often: forged kids cost nothing.
+        self._min_refresh_interval_s = min_refresh_interval_s
         self._last_attempt = float("-inf")
         self._lock = threading.Lock()
         if jwks_json:
@@ -73,7 +74,8 @@ class KeySet:
     def key(self, kid: str) -> PyJWK:
         with self._lock:
             if kid not in self._keys:
-                if self._keys and time.monotonic() - self._last_attempt < self._min_refresh_interval_s:
+                throttled = self._loader is None and self._keys  # a loader reads a local store: no remote to spare
+                if throttled and time.monotonic() - self._last_attempt < self._min_refresh_interval_s:
                     raise Unauthorized("token signed with an unknown key")
                 self._refresh()
             elif time.monotonic() - self._fetched_at > self._refresh_after_s:
