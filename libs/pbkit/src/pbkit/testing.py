@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -135,6 +136,20 @@ def test_keys() -> TestKeys:
     return TestKeys()
 
 
+def sqlite_write_locked(database: Path) -> bool:
+    """Whether a transaction holds the SQLite write lock (the kit begins its transactions IMMEDIATE)."""
+    probe = sqlite3.connect(database, timeout=0.05, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return True
+    else:
+        probe.execute("ROLLBACK")
+        return False
+    finally:
+        probe.close()
+
+
 class FakeRegistry:
     """The registry's read API (CONTRACT.md §3: GET organizations and patents) answered from memory, for the
     unit tests of the services that check their facts against the registry. It can also be down, fail, or
@@ -148,6 +163,10 @@ class FakeRegistry:
         self.answers_left: int | None = None  # then it goes down
         self.patent_lookup_barrier: threading.Barrier | None = None  # holds lookups to line up racing requests
         self.requests: list[httpx.Request] = []
+        # The service's SQLite file: each lookup made while a transaction holds its write lock is noted,
+        # to show that no database transaction waits on the network.
+        self.watched_database: Path | None = None
+        self.asked_under_write_lock: list[str] = []
         self._serials = itertools.count(1)
 
     def organization(self, *, org_id: str | None = None, name: str = "贵州某某科技有限公司", kind: str = "enterprise",
@@ -179,6 +198,8 @@ class FakeRegistry:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        if self.watched_database is not None and sqlite_write_locked(self.watched_database):
+            self.asked_under_write_lock.append(request.url.path)
         if self.answers_left is not None:
             self.down = self.answers_left == 0
             self.answers_left = max(self.answers_left - 1, 0)
