@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import socket
 import subprocess
 import uuid
 from contextlib import contextmanager
@@ -49,6 +50,25 @@ class Stack:
         return r.json()["access_token"]
 
 
+def _free_port_offset(count: int) -> int:
+    """An offset that puts all `count` contract ports (8001…) on free ports below the kernel's ephemeral range,
+    where the brokers and databases of deploy/infra.sh (bound to port 0) and outgoing connections never are."""
+    for _ in range(100):
+        offset = random.randrange(10000, 24000, 10)
+        if all(_port_free(8001 + i + offset) for i in range(count)):
+            return offset
+    raise RuntimeError("no free block of ports for a second `make run`")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def _all_ready(urls: dict[str, str]) -> bool:
     try:
         return all(httpx.get(u + "/readyz", timeout=2).status_code == 200 for u in urls.values())
@@ -61,7 +81,7 @@ class EmbeddedRun:
     """`deploy/run.sh local` (what `make run` starts) in its own var dir and on shifted ports."""
 
     var_dir: Path
-    offset: int = field(default_factory=lambda: random.randrange(20000, 30000, 10))
+    offset: int = field(default_factory=lambda: _free_port_offset(len(SERVICES)))
     process: subprocess.Popen | None = None
 
     @property
@@ -76,8 +96,25 @@ class EmbeddedRun:
         self.log = open(self.var_dir / "run.log", "wb")  # noqa: SIM115
         self.process = subprocess.Popen([str(REPO_ROOT / "deploy" / "run.sh"), "local"], cwd=REPO_ROOT, env=env,
                                         stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_until(lambda: self.process.poll() is None and _all_ready(self.urls), timeout_s=120, interval_s=0.5,
-                   message="the five services of `make run` to be ready")
+        try:
+            wait_until(lambda: self._exited() or _all_ready(self.urls), timeout_s=120, interval_s=0.5,
+                       message="the five services of `make run` to be ready")
+        except pytest.fail.Exception:
+            self.stop()
+            pytest.fail(f"the five services of `make run` were not ready within 120 s; it printed:\n{self.output()}")
+        if self._exited():
+            pytest.fail(f"`make run` exited with {self.process.returncode} before all five were ready:\n{self.output()}")
+
+    def _exited(self) -> bool:
+        return self.process.poll() is not None
+
+    def output(self, last: int = 60) -> str:
+        """The last lines `make run` printed, for a failure message."""
+        return "\n".join((self.var_dir / "run.log").read_text(errors="replace").splitlines()[-last:])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.interrupt()
 
     def interrupt(self) -> int:
         """Ctrl-C, as a person at the terminal would press it: SIGINT to the whole foreground group."""
@@ -96,8 +133,7 @@ def embedded_run(tmp_path):
     run.var_dir.mkdir()
     run.start()
     yield run
-    if run.process.poll() is None:
-        run.interrupt()
+    run.stop()
 
 
 @pytest.fixture
@@ -112,8 +148,7 @@ def shared_embedded_stack(tmp_path_factory):
     run.var_dir.mkdir()
     run.start()
     yield Stack(urls=run.urls)
-    if run.process.poll() is None:
-        run.interrupt()
+    run.stop()
 
 
 @contextmanager
