@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated, Any
 
 import pytest
@@ -10,11 +11,13 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 from sqlalchemy import Column, MetaData, String, Table, insert, select
 
+from pbkit.bus.local import LocalLogBus
 from pbkit.context import Actor
 from pbkit.db import install_kit_tables
 from pbkit.money import Money
-from pbkit.service import Kit, ServiceKit, create_app
+from pbkit.service import ConsumerSpec, Kit, ServiceKit, create_app
 from pbkit.settings import ServiceSettings
+from pbkit.testing import wait_until
 from pbkit.web.auth import require_roles
 from pbkit.web.idempotency import IdempotencyKeyHeader, idempotent_response
 from pbkit.web.pagination import Pagination, paginate
@@ -162,8 +165,8 @@ def test_audit_log_is_admin_only(client, test_keys):
 
 def test_health_readiness_and_metrics(client):
     assert client.get("/healthz").json() == {"status": "ok"}
-    ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "bus": "ok"}
+    ready = wait_until(lambda: (r := client.get("/readyz")).status_code == 200 and r, message="readiness")
+    assert ready.json()["checks"] == {"database": "ok", "bus": "ok", "topics": "ok"}
     assert client.get("/healthz").status_code == 200
     metrics = client.get("/metrics").text
     assert "pb_http_requests_total" in metrics and "pb_outbox_pending" in metrics
@@ -219,3 +222,56 @@ def test_a_key_published_after_start_is_fetched_but_forged_key_ids_do_not_hammer
     documents.append(rotated.jwks_json)  # the registry now publishes a new key
     assert verifier.verify(rotated.token("viewer")).role == "viewer"
     assert len(fetched) == 2
+
+
+class _TopicsHeldBack(LocalLogBus):
+    """A local log whose topic creation waits for the test, and which notes who subscribes or publishes."""
+
+    def __init__(self, path):  # noqa: ANN001
+        super().__init__(path)
+        self.release = threading.Event()
+        self.used_before_topics: list[str] = []
+        self.created = False
+
+    def ensure_topics(self, topics: list[str]) -> None:
+        self.release.wait(30)
+        super().ensure_topics(topics)
+        self.created = True
+
+    def consumer(self, group_id: str, topics: list[str]):  # noqa: ANN201
+        if not self.created:
+            self.used_before_topics.append(f"consumer {group_id}")
+        return super().consumer(group_id, topics)
+
+    def publish(self, topic: str, key: str | None, value: bytes, headers: dict[str, str]):  # noqa: ANN201
+        if not self.created:
+            self.used_before_topics.append(f"publish {topic}")
+        return super().publish(topic, key, value, headers)
+
+
+def test_nothing_publishes_or_subscribes_before_the_topics_exist_and_readiness_waits_for_them(tmp_path, test_keys):
+    settings = ServiceSettings(
+        service_name="widgets", database_url=f"sqlite:///{tmp_path}/w.sqlite3", var_dir=tmp_path,
+        jwks_json=test_keys.jwks_json, relay_poll_interval_s=0.05,
+    )
+    bus = _TopicsHeldBack(tmp_path / "bus.sqlite3")
+    kit = ServiceKit.from_settings(settings, kit_tables, bus=bus)
+    metadata.create_all(kit.engine)
+    applied = []
+    kit.add_consumer(ConsumerSpec("widgets", ["pb.transactions.deals"], lambda _uow, event: applied.append(event.id)))
+    app = create_app(kit, title="widgets", description="test", routers=[router])
+    try:
+        with TestClient(app) as client:
+            created = client.post("/api/v1/widgets", json={"name": "a", "price": "1.00"}, headers=test_keys.headers("admin"))
+            assert created.status_code == 201  # writes are accepted while the topics are being created
+            not_ready = client.get("/readyz")
+            assert not_ready.status_code == 503
+            assert not_ready.json()["checks"]["topics"] == "not yet created"
+
+            bus.release.set()
+            wait_until(lambda: client.get("/readyz").status_code == 200, message="readiness once the topics exist")
+            wait_until(lambda: len(applied) == 1, message="the widget's event to be relayed and consumed")
+        assert bus.used_before_topics == []
+    finally:
+        bus.release.set()
+        kit.close()

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from pb_product_filing.settings import Settings
 from pbkit.migrations import upgrade_head
-from pbkit.testing import ServiceProcess, table_names
+from pbkit.testing import ServiceProcess, table_names, wait_until
 
 
 def test_migrations_build_an_empty_sqlite_database_to_head(tmp_path):
@@ -21,8 +21,8 @@ def test_migrations_build_an_empty_sqlite_database_to_head(tmp_path):
 
 def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
-    ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "bus": "ok"}
+    ready = wait_until(lambda: (r := client.get("/readyz")).status_code == 200 and r, message="readiness")
+    assert ready.json()["checks"] == {"database": "ok", "bus": "ok", "topics": "ok"}
 
 
 def test_an_unknown_business_timezone_is_refused_at_start(tmp_path):

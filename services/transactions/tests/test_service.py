@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 from pb_transactions.models import Base
 from pbkit.db import make_engine
 from pbkit.migrations import alembic_config, upgrade_head
-from pbkit.testing import ServiceProcess, free_port
+from pbkit.testing import ServiceProcess, free_port, wait_until
 
 TABLES = {"deals", "deal_patents", "deal_parties", "payments", "outbox", "idempotency_keys", "audit_log"}
 
@@ -42,7 +42,8 @@ def test_python_dash_m_migrates_and_serves(tmp_path, test_keys):
     process.start()
     try:
         assert httpx.get(process.url + "/healthz").status_code == 200
-        assert httpx.get(process.url + "/readyz").json()["checks"] == {"database": "ok", "bus": "ok"}
+        ready = wait_until(lambda: (r := httpx.get(process.url + "/readyz")).status_code == 200 and r, message="readiness")
+        assert ready.json()["checks"] == {"database": "ok", "bus": "ok", "topics": "ok"}
         body = {"kind": "transfer", "patent_numbers": ["201710601862.3"], "transferor_ids": ["a"],
                 "transferee_id": "b", "contract_date": "2022-03-01", "contract_amount": "1.00"}
         response = httpx.post(process.url + "/api/v1/deals", json=body, headers=test_keys.headers("admin"))

@@ -61,7 +61,10 @@ class ServiceKit:
     # Work of the service's own that runs beside the relay and consumers: called with the stop event.
     background: list[Callable[[threading.Event], Any]] = field(default_factory=list)
     _registry: RegistryClient | None = None
+    # Set once the contract's topics exist; the relay and consumers start only then, and /readyz waits for it.
+    topics_ready: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
+    _threads_lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
@@ -129,8 +132,20 @@ class ServiceKit:
         return runner
 
     def start_background(self) -> None:
+        """Ensures the topics, then starts the relay, the consumers and the service's own background work.
+
+        Nothing publishes or subscribes before the topics exist: a broker that creates topics on first use would
+        make them with its default retention, and a consumer that subscribed to a missing topic would not see
+        it until its next metadata refresh.
+        """
         self._stop.clear()
-        self._spawn("topics", self._ensure_topics)
+        self.topics_ready.clear()
+        self._spawn("startup", self._start_after_topics)
+
+    def _start_after_topics(self) -> None:
+        if not self._ensure_topics():
+            return
+        self.topics_ready.set()
         if self.settings.relay_enabled and self.relay is not None:
             self._spawn("outbox-relay", lambda: self.relay.run(self._stop))
         if self.settings.consumers_enabled:
@@ -141,26 +156,32 @@ class ServiceKit:
 
     def _spawn(self, name: str, target: Callable[[], Any]) -> None:
         thread = threading.Thread(target=target, name=f"pb-{name}", daemon=True)
-        thread.start()
-        self._threads.append(thread)
+        with self._threads_lock:
+            if self._stop.is_set():  # stopping: start nothing new
+                return
+            thread.start()
+            self._threads.append(thread)
 
-    def _ensure_topics(self) -> None:
+    def _ensure_topics(self) -> bool:
+        """True once every topic of the contract (and its DLQ) exists; False if the service stopped first."""
         topics = list(TOPICS) + [dlq_topic(t) for t in TOPICS]
         delay = 0.5
         while not self._stop.is_set():
             try:
                 self.bus.ensure_topics(topics)
-                return
+                return True
             except Exception as exc:  # noqa: BLE001 - the broker may come up after the service
                 log.warning("could not ensure topics yet: %s", exc)
                 self._stop.wait(delay)
                 delay = min(delay * 2, 10)
+        return False
 
     def stop_background(self, timeout: float = 15.0) -> None:
         self._stop.set()
-        for thread in self._threads:
+        with self._threads_lock:  # from here on `_spawn` starts nothing, so this list is complete
+            threads, self._threads = self._threads, []
+        for thread in threads:
             thread.join(timeout)
-        self._threads.clear()
 
     def shutdown(self) -> None:
         """What the app's lifespan ends: background work and outgoing HTTP connections."""

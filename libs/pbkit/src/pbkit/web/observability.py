@@ -45,7 +45,7 @@ def install_observability(app: FastAPI) -> None:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="the database and the event bus are reachable")
+    @router.get("/readyz", summary="the database and the event bus are reachable, and the topics exist")
     def readyz() -> JSONResponse:
         kit = app.state.kit
         checks = {"database": "ok", "bus": "ok"}
@@ -56,6 +56,7 @@ def install_observability(app: FastAPI) -> None:
             checks["database"] = f"unreachable: {type(exc).__name__}"
         if not kit.bus.ping(2.0):
             checks["bus"] = "unreachable"
+        checks["topics"] = "ok" if kit.topics_ready.is_set() else "not yet created"
         halted = [c.name for c in kit.consumers if c.halted is not None]
         if halted:
             checks["consumers"] = "halted: " + ", ".join(halted)
