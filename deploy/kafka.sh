@@ -192,7 +192,7 @@ is_running() {
     pid=$(cat "$PIDFILE" 2>/dev/null) || return 1
     [[ $pid =~ ^[0-9]+$ ]] || return 1
     [[ -r /proc/$pid/cmdline ]] || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "kafka.Kafka $PROPS" || return 1
+    [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" == *"kafka.Kafka $PROPS"* ]] || return 1
     echo "$pid"
 }
 
@@ -220,7 +220,9 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 num.network.threads=2
 num.io.threads=4
-auto.create.topics.enable=true
+# As in production: topics are made by the services (ensure_topics: contract names, unlimited retention),
+# never by a client's first use, which would give them the broker's defaults.
+auto.create.topics.enable=false
 # true on purpose (KAFKA.md says false): measured here, stop takes ~2 s either way, but
 # after an uncontrolled stop the old registration stays live until its session expires
 # (broker.session.timeout.ms, 9 s) and the restarted broker waits that long on
@@ -329,7 +331,8 @@ cmd_start() {
             rm -f "$PIDFILE"
             die "broker exited during startup (log $LOGFILE)"
         fi
-        if ((!started)) && tail -n +"$((startline + 1))" "$LOGFILE" | grep -q 'Kafka Server started'; then
+        # awk reads to the end: `tail | grep -q` would die of SIGPIPE under pipefail once the log is long.
+        if ((!started)) && awk -v from="$startline" 'NR > from && /Kafka Server started/ { found = 1 } END { exit !found }' "$LOGFILE"; then
             started=1
         fi
         if ((started)) && n=$(metadata_check "$PB_KAFKA_PORT") && ((n >= 1)); then

@@ -114,3 +114,34 @@ def test_end_offsets_tell_how_far_the_log_reaches(stack, topic):
     ends = bus.end_offsets([topic])
     assert {t for t, _ in ends} == {topic}
     assert sum(ends.values()) == 5
+
+
+@pytest.mark.integration
+def test_kafka_topics_are_made_only_by_ensure_topics_with_unlimited_retention(kafka_bootstrap):
+    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+
+    from pbkit.bus.base import BusError
+    from pbkit.bus.kafka import KafkaBus
+
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    made, missing = prefix + "pb.contract.made", prefix + "pb.contract.missing"
+    bus = KafkaBus(kafka_bootstrap, partitions=3, delivery_timeout_s=3)
+    consumer = bus.consumer(f"{prefix}group", [missing])
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    try:
+        assert consumer.poll(1.0) == []
+        with pytest.raises(BusError):
+            bus.publish(missing, "k", b"v", {}).result(5)
+        bus.ensure_topics([made])
+
+        topics = set(admin.list_topics())
+        assert made in topics and missing not in topics  # neither subscribing nor publishing made a topic
+        (described,) = admin.describe_topics([made])
+        assert len(described["partitions"]) == 3
+        configs = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, made)])["topic"][made]
+        assert configs["retention.ms"]["value"] == "-1"
+        assert configs["retention.bytes"]["value"] == "-1"
+    finally:
+        consumer.close()
+        admin.close()
+        bus.close()

@@ -8,10 +8,12 @@ never skip silently there.
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import json
 import os
 import secrets
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -326,6 +328,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux for SIGTERM when the test process ends, however it ends,
+    so an interrupted run leaves no service behind."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class ServiceProcess:
     """One service started as its own process (`python -m <package>`), as `make run` starts it."""
 
@@ -345,6 +354,7 @@ class ServiceProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=REPO_ROOT,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -59,6 +59,10 @@ class KafkaBus:
                         delivery_timeout_ms=int(self.delivery_timeout_s * 1000),
                         max_block_ms=int(self.delivery_timeout_s * 1000),
                         bootstrap_timeout_ms=5000,
+                        # Topics are made by `ensure_topics` with the contract's settings, never by first use.
+                        # kafka-python 3.0.12 does not pass this flag on to its metadata requests, so the broker's
+                        # auto.create.topics.enable=false (deploy/kafka.sh, and production) is what enforces it.
+                        allow_auto_create_topics=False,
                     )
                 except KafkaError as exc:
                     raise BusError(f"kafka unreachable: {exc}") from exc
@@ -168,6 +172,7 @@ class KafkaBusConsumer:
             group_id=group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            allow_auto_create_topics=False,
             max_poll_interval_ms=300_000,
             session_timeout_ms=10_000,
             heartbeat_interval_ms=3_000,
