@@ -25,10 +25,8 @@ DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 CLUSTER_ID=UGF0ZW50QnJpZGdlVGVzdA
 
 SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
-REPO=$(cd "$(dirname "$SELF")/.." && pwd)
-PB_INFRA_DIR=${PB_INFRA_DIR:-$REPO/var/infra}
-mkdir -p "$PB_INFRA_DIR"
-PB_INFRA_DIR=$(cd "$PB_INFRA_DIR" && pwd)
+# shellcheck source=deploy/infra-lib.sh
+source "$(dirname "$SELF")/infra-lib.sh"
 CACHE=${PB_CACHE_DIR:-${HOME:-/root}/.cache/patentbridge}/kafka-$KAFKA_VERSION
 LIBS=$CACHE/libs
 KDIR=$PB_INFRA_DIR/kafka
@@ -111,25 +109,6 @@ EOF
     touch "$LIBS/.complete"
     log "fetched $(ls "$LIBS" | wc -l) jars in $((SECONDS - t0)) s"
     exec 8>&-
-}
-
-free_port() {
-    python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-port_free() { # 0 if nothing listens on 127.0.0.1:$1 (TIME_WAIT leftovers are fine)
-    python3 - "$1" <<'EOF'
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)
-finally:
-    s.close()
-EOF
 }
 
 # Prints the number of brokers in a Metadata response from 127.0.0.1:$1 (stdlib
@@ -257,12 +236,7 @@ logger.state.level = WARN
 EOF
 }
 
-write_env() {
-    local port=$1 tmp
-    tmp=$(mktemp "$PB_INFRA_DIR/.kafka.env.XXXXXX")
-    echo "PB_TEST_KAFKA_BOOTSTRAP=127.0.0.1:$port" >"$tmp"
-    mv -f "$tmp" "$ENVFILE"
-}
+write_env() { local port=$1; write_env_file "$ENVFILE" "PB_TEST_KAFKA_BOOTSTRAP=127.0.0.1:$port"; }
 
 cmd_start() {
     ensure_tools

@@ -16,10 +16,8 @@
 set -euo pipefail
 
 SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
-REPO=$(cd "$(dirname "$SELF")/.." && pwd)
-PB_INFRA_DIR=${PB_INFRA_DIR:-$REPO/var/infra}
-mkdir -p "$PB_INFRA_DIR"
-PB_INFRA_DIR=$(cd "$PB_INFRA_DIR" && pwd)
+# shellcheck source=deploy/infra-lib.sh
+source "$(dirname "$SELF")/infra-lib.sh"
 ENVFILE=$PB_INFRA_DIR/postgres.env
 LOCATION=$PB_INFRA_DIR/pg.location   # records the data dir when it isn't $PB_INFRA_DIR/pg
 
@@ -105,31 +103,7 @@ is_running() { as_pg "$BIN/pg_ctl" status -D "$PGDATA" >/dev/null 2>&1; }
 
 running_port() { sed -n 4p "$PGDATA/postmaster.pid"; }
 
-free_port() {
-    python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-port_free() {
-    python3 - "$1" <<'EOF'
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)
-finally:
-    s.close()
-EOF
-}
-
-write_env() {
-    local port=$1 tmp
-    tmp=$(mktemp "$PB_INFRA_DIR/.postgres.env.XXXXXX")
-    echo "PB_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:$port/postgres" >"$tmp"
-    mv -f "$tmp" "$ENVFILE"
-}
+write_env() { local port=$1; write_env_file "$ENVFILE" "PB_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:$port/postgres"; }
 
 cmd_start() {
     ensure_server
