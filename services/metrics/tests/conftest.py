@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import shutil
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -22,8 +21,7 @@ from pb_metrics.projections.handlers import ProjectionHandler
 from pb_metrics.settings import Settings
 from pbkit.bus.local import LocalLogBus
 from pbkit.events import Event, rfc3339, topic_for
-from pbkit.migrations import upgrade_head
-from pbkit.testing import wait_until
+from pbkit.testing import copy_of_database, migrated_sqlite_template, wait_until
 
 PROGRAM = "gz-2021-2023"
 SOURCES = {"organization": "/pb/registry", "deal": "/pb/transactions", "pledge": "/pb/pledge", "filing": "/pb/product-filing"}
@@ -268,10 +266,7 @@ def orgs() -> SimpleNamespace:
 
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory) -> Path:
-    """A database at head, migrated once; each test gets its own copy."""
-    path = tmp_path_factory.mktemp("template") / "metrics.sqlite3"
-    upgrade_head("pb_metrics", f"sqlite:///{path}")
-    return path
+    return migrated_sqlite_template(tmp_path_factory, "pb_metrics")
 
 
 @pytest.fixture
@@ -319,9 +314,7 @@ def wait_applied(events_applied) -> Callable[..., None]:
 
 @pytest.fixture
 def database_url(tmp_path, migrated_database) -> str:
-    path = tmp_path / "metrics.sqlite3"
-    shutil.copyfile(migrated_database, path)
-    return f"sqlite:///{path}"
+    return copy_of_database(migrated_database, tmp_path / "metrics.sqlite3")
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from pb_metrics.projections.generations import live_generations, lock_generation
 from pb_metrics.projections.handlers import ProjectionHandler
 from pb_metrics.settings import Settings
 from pbkit.events import utcnow
+from pbkit.testing import copy_of_database
 
 FIRST_YEAR, LAST_YEAR = 2021, 2023
 GUIZHOU_PREFECTURES = {"520100", "520200", "520300", "520400", "520500", "520600", "522300", "522600", "522700"}
@@ -258,9 +259,8 @@ def expected_progress(history: History) -> dict[int, dict[str, tuple]]:
 @pytest.fixture(scope="module")
 def kit(tmp_path_factory, test_keys, migrated_database):
     directory = tmp_path_factory.mktemp("recount")
-    database = directory / "metrics.sqlite3"
-    database.write_bytes(migrated_database.read_bytes())
-    settings_ = Settings(database_url=f"sqlite:///{database}", var_dir=directory, jwks_json=test_keys.jwks_json,
+    database_url = copy_of_database(migrated_database, directory / "metrics.sqlite3")
+    settings_ = Settings(database_url=database_url, var_dir=directory, jwks_json=test_keys.jwks_json,
                          relay_enabled=False, consumers_enabled=False)
     kit = build_app(settings_).state.kit
     yield kit

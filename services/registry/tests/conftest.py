@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from pb_registry.settings import Settings
 from pbkit.domain import USCC_ALPHABET, check_character, uscc_check_character
 from pbkit.events import Event, rfc3339, utcnow
 from pbkit.migrations import upgrade_head
+from pbkit.testing import copy_of_database, migrated_sqlite_template
 
 
 @pytest.fixture
@@ -46,18 +46,14 @@ def registry_settings(tmp_path, bootstrap_admin) -> Settings:
 
 @pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory) -> Path:
-    """An empty registry database at head, migrated once and copied for each test."""
-    path = tmp_path_factory.mktemp("template") / "registry.sqlite3"
-    upgrade_head("pb_registry", f"sqlite:///{path}")
-    return path
+    return migrated_sqlite_template(tmp_path_factory, "pb_registry")
 
 
 @pytest.fixture
 def registry_app(registry_settings, migrated_sqlite):  # noqa: ANN201
     url = make_url(registry_settings.database_url)
     if url.get_backend_name() == "sqlite":
-        with sqlite3.connect(migrated_sqlite) as template, sqlite3.connect(url.database) as copy:
-            template.backup(copy)
+        copy_of_database(migrated_sqlite, Path(url.database))
     else:
         upgrade_head("pb_registry", registry_settings.database_url)
     app = build_app(registry_settings)

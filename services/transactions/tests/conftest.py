@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from pb_transactions.app import build_app
 from pb_transactions.models import Deal, Payment, kit_tables
 from pb_transactions.settings import Settings
 from pbkit import testing
-from pbkit.migrations import upgrade_head
 
 
 class FakeRegistry(testing.FakeRegistry):
@@ -74,10 +72,7 @@ class Service:
 
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory) -> Path:
-    """An empty database at head, migrated once and copied for each test."""
-    path = tmp_path_factory.mktemp("template") / "transactions.sqlite3"
-    upgrade_head("pb_transactions", f"sqlite:///{path}")
-    return path
+    return testing.migrated_sqlite_template(tmp_path_factory, "pb_transactions")
 
 
 @pytest.fixture
@@ -100,8 +95,7 @@ def start_service(tmp_path, test_keys, registry) -> Iterator[Callable[..., Servi
 
 @pytest.fixture
 def service(tmp_path, start_service, migrated_database) -> Service:
-    shutil.copy(migrated_database, tmp_path / "transactions.sqlite3")
-    return start_service(f"sqlite:///{tmp_path}/transactions.sqlite3")
+    return start_service(testing.copy_of_database(migrated_database, tmp_path / "transactions.sqlite3"))
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import sqlite3
@@ -320,6 +321,22 @@ def table_names(database_url: str) -> set[str]:
         return set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory, package: str) -> Path:
+    """An empty SQLite database of `package` at head, for a session-scoped fixture: migrate once, then give
+    each test its own copy with `copy_of_database`."""
+    from pbkit.migrations import upgrade_head
+
+    path = tmp_path_factory.mktemp("template") / f"{package}.sqlite3"
+    upgrade_head(package, f"sqlite:///{path}")
+    return path
+
+
+def copy_of_database(template: Path, path: Path) -> str:
+    """Copies a database made by `migrated_sqlite_template` to `path`; returns its URL."""
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
 
 
 def free_port() -> int:
