@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import subprocess
 import uuid
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from pbkit.testing import (
     drop_pg_database,
     new_patent_number,
     new_uscc,
+    port_free,
     wait_until,
 )
 
@@ -55,18 +55,9 @@ def _free_port_offset(count: int) -> int:
     where the brokers and databases of deploy/infra.sh (bound to port 0) and outgoing connections never are."""
     for _ in range(100):
         offset = random.randrange(10000, 24000, 10)
-        if all(_port_free(8001 + i + offset) for i in range(count)):
+        if all(port_free(8001 + i + offset) for i in range(count)):
             return offset
     raise RuntimeError("no free block of ports for a second `make run`")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def _all_ready(urls: dict[str, str]) -> bool:

@@ -345,6 +345,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def port_free(port: int) -> bool:
+    """True when nothing listens on 127.0.0.1:`port` (a connection lingering in TIME_WAIT does not count,
+    as it does not stop a server from binding there)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def _die_with_parent() -> None:
     """In the child, before exec: ask Linux for SIGTERM when the test process ends, however it ends,
     so an interrupted run leaves no service behind."""
