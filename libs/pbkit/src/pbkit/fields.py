@@ -42,13 +42,18 @@ def _iso_date_text(value: Any) -> Any:
     return value
 
 
-def _each_once(numbers: list[str]) -> list[str]:
-    first_seen: dict[str, int] = {}
-    for index, number in enumerate(numbers):
-        if number in first_seen:
-            raise ValueError(f"patent {number} is listed twice (items {first_seen[number]} and {index})")
-        first_seen[number] = index
-    return numbers
+def listed_once(what: str) -> AfterValidator:
+    """For a list field: each item at most once; a repeat is a 422 naming the item and both places."""
+
+    def check(items: list[str]) -> list[str]:
+        first_seen: dict[str, int] = {}
+        for index, item in enumerate(items):
+            if item in first_seen:
+                raise ValueError(f"{what} {item} is listed twice (items {first_seen[item]} and {index})")
+            first_seen[item] = index
+        return items
+
+    return AfterValidator(check)
 
 
 def _positive(fen: int) -> int:
@@ -66,7 +71,7 @@ PatentNumber = Annotated[
         examples=["202110123456.7"],
     ),
 ]
-PatentNumbers = Annotated[list[PatentNumber], AfterValidator(_each_once)]
+PatentNumbers = Annotated[list[PatentNumber], listed_once("patent")]
 """A list of patent numbers, each canonical and each at most once (size limits are the caller's)."""
 
 RegionCode = Annotated[

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from pbkit.fields import IsoDate, OrgId, PatentNumbers
+from pbkit.fields import IsoDate, OrgId, PatentNumbers, listed_once
 from pbkit.money import Money
 from pbkit.parties import PartySnapshot
 
@@ -31,7 +31,7 @@ class DealIn(BaseModel):
         description="licences only: exclusive 独占, sole 排他, ordinary 普通, open 开放许可",
     )
     patent_numbers: PatentNumbers = Field(min_length=1, max_length=500)
-    transferor_ids: list[OrgId] = Field(
+    transferor_ids: Annotated[list[OrgId], listed_once("transferor")] = Field(
         min_length=1, max_length=50, description="for a transfer or equity contribution: every current owner"
     )
     transferee_id: OrgId
@@ -53,16 +53,6 @@ class DealIn(BaseModel):
         if kind is not None and kind != "license" and value is not None:
             raise ValueError(f"license_type belongs to licences only, not to a {kind}")
         return value
-
-    @field_validator("transferor_ids")
-    @classmethod
-    def _transferors_once(cls, ids: list[str]) -> list[str]:
-        first_at: dict[str, int] = {}
-        for position, org_id in enumerate(ids):
-            if org_id in first_at:
-                raise ValueError(f"transferor {org_id} is listed twice (items {first_at[org_id]} and {position})")
-            first_at[org_id] = position
-        return ids
 
     @field_validator("transferee_id")
     @classmethod
