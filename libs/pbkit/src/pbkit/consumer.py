@@ -23,7 +23,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,12 +32,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from pbkit.bus.base import EventBus, Message
 from pbkit.context import Actor, request_id_var
 from pbkit.db import KitTables
-from pbkit.events import REQUEST_ID_HEADER, Event, dlq_topic, utcnow
+from pbkit.events import REQUEST_ID_HEADER, Event, EventCatalog, dlq_topic, utcnow
 from pbkit.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[UnitOfWork, Event], None]
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A consumer of a service: its name (part of the group id), topics and handler."""
+
+    name: str
+    topics: Sequence[str]
+    handler: Handler
 
 
 class ConsumerHalted(RuntimeError):
@@ -55,6 +65,7 @@ class ConsumerRunner:
         session_factory: sessionmaker[Session],
         kit: KitTables,
         source: str,
+        catalog: EventCatalog,
         max_attempts: int = 3,
         retry_backoff_s: float = 0.2,
         max_consecutive_failures: int = 5,
@@ -68,6 +79,7 @@ class ConsumerRunner:
         self.session_factory = session_factory
         self.kit = kit
         self.source = source
+        self.catalog = catalog
         self.max_attempts = max_attempts
         self.retry_backoff_s = retry_backoff_s
         self.max_consecutive_failures = max_consecutive_failures
@@ -105,13 +117,18 @@ class ConsumerRunner:
                 self.positions[partition] = max(self.positions.get(partition, 0), message.offset + 1)
         return len(done)
 
+    def _uow(self) -> UnitOfWork:
+        return UnitOfWork(
+            self.session_factory, self.kit, source=self.source, catalog=self.catalog, actor=Actor(f"consumer:{self.name}")
+        )
+
     def _apply_batch(self, messages: list[Message]) -> tuple[int, bool]:
         """Apply a prefix of `messages` in one transaction; stop at the first that fails.
 
         Returns how many were applied (or found already applied) and whether it stopped at a failure.
         """
         count, failed, newly_applied, last_time = 0, False, 0, None
-        with UnitOfWork(self.session_factory, self.kit, source=self.source, actor=Actor(f"consumer:{self.name}")) as uow:
+        with self._uow() as uow:
             for message in messages:
                 try:
                     event = Event.from_json(message.value, message.headers)
@@ -178,9 +195,7 @@ class ConsumerRunner:
     def _apply(self, event: Event) -> None:
         token = request_id_var.set(event.headers.get(REQUEST_ID_HEADER))
         try:
-            with UnitOfWork(
-                self.session_factory, self.kit, source=self.source, actor=Actor(f"consumer:{self.name}")
-            ) as uow:
+            with self._uow() as uow:
                 if self._apply_in(uow, event):
                     uow.commit()
                     self.applied += 1

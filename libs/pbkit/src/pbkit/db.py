@@ -31,6 +31,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -169,3 +170,27 @@ def lock_for_transaction(session: Session, name: str) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(name.encode())})
+
+
+@dataclass(frozen=True)
+class NamedConstraint:
+    """A constraint whose violation is the client's conflict, with what to tell the client.
+
+    PostgreSQL names the constraint (`diag.constraint_name`); SQLite names only the columns, so a unique
+    constraint is known there by its `table.column` list as SQLite's message prints it.
+    """
+
+    name: str
+    sqlite_columns: str
+    detail: str
+
+    def violated_by(self, exc: IntegrityError) -> bool:
+        diag = getattr(exc.orig, "diag", None)
+        if diag is not None:
+            return getattr(diag, "constraint_name", None) == self.name
+        return str(exc.orig).endswith(f"constraint failed: {self.sqlite_columns}")
+
+
+def violated_constraint(exc: IntegrityError, constraints: tuple[NamedConstraint, ...]) -> NamedConstraint | None:
+    """The named constraint `exc` violated, or None when it is none of them (then it is a bug)."""
+    return next((c for c in constraints if c.violated_by(exc)), None)

@@ -3,37 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-
-TOPIC_TYPES: dict[str, tuple[str, ...]] = {
-    "pb.registry.organizations": (
-        "pb.organization.registered.v1",
-        "pb.organization.updated.v1",
-        "pb.organization.annual_report_filed.v1",
-    ),
-    "pb.registry.patents": (
-        "pb.patent.registered.v1",
-        "pb.patent.updated.v1",
-        "pb.patent.ownership_changed.v1",
-    ),
-    "pb.transactions.deals": (
-        "pb.deal.submitted.v1",
-        "pb.deal.recorded.v1",
-        "pb.deal.payment_received.v1",
-        "pb.deal.cancelled.v1",
-    ),
-    "pb.pledge.pledges": ("pb.pledge.registered.v1", "pb.pledge.released.v1"),
-    "pb.product_filing.filings": (
-        "pb.filing.submitted.v1",
-        "pb.filing.approved.v1",
-        "pb.filing.rejected.v1",
-        "pb.filing.revoked.v1",
-    ),
-}
-TOPICS: tuple[str, ...] = tuple(TOPIC_TYPES)
-TOPIC_OF_TYPE: dict[str, str] = {t: topic for topic, types in TOPIC_TYPES.items() for t in types}
 
 DLQ_SUFFIX = ".dlq"
 REQUEST_ID_HEADER = "pb-request-id"
@@ -43,12 +16,27 @@ def dlq_topic(topic: str) -> str:
     return topic + DLQ_SUFFIX
 
 
-def topic_for(event_type: str) -> str:
-    """The contract topic of an event type; types outside the contract are a programming error."""
-    try:
-        return TOPIC_OF_TYPE[event_type]
-    except KeyError:
-        raise ValueError(f"event type {event_type!r} is not in the contract (CONTRACT.md §7)") from None
+@dataclass(frozen=True)
+class EventCatalog:
+    """What one service publishes (topic → its event types) and which topics it consumes.
+
+    Each service declares its own; the kit knows only the envelope. The service creates the topics it
+    publishes, and the dead-letter topics of those it consumes (its consumers write there).
+    """
+
+    publishes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    consumes: tuple[str, ...] = ()
+
+    def topic_for(self, event_type: str) -> str:
+        """The topic of an event type this service publishes; any other type is a programming error."""
+        for topic, types in self.publishes.items():
+            if event_type in types:
+                return topic
+        raise ValueError(f"this service does not publish {event_type!r}: declare it in its event catalogue")
+
+    @property
+    def topics_to_create(self) -> list[str]:
+        return [*self.publishes, *(dlq_topic(t) for t in self.consumes)]
 
 
 def utcnow() -> datetime:

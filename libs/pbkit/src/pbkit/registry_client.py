@@ -1,4 +1,4 @@
-"""The registry's REST API as the other services see it: timeouts, retries, and a 503 when it is down.
+"""The registry's REST API as the other services see it: timeouts, retries, and Unavailable when it is down.
 
 Calls carry the caller's own bearer token, so the registry applies its rules
 to the real client. `RegistryLookups` lives for one request: a batch over the
@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
 import httpx
-from fastapi import Depends, Request
 
-from pbkit.context import Actor
-from pbkit.web.auth import current_actor
-from pbkit.web.problems import ServiceUnavailable
+from pbkit.errors import Unavailable
 
 Record = dict[str, Any]
 
@@ -43,14 +40,14 @@ class RegistryClient:
                     return None  # unknown, or not even a well-formed id: either way there is no such thing
                 if response.status_code < 500:
                     if response.status_code >= 400:
-                        raise ServiceUnavailable(
+                        raise Unavailable(
                             f"the registry refused the lookup ({response.status_code}): {response.text[:200]}"
                         )
                     return response.json()
                 last = RuntimeError(f"registry answered {response.status_code}")
             if attempt < self.retries:
                 time.sleep(0.2 * (2**attempt))
-        raise ServiceUnavailable(f"the registry is unavailable: {last}")
+        raise Unavailable(f"the registry is unavailable: {last}")
 
     def patent(self, number: str, *, token: str | None) -> dict[str, Any] | None:
         return self._get(f"/api/v1/patents/{quote(number, safe='')}", token)
@@ -70,7 +67,7 @@ class RegistryLookups:
         self._token = token
         self._patents: dict[str, Record | None] = {}
         self._organizations: dict[str, Record | None] = {}
-        self._outage: ServiceUnavailable | None = None
+        self._outage: Unavailable | None = None
 
     def patent(self, number: str) -> Record | None:
         """The patent by canonical number, or None when the registry does not know it."""
@@ -83,25 +80,11 @@ class RegistryLookups:
             self._organizations[org_id] = self._ask(self._client.organization, org_id)
         return self._organizations[org_id]
 
-    def forget(self) -> None:
-        """Drop what was remembered: the next question asks the registry again (e.g. a re-check at recording)."""
-        self._patents.clear()
-        self._organizations.clear()
-
     def _ask(self, lookup: Callable[..., Record | None], key: str) -> Record | None:
         if self._outage is not None:
             raise self._outage
         try:
             return lookup(key, token=self._token)
-        except ServiceUnavailable as exc:
+        except Unavailable as exc:
             self._outage = exc
             raise
-
-
-def registry_lookups(request: Request, _actor: Annotated[Actor, Depends(current_actor)]) -> RegistryLookups:
-    # current_actor has verified the token and kept it on the request: the registry sees the real client.
-    return RegistryLookups(request.app.state.kit.registry, token=request.state.bearer_token)
-
-
-Registry = Annotated[RegistryLookups, Depends(registry_lookups)]
-"""A FastAPI dependency: the registry, asked on behalf of the caller, for this request."""

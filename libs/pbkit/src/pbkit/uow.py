@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pbkit.context import SYSTEM, Actor, request_id_var
 from pbkit.db import KitTables
-from pbkit.events import REQUEST_ID_HEADER, Event, rfc3339, topic_for, utcnow
+from pbkit.events import REQUEST_ID_HEADER, Event, EventCatalog, rfc3339, utcnow
 from pbkit.ids import new_id
 
 
@@ -27,12 +27,14 @@ class UnitOfWork:
         kit: KitTables,
         *,
         source: str,
+        catalog: EventCatalog,
         actor: Actor = SYSTEM,
         request_id: str | None = None,
     ):
         self._session_factory = session_factory
         self.kit = kit
         self.source = source
+        self.catalog = catalog
         self.actor = actor
         self.request_id = request_id or request_id_var.get()
         self.session: Session
@@ -74,7 +76,7 @@ class UnitOfWork:
                 aggregatetype=aggregate_type,
                 aggregateid=aggregate_id,
                 type=event_type,
-                topic=topic_for(event_type),
+                topic=self.catalog.topic_for(event_type),
                 sequence=event.sequence,
                 payload=event.to_json(),
                 headers=headers,

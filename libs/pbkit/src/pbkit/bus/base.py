@@ -42,6 +42,9 @@ class EventBus(Protocol):
     def ensure_topics(self, topics: list[str]) -> None:
         """Create the topics (unlimited retention) if they do not exist."""
 
+    def missing_topics(self, topics: list[str]) -> list[str]:
+        """Those of `topics` that do not exist yet (without creating any)."""
+
     def publish(self, topic: str, key: str | None, value: bytes, headers: dict[str, str]) -> Delivery:
         """Queue a message; the returned handle tells whether the broker took it."""
 

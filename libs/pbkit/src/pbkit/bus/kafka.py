@@ -94,6 +94,19 @@ class KafkaBus:
         finally:
             admin.close()
 
+    def missing_topics(self, topics: list[str]) -> list[str]:
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap_servers, client_id=self.client_id)
+        except KafkaError as exc:
+            raise BusError(f"kafka unreachable: {exc}") from exc
+        try:
+            existing = set(admin.list_topics())
+        except KafkaError as exc:
+            raise BusError(f"topic listing failed: {exc}") from exc
+        finally:
+            admin.close()
+        return [t for t in topics if t not in existing]
+
     def publish(self, topic: str, key: str | None, value: bytes, headers: dict[str, str]) -> _KafkaDelivery:
         producer = self._get_producer()
         try:

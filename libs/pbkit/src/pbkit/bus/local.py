@@ -56,6 +56,10 @@ class LocalLogBus:
         conn = self._connection()
         conn.executemany("INSERT OR IGNORE INTO topics(name, next_offset) VALUES (?, 0)", [(t,) for t in topics])
 
+    def missing_topics(self, topics: list[str]) -> list[str]:
+        existing = {name for (name,) in self._connection().execute("SELECT name FROM topics")}
+        return [t for t in topics if t not in existing]
+
     def publish(self, topic: str, key: str | None, value: bytes, headers: dict[str, str]) -> _Done:
         conn = self._connection()
         try:

@@ -34,6 +34,9 @@ class NamespacedBus:
     def ensure_topics(self, topics: list[str]) -> None:
         self.inner.ensure_topics([self.prefix + t for t in topics])
 
+    def missing_topics(self, topics: list[str]) -> list[str]:
+        return [t.removeprefix(self.prefix) for t in self.inner.missing_topics([self.prefix + t for t in topics])]
+
     def publish(self, topic: str, key: str | None, value: bytes, headers: dict[str, str]) -> Delivery:
         return self.inner.publish(self.prefix + topic, key, value, headers)
 

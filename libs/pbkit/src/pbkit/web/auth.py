@@ -20,7 +20,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jwt import PyJWK
 
 from pbkit.context import Actor
-from pbkit.web.problems import Forbidden, ServiceUnavailable, Unauthorized
+from pbkit.errors import Forbidden, Unavailable
+from pbkit.web.problems import Unauthorized
+from pbkit.web.state import kit_of
 
 ROLES = ("admin", "partner", "bank", "viewer")
 ALGORITHMS = ["EdDSA"]
@@ -67,7 +69,7 @@ class KeySet:
             response = httpx.get(self.jwks_url, timeout=5.0)
             response.raise_for_status()
         except httpx.HTTPError as exc:
-            raise ServiceUnavailable(f"token verification keys unavailable: {exc}") from exc
+            raise Unavailable(f"token verification keys unavailable: {exc}") from exc
         self._load(response.json())
         self._fetched_at = time.monotonic()
 
@@ -81,7 +83,7 @@ class KeySet:
             elif time.monotonic() - self._fetched_at > self._refresh_after_s:
                 try:
                     self._refresh()
-                except ServiceUnavailable:
+                except Unavailable:
                     self._fetched_at = time.monotonic()  # keep verifying with the cached keys
             try:
                 return self._keys[kid]
@@ -129,8 +131,14 @@ _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 _bearer = HTTPBearer(auto_error=False, description="a token from the registry's POST /api/v1/auth/token")
 
 
+def token_verifier(request: Request) -> TokenVerifier:
+    return kit_of(request).verifier
+
+
 def current_actor(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None
+    request: Request,
+    verifier: Annotated[TokenVerifier, Depends(token_verifier)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
 ) -> Actor:
     cached = getattr(request.state, "actor", None)
     if cached is not None:
@@ -138,7 +146,6 @@ def current_actor(
     token = credentials.credentials if credentials is not None else ""
     if credentials is None or credentials.scheme.lower() != "bearer" or not token:
         raise Unauthorized("missing bearer token", headers=_CHALLENGE)
-    verifier: TokenVerifier = request.app.state.kit.verifier
     actor = verifier.verify(token.strip())
     request.state.actor = actor
     request.state.bearer_token = token.strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -10,7 +11,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from sqlalchemy import text
 
 
-def install_observability(app: FastAPI) -> None:
+def install_observability(app: FastAPI, kit: Any) -> None:
+    """`kit` is the app's `pbkit.kit.ServiceKit`."""
     registry = CollectorRegistry()
     requests = Counter(
         "pb_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry
@@ -20,14 +22,14 @@ def install_observability(app: FastAPI) -> None:
     consumed = Gauge("pb_events_applied", "events applied by this service's consumers", registry=registry)
 
     def _outbox_pending() -> float:
-        relay = app.state.kit.relay
+        relay = kit.relay
         try:
             return float(relay.pending()) if relay is not None else 0.0
         except Exception:  # noqa: BLE001 - a scrape must not fail because the database is down
             return float("nan")
 
     outbox_pending.set_function(_outbox_pending)
-    consumed.set_function(lambda: float(sum(c.applied for c in app.state.kit.consumers)))
+    consumed.set_function(lambda: float(sum(c.applied for c in kit.consumers)))
 
     @app.middleware("http")
     async def _measure(request: Request, call_next):  # noqa: ANN001, ANN202
@@ -47,7 +49,6 @@ def install_observability(app: FastAPI) -> None:
 
     @router.get("/readyz", summary="the database and the event bus are reachable, and the topics exist")
     def readyz() -> JSONResponse:
-        kit = app.state.kit
         checks = {"database": "ok", "bus": "ok"}
         try:
             with kit.engine.connect() as conn:
@@ -56,7 +57,7 @@ def install_observability(app: FastAPI) -> None:
             checks["database"] = f"unreachable: {type(exc).__name__}"
         if not kit.bus.ping(2.0):
             checks["bus"] = "unreachable"
-        checks["topics"] = "ok" if kit.topics_ready.is_set() else "not yet created"
+        checks["topics"] = "ok" if kit.topics_ready.is_set() else "waiting for " + ", ".join(kit.topics_missing)
         halted = [c.name for c in kit.consumers if c.halted is not None]
         if halted:
             checks["consumers"] = "halted: " + ", ".join(halted)

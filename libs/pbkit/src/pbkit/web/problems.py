@@ -8,8 +8,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pbkit.errors import Conflict, DomainError, Forbidden, NotFound, RuleBroken, Unavailable, rule_broken_from
 
 log = logging.getLogger(__name__)
 
@@ -56,36 +57,23 @@ class Problem(Exception):
         return body
 
 
-class BadRequest(Problem):
-    status = 400
-
-
 class Unauthorized(Problem):
     status = 401
 
 
-class Forbidden(Problem):
-    status = 403
+# The one mapping from the domain's errors to HTTP statuses (CONTRACT.md §2).
+STATUS_OF: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Forbidden: 403,
+    Conflict: 409,
+    RuleBroken: 422,
+    Unavailable: 503,
+}
 
 
-class NotFound(Problem):
-    status = 404
-
-
-class Conflict(Problem):
-    status = 409
-
-
-class Unprocessable(Problem):
-    status = 422
-
-    @classmethod
-    def field(cls, loc: list[str | int], msg: str) -> Unprocessable:
-        return cls(msg, errors=[{"loc": loc, "msg": msg}])
-
-
-class ServiceUnavailable(Problem):
-    status = 503
+def problem_of(error: DomainError) -> Problem:
+    status = next(code for kind, code in STATUS_OF.items() if isinstance(error, kind))
+    return Problem(error.detail, errors=error.errors, status=status)
 
 
 def problem_response(problem: Problem) -> JSONResponse:
@@ -93,32 +81,18 @@ def problem_response(problem: Problem) -> JSONResponse:
     return JSONResponse(problem.to_dict(), status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def validation_errors(exc: RequestValidationError | ValidationError, *, loc_prefix: tuple = ()) -> list[dict[str, Any]]:
-    """Each offending field of a validation failure as `{"loc", "msg", "type"}`; `loc_prefix` places a
-    model validated on its own (an item of a batch) where it stands in the request."""
-    errors = []
-    for err in exc.errors():
-        msg = err.get("msg", "invalid")
-        # pydantic prefixes messages of ValueErrors raised by our validators.
-        msg = msg.removeprefix("Value error, ")
-        errors.append({"loc": [*loc_prefix, *err.get("loc", ())], "msg": msg, "type": err.get("type")})
-    return errors
-
-
-def unprocessable_from(exc: ValidationError, *, loc_prefix: tuple = ()) -> Unprocessable:
-    errors = validation_errors(exc, loc_prefix=loc_prefix)
-    fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)
-    return Unprocessable(f"invalid input: {fields}", errors=errors)
-
-
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc)
 
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(problem_of(exc))
+
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return problem_response(unprocessable_from(exc))
+        return problem_response(problem_of(rule_broken_from(exc)))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

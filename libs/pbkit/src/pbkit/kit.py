@@ -1,0 +1,203 @@
+"""The service kit: settings, database, bus, token verifier, relay and consumers of one service process.
+
+A service builds it once with `ServiceKit.from_settings(...)`; `pbkit.service.create_app` serves it. The
+kit starts the relay, the consumers and the service's own background work after the topics they need
+exist, and stops them on shutdown.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from pbkit.bus import EventBus, bus_from_settings
+from pbkit.consumer import ConsumerRunner, ConsumerSpec
+from pbkit.context import SYSTEM, Actor
+from pbkit.db import KitTables, NamedConstraint, make_engine, make_session_factory
+from pbkit.events import EventCatalog
+from pbkit.outbox import OutboxRelay
+from pbkit.registry_client import RegistryClient
+from pbkit.settings import ServiceSettings
+from pbkit.uow import UnitOfWork
+from pbkit.web.auth import KeySet, TokenVerifier
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceKit:
+    settings: ServiceSettings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    tables: KitTables
+    bus: EventBus
+    verifier: TokenVerifier
+    source: str
+    catalog: EventCatalog
+    # The unique and foreign-key constraints whose violation is the client's conflict (409), not a bug.
+    conflicts: tuple[NamedConstraint, ...] = ()
+    relay: OutboxRelay | None = None
+    consumers: list[ConsumerRunner] = field(default_factory=list)
+    # Work of the service's own that runs beside the relay and consumers: called with the stop event.
+    background: list[Callable[[threading.Event], Any]] = field(default_factory=list)
+    _registry: RegistryClient | None = None
+    # Set once the topics this service publishes and consumes exist; the relay and consumers start only then,
+    # and /readyz waits for it.
+    topics_ready: threading.Event = field(default_factory=threading.Event)
+    topics_missing: tuple[str, ...] = ()
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _threads_lock: threading.Lock = field(default_factory=threading.Lock)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: ServiceSettings,
+        tables: KitTables,
+        *,
+        catalog: EventCatalog,
+        conflicts: tuple[NamedConstraint, ...] = (),
+        verifier: TokenVerifier | None = None,
+        bus: EventBus | None = None,
+        registry: RegistryClient | None = None,
+    ) -> ServiceKit:
+        """`verifier`, `bus` and `registry` replace what the settings would build (tests pass fakes here)."""
+        engine = make_engine(settings.database_url)
+        session_factory = make_session_factory(engine)
+        bus = bus or bus_from_settings(settings)
+        if verifier is None:
+            keys = KeySet(jwks_url=None if settings.jwks_json else settings.resolved_jwks_url, jwks_json=settings.jwks_json)
+            verifier = TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+        kit = cls(
+            settings=settings,
+            engine=engine,
+            session_factory=session_factory,
+            tables=tables,
+            bus=bus,
+            verifier=verifier,
+            source=f"/pb/{settings.service_name}",
+            catalog=catalog,
+            conflicts=conflicts,
+            _registry=registry,
+        )
+        kit.relay = OutboxRelay(
+            session_factory=session_factory,
+            kit=tables,
+            bus=bus,
+            name=settings.service_name,
+            poll_interval_s=settings.relay_poll_interval_s,
+        )
+        return kit
+
+    @property
+    def registry(self) -> RegistryClient:
+        """The registry's REST API (one pooled client per service process)."""
+        if self._registry is None:
+            self._registry = RegistryClient(
+                self.settings.registry_url,
+                timeout_s=self.settings.registry_timeout_s,
+                retries=self.settings.registry_retries,
+            )
+        return self._registry
+
+    def uow(self, actor: Actor = SYSTEM) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, self.tables, source=self.source, catalog=self.catalog, actor=actor)
+
+    def add_consumer(self, spec: ConsumerSpec, *, group_id: str | None = None) -> ConsumerRunner:
+        runner = ConsumerRunner(
+            name=spec.name,
+            bus=self.bus,
+            group_id=group_id or f"pb-{self.settings.service_name}-{spec.name}",
+            topics=list(spec.topics),
+            handler=spec.handler,
+            session_factory=self.session_factory,
+            kit=self.tables,
+            source=self.source,
+            catalog=self.catalog,
+        )
+        self.consumers.append(runner)
+        return runner
+
+    def start_background(self) -> None:
+        """Makes the topics this service publishes, waits for those it consumes, then starts the relay, the
+        consumers and the service's own background work.
+
+        Nothing publishes or subscribes before its topics exist: a broker that creates topics on first use
+        would make them with its default retention, and a Kafka consumer that subscribed to a missing topic
+        would not see it until its next metadata refresh (5 minutes). A consumed topic is made by the
+        service that publishes it, which may start later than this one.
+        """
+        self._stop.clear()
+        self.topics_ready.clear()
+        self.topics_missing = tuple(self.catalog.topics_to_create)
+        self._spawn("startup", self._start_after_topics)
+
+    def _start_after_topics(self) -> None:
+        if not self._until_done(self._create_topics):
+            return
+        if self.settings.relay_enabled and self.relay is not None:
+            self._spawn("outbox-relay", lambda: self.relay.run(self._stop))
+        if not self._until_done(self._consumed_topics_exist):
+            return
+        self.topics_ready.set()
+        if self.settings.consumers_enabled:
+            for runner in self.consumers:
+                self._spawn(f"consumer-{runner.name}", lambda r=runner: r.run(self._stop))
+        for work in self.background:
+            self._spawn(getattr(work, "__name__", "background"), lambda w=work: w(self._stop))
+
+    def _spawn(self, name: str, target: Callable[[], Any]) -> None:
+        thread = threading.Thread(target=target, name=f"pb-{name}", daemon=True)
+        with self._threads_lock:
+            if self._stop.is_set():  # stopping: start nothing new
+                return
+            thread.start()
+            self._threads.append(thread)
+
+    def _create_topics(self) -> bool:
+        self.topics_missing = tuple(self.catalog.topics_to_create)
+        self.bus.ensure_topics(list(self.topics_missing))
+        return True
+
+    def _consumed_topics_exist(self) -> bool:
+        self.topics_missing = tuple(self.bus.missing_topics(list(self.catalog.consumes)))
+        return not self.topics_missing
+
+    def _until_done(self, step: Callable[[], bool]) -> bool:
+        """Retries `step` with backoff until it says done; False if the service stopped first."""
+        delay = 0.2
+        while not self._stop.is_set():
+            try:
+                if step():
+                    return True
+                log.info("waiting for the topics %s", ", ".join(self.topics_missing))
+            except Exception as exc:  # noqa: BLE001 - the broker may come up after the service
+                log.warning("could not make or find the topics yet: %s", exc)
+            self._stop.wait(delay)
+            delay = min(delay * 2, 5)
+        return False
+
+    def stop_background(self, timeout: float = 15.0) -> None:
+        self._stop.set()
+        with self._threads_lock:  # from here on `_spawn` starts nothing, so this list is complete
+            threads, self._threads = self._threads, []
+        for thread in threads:
+            thread.join(timeout)
+
+    def shutdown(self) -> None:
+        """What the app's lifespan ends: background work and outgoing HTTP connections."""
+        self.stop_background()
+        if self._registry is not None:
+            self._registry.close()
+            self._registry = None
+
+    def close(self) -> None:
+        self.shutdown()
+        self.bus.close()
+        self.engine.dispose()
