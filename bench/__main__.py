@@ -23,6 +23,7 @@ from pbkit.bus.local import LocalLogBus
 from pbkit.bus.namespaced import NamespacedBus
 from pbkit.consumer import ConsumerRunner
 from pbkit.db import install_kit_tables, make_engine, make_session_factory
+from pbkit.events import EventCatalog
 from pbkit.outbox import OutboxRelay
 from pbkit.testing import create_pg_database, drop_pg_database
 from pbkit.uow import UnitOfWork
@@ -31,6 +32,7 @@ metadata = MetaData()
 kit = install_kit_tables(metadata)
 applied = Table("applied", metadata, Column("n", Integer, primary_key=True), Column("event_id", String(64)))
 TOPIC, EVENT = "pb.transactions.deals", "pb.deal.submitted.v1"
+CATALOG = EventCatalog(publishes={TOPIC: (EVENT,)}, consumes=(TOPIC,))
 
 
 def run(label: str, database_url: str, bus, events: int, per_commit: int) -> None:  # noqa: ANN001
@@ -41,7 +43,7 @@ def run(label: str, database_url: str, bus, events: int, per_commit: int) -> Non
 
     started = time.perf_counter()
     for start in range(0, events, per_commit):
-        with UnitOfWork(sessions, kit, source="/pb/bench") as uow:
+        with UnitOfWork(sessions, kit, source="/pb/bench", catalog=CATALOG) as uow:
             for i in range(start, min(start + per_commit, events)):
                 uow.emit(event_type=EVENT, aggregate_type="deal", aggregate_id=f"deal-{i % 1000}", data={"i": i})
             uow.commit()
@@ -55,7 +57,7 @@ def run(label: str, database_url: str, bus, events: int, per_commit: int) -> Non
 
     runner = ConsumerRunner(
         name="bench", bus=bus, group_id=f"bench-{uuid.uuid4().hex[:8]}", topics=[TOPIC], session_factory=sessions,
-        kit=kit, source="/pb/bench",
+        kit=kit, source="/pb/bench", catalog=CATALOG,
         handler=lambda uow, event: uow.session.execute(insert(applied).values(event_id=event.id)),
     )
     started = time.perf_counter()

@@ -1,0 +1,91 @@
+"""The services' own event catalogues, taken together, are the contract's (CONTRACT.md §7 and §9).
+
+Each service declares the topics and event types it publishes and the topics it consumes; the kit knows
+none of them. This checks the union against the contract's tables, and that every consumed topic has a
+publisher, so that a type added to one service and not to the contract, or the other way round, fails here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+from pbkit.events import EventCatalog
+
+CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "CONTRACT.md"
+SERVICES = {
+    "registry": "pb_registry",
+    "transactions": "pb_transactions",
+    "pledge": "pb_pledge",
+    "product-filing": "pb_product_filing",
+    "metrics": "pb_metrics",
+}
+
+
+def contract_topics() -> dict[str, set[str]]:
+    """Topic → event types, from the table of §7 and the topic sentences of §9."""
+    text = CONTRACT.read_text(encoding="utf-8")
+    events = text[text.index("## 7. Events"):text.index("## 8.")]
+    topics: dict[str, set[str]] = {}
+    for topic, types in re.findall(r"^\| `(pb\.[a-z_.]+)` \| (.+) \|$", events, flags=re.M):
+        topics[topic] = set(re.findall(r"`(pb\.[a-z_.]+\.v\d+)`", types))
+    additions = text[text.index("## 9."):]
+    for match in re.finditer(r"`(pb\.[a-z_]+\.[a-z_]+)`\s*\(([^)]*)\)", additions):
+        topic, listed = match.group(1), match.group(2)
+        types: set[str] = set()
+        for name in re.findall(r"`([^`]+)`", listed):
+            stem, _, rest = name.partition(".v")
+            *prefix, last = stem.split(".")
+            version = ".v" + rest
+            types |= {".".join([*prefix, variant]) + version for variant in last.split("/")}
+        topics[topic] = types
+    return topics
+
+
+def catalogue_of(service: str) -> EventCatalog:
+    """The catalogue the service's app is built with."""
+    app_module = importlib.import_module(f"{SERVICES[service]}.app")
+    catalog = getattr(app_module, "EVENTS", None)
+    if catalog is None:
+        catalog = importlib.import_module(f"{SERVICES[service]}.events").EVENTS
+    assert isinstance(catalog, EventCatalog)
+    return catalog
+
+
+def test_the_contract_tables_are_read():
+    topics = contract_topics()
+    assert topics["pb.transactions.deals"] == {
+        "pb.deal.submitted.v1", "pb.deal.recorded.v1", "pb.deal.payment_received.v1", "pb.deal.cancelled.v1",
+    }
+    assert topics["pb.market.open_licences"] == {
+        "pb.open_licence.declared.v1", "pb.open_licence.withdrawn.v1", "pb.open_licence.accepted.v1",
+    }
+    assert topics["pb.market.demands"] == {"pb.demand.posted.v1", "pb.demand.expired.v1", "pb.match.proposed.v1"}
+
+
+def test_every_published_type_is_in_the_contract_under_its_topic():
+    contract = contract_topics()
+    for service in SERVICES:
+        for topic, types in catalogue_of(service).publishes.items():
+            assert topic in contract, f"{service} publishes {topic}, which the contract does not name"
+            assert set(types) == contract[topic], f"{service}'s types on {topic} differ from the contract's"
+
+
+# The market service (CONTRACT.md §9) is not built yet; its topics join this check when it is.
+NOT_YET_BUILT = {"pb.market.open_licences", "pb.market.demands"}
+
+
+@pytest.mark.parametrize("topic", sorted(set(contract_topics()) - NOT_YET_BUILT))
+def test_every_topic_of_the_built_services_has_exactly_one_publisher(topic):
+    publishers = [s for s in SERVICES if topic in catalogue_of(s).publishes]
+    assert len(publishers) == 1, f"{topic} is published by {publishers or 'no service'}"
+
+
+def test_every_consumed_topic_has_a_publisher():
+    published = {t for s in SERVICES for t in catalogue_of(s).publishes}
+    for service in SERVICES:
+        for topic in catalogue_of(service).consumes:
+            assert topic in published, f"{service} consumes {topic}, which no service publishes"
