@@ -15,8 +15,10 @@ successful answers are stored: a refused request changed nothing, so a retry is 
 requests with one key race, the loser replays the winner's answer, whether it lost at the key's insert
 or earlier, at a unique constraint of the change itself.
 
-A two-phase command (docs/TITLE_ARBITER.md) fits the same shape: its `action` writes the pending state,
-its decision is taken by the arbiter, and its completion is a second `action` keyed by the same id.
+A two-phase command (docs/TITLE_ARBITER.md) fits the same shape: its precheck marks the aggregate
+pending in a unit of work of its own and asks the arbiter to decide (compensating if it refuses), and its
+action completes pending → done with the key. A retry re-drives the same arbiter command, which is keyed
+by the aggregate's id.
 """
 
 from __future__ import annotations
