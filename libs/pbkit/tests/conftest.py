@@ -13,7 +13,7 @@ from pbkit.bus.local import LocalLogBus
 from pbkit.bus.namespaced import NamespacedBus
 from pbkit.consumer import ConsumerRunner
 from pbkit.db import install_kit_tables, make_engine, make_session_factory
-from pbkit.events import Event, dlq_topic
+from pbkit.events import Event, EventCatalog
 from pbkit.outbox import OutboxRelay
 from pbkit.uow import UnitOfWork
 
@@ -30,6 +30,8 @@ applied = Table(
 )
 TOPIC = "pb.transactions.deals"
 EVENT_TYPE = "pb.deal.submitted.v1"
+# The tiny service publishes its deal events and consumes them itself.
+CATALOG = EventCatalog(publishes={TOPIC: (EVENT_TYPE,)}, consumes=(TOPIC,))
 
 
 class Pipeline:
@@ -48,11 +50,12 @@ class Pipeline:
             session_factory=self.session_factory,
             kit=kit,
             source="/pb/kit-test",
+            catalog=CATALOG,
             retry_backoff_s=0.01,
         )
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, kit, source="/pb/kit-test")
+        return UnitOfWork(self.session_factory, kit, source="/pb/kit-test", catalog=CATALOG)
 
     def write(self, aggregate_id: str, n: int = 1) -> None:
         with self.uow() as uow:
@@ -81,7 +84,7 @@ def make_bus(kind: str, *, tmp_path=None, kafka_bootstrap: str | None = None) ->
 
 
 
-@pytest.fixture(params=["sqlite+local", "postgres+kafka"])
+@pytest.fixture(params=["sqlite+local", pytest.param("postgres+kafka", marks=pytest.mark.integration)])
 def stack(request, tmp_path):
     """A database and a bus: the embedded default, and production's PostgreSQL + Kafka."""
     if request.param == "sqlite+local":
@@ -92,7 +95,7 @@ def stack(request, tmp_path):
         database_url = request.getfixturevalue("postgres_url")
         kafka = request.getfixturevalue("kafka_bootstrap")
         bus = make_bus("kafka", kafka_bootstrap=kafka)
-    bus.ensure_topics([TOPIC, dlq_topic(TOPIC)])
+    bus.ensure_topics(CATALOG.topics_to_create)
     yield {"kind": request.param, "database_url": database_url, "bus": bus, "kafka": kafka, "tmp_path": tmp_path}
     bus.close()
 
