@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from pb_pledge.models import kit_tables
+from pb_pledge.events import EVENTS
+from pb_pledge.models import CONFLICTS, kit_tables
 from pb_pledge.pledges.views import router as pledges_router
 from pb_pledge.settings import Settings
+from pbkit.kit import ServiceKit
 from pbkit.registry_client import RegistryClient
-from pbkit.service import ServiceKit, create_app
+from pbkit.service import create_app
 
 DESCRIPTION = """\
 Patent pledge registrations (专利权质押登记) posted by banks (CONTRACT.md §5).
@@ -32,5 +34,7 @@ Patent pledge registrations (专利权质押登记) posted by banks (CONTRACT.md
 
 def build_app(settings: Settings | None = None, *, registry: RegistryClient | None = None) -> FastAPI:
     """`registry` replaces the client the kit would build from the settings (tests pass a fake registry's)."""
-    kit = ServiceKit.from_settings(settings or Settings(), kit_tables, registry=registry)
+    kit = ServiceKit.from_settings(
+        settings or Settings(), kit_tables, catalog=EVENTS, conflicts=CONFLICTS, registry=registry
+    )
     return create_app(kit, title="PatentBridge Pledge", description=DESCRIPTION, routers=[pledges_router])

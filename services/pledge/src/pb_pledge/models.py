@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from pbkit.db import UTCDateTime, install_kit_tables
+from pbkit.db import NamedConstraint, UTCDateTime, install_kit_tables
 
 
 class Base(DeclarativeBase):
@@ -74,3 +74,14 @@ class ActivePledgePatent(Base):
 
     patent_number: Mapped[str] = mapped_column(String(16), primary_key=True)
     pledge_id: Mapped[str] = mapped_column(ForeignKey("pledges.id"), index=True)
+
+
+# The one constraint a client can hit: a second active pledge of a patent, also when two requests race.
+# The rules answer it first, naming the item (`_hold_patents`); named here, it stays a 409 on any other path.
+CONFLICTS = (
+    NamedConstraint(
+        "active_pledge_patents_pkey",
+        "active_pledge_patents.patent_number",
+        "a patent of this pledge is already under an active pledge",
+    ),
+)

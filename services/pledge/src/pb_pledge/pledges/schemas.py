@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from pbkit.fields import IsoDate, OrgId, PatentNumbers, PositiveMoney
+from pbkit.money import format_money
 from pbkit.parties import PartySnapshot
 
 MAX_PATENTS_PER_PLEDGE = 200
@@ -50,7 +51,11 @@ class ReleaseIn(BaseModel):
     released_on: IsoDate = Field(description="the date of cancellation (注销); not before registered_on")
 
 
+# A pledge as a reader gets it, read from its row: `PledgeOut.model_validate(pledge)`. (A comment, not a
+# docstring: the docstring would become the schema's description in the OpenAPI document.)
 class PledgeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     status: PledgeStatus
     pledgor_id: str
@@ -58,7 +63,10 @@ class PledgeOut(BaseModel):
     pledgor: PartySnapshot = Field(description="the pledgor as the registry described it at registration")
     pledgee: PartySnapshot = Field(description="the pledgee bank as the registry described it at registration")
     patent_numbers: list[str]
-    amount: str = Field(examples=["1250000.00"], description="CNY yuan, two decimal places")
+    # The row holds integer fen; the reader gets the decimal string.
+    amount: Annotated[str, BeforeValidator(format_money)] = Field(
+        validation_alias="amount_fen", examples=["1250000.00"], description="CNY yuan, two decimal places"
+    )
     registered_on: date
     term_start: date
     term_end: date

@@ -7,9 +7,11 @@ rule is this service's own: it is held by the `active_pledge_patents`
 primary key, not by the registry's `pledged` flag (which follows our events
 and may lag behind a release).
 
-The registry's facts are checked before the unit of work opens
-(`check_registration`), so no transaction waits on the network; the unit of
-work then only checks this service's own table and writes (`register_pledge`).
+Registration is a command of two steps (`pbkit.commands`): the precheck
+`check_registration` asks the registry before the unit of work opens, so no
+transaction waits on the network; the action `register_pledge` then only
+checks this service's own table, writes, emits and audits. Release is an
+action alone (`release_pledge`): everything it needs is this service's own.
 """
 
 from __future__ import annotations
@@ -22,17 +24,19 @@ from sqlalchemy import Select, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pb_pledge.events import PLEDGE_REGISTERED, PLEDGE_RELEASED
 from pb_pledge.models import ActivePledgePatent, Pledge, PledgedPatent
 from pb_pledge.pledges.patent_terms import last_day_of_protection
 from pb_pledge.pledges.schemas import PledgeIn, PledgeOut, PledgeStatus, ReleaseIn
 from pbkit.context import Actor
+from pbkit.errors import Conflict, Forbidden, NotFound, RuleBroken
 from pbkit.events import utcnow
 from pbkit.ids import new_id
 from pbkit.money import format_money
 from pbkit.parties import party_snapshot
+from pbkit.queries import at_least, at_most, equals, where_given
 from pbkit.registry_client import RegistryLookups
 from pbkit.uow import UnitOfWork
-from pbkit.web.problems import Conflict, Forbidden, NotFound, Unprocessable
 
 AGGREGATE = "pledge"
 REGISTERED = "registered"
@@ -54,20 +58,21 @@ class Parties:
 
 
 def check_registration(*, actor: Actor, registry: RegistryLookups, body: PledgeIn) -> Parties:
-    """Check the pledge against the registry, asked with the caller's own token, before the unit of work opens:
-    403 or 422 when it cannot be registered, 503 when the registry cannot be reached."""
+    """The precheck: the pledge against the registry, asked with the caller's own token, before the unit of work
+    opens. Forbidden or RuleBroken when it cannot be registered, Unavailable when the registry cannot be reached."""
     pledgee_id = _pledgee_id(actor, body)
     errors: list[dict[str, Any]] = []
     pledgee = _pledgee_snapshot(registry, actor, pledgee_id, errors)
     pledgor = _pledgor_snapshot(registry, body, pledgee_id, errors)
     _check_patents(registry, body, errors)
     if errors:
-        raise Unprocessable("the pledge cannot be registered: " + "; ".join(e["msg"] for e in errors), errors=errors)
+        raise RuleBroken("the pledge cannot be registered: " + "; ".join(e["msg"] for e in errors), errors=errors)
     return Parties(pledgee_id=pledgee_id, pledgee=pledgee, pledgor=pledgor)
 
 
 def register_pledge(*, uow: UnitOfWork, body: PledgeIn, parties: Parties) -> PledgeOut:
-    """Register a pledge that passed `check_registration`, unless a patent is already under an active pledge (409)."""
+    """The action: register a pledge that passed `check_registration`, unless a patent is already under an active
+    pledge (Conflict)."""
     _refuse_patents_under_active_pledge(uow.session, body.patent_numbers)
 
     pledge = Pledge(
@@ -91,7 +96,7 @@ def register_pledge(*, uow: UnitOfWork, body: PledgeIn, parties: Parties) -> Ple
     uow.session.add(pledge)
     uow.session.flush()
     _hold_patents(uow.session, pledge)
-    uow.emit(event_type="pb.pledge.registered.v1", aggregate_type=AGGREGATE, aggregate_id=pledge.id, data=event_data(pledge))
+    uow.emit(event_type=PLEDGE_REGISTERED, aggregate_type=AGGREGATE, aggregate_id=pledge.id, data=event_data(pledge))
     uow.audit(
         "pledge.register",
         target_type=AGGREGATE,
@@ -104,7 +109,7 @@ def register_pledge(*, uow: UnitOfWork, body: PledgeIn, parties: Parties) -> Ple
             "registered_on": pledge.registered_on,
         },
     )
-    return to_out(pledge)
+    return PledgeOut.model_validate(pledge)
 
 
 def release_pledge(*, uow: UnitOfWork, pledge_id: str, body: ReleaseIn) -> PledgeOut:
@@ -113,15 +118,15 @@ def release_pledge(*, uow: UnitOfWork, pledge_id: str, body: ReleaseIn) -> Pledg
     if pledge.status != REGISTERED:
         raise Conflict(f"pledge {pledge.id} was already released on {pledge.released_on.isoformat()}")
     if body.released_on < pledge.registered_on:
-        raise Unprocessable.field(
+        raise RuleBroken.field(
             ["body", "released_on"], f"released_on must not be before registered_on ({pledge.registered_on.isoformat()})"
         )
     pledge.status = RELEASED
     pledge.released_on = body.released_on
     uow.session.execute(delete(ActivePledgePatent).where(ActivePledgePatent.pledge_id == pledge.id))
-    uow.emit(event_type="pb.pledge.released.v1", aggregate_type=AGGREGATE, aggregate_id=pledge.id, data=event_data(pledge))
+    uow.emit(event_type=PLEDGE_RELEASED, aggregate_type=AGGREGATE, aggregate_id=pledge.id, data=event_data(pledge))
     uow.audit("pledge.release", target_type=AGGREGATE, target_id=pledge.id, details={"released_on": body.released_on})
-    return to_out(pledge)
+    return PledgeOut.model_validate(pledge)
 
 
 def find_visible_pledge(*, session: Session, actor: Actor, pledge_id: str, for_update: bool = False) -> Pledge:
@@ -140,44 +145,23 @@ def visible_pledges(
     registered_from: date | None = None,
     registered_to: date | None = None,
 ) -> Select:
+    """The pledges this caller may see, narrowed by the filters it gave. A bank's own scope comes first: the
+    filters narrow it, never widen it."""
     stmt = select(Pledge)
     if actor.role == "bank":
         stmt = stmt.where(Pledge.pledgee_id == actor.org_id)
-    if status is not None:
-        stmt = stmt.where(Pledge.status == status)
-    if pledgor_id is not None:
-        stmt = stmt.where(Pledge.pledgor_id == pledgor_id)
-    if registered_from is not None:
-        stmt = stmt.where(Pledge.registered_on >= registered_from)
-    if registered_to is not None:
-        stmt = stmt.where(Pledge.registered_on <= registered_to)
-    return stmt
-
-
-def to_out(pledge: Pledge) -> PledgeOut:
-    return PledgeOut(
-        id=pledge.id,
-        status=pledge.status,
-        pledgor_id=pledge.pledgor_id,
-        pledgee_id=pledge.pledgee_id,
-        pledgor=pledge.pledgor,
-        pledgee=pledge.pledgee,
-        patent_numbers=pledge.patent_numbers,
-        amount=format_money(pledge.amount_fen),
-        registered_on=pledge.registered_on,
-        term_start=pledge.term_start,
-        term_end=pledge.term_end,
-        registration_no=pledge.registration_no,
-        co_owner_consent=pledge.co_owner_consent,
-        released_on=pledge.released_on,
-        created_by=pledge.created_by,
-        created_at=pledge.created_at,
+    return where_given(
+        stmt,
+        (status, equals(Pledge.status)),
+        (pledgor_id, equals(Pledge.pledgor_id)),
+        (registered_from, at_least(Pledge.registered_on)),
+        (registered_to, at_most(Pledge.registered_on)),
     )
 
 
 def event_data(pledge: Pledge) -> dict[str, Any]:
     """The whole pledge as docs/EVENTS.md fixes it (plus `co_owner_consent`, an addition), in the form a reader gets."""
-    state = to_out(pledge).model_dump(mode="json", include=set(_EVENT_FIELDS))
+    state = PledgeOut.model_validate(pledge).model_dump(mode="json", include=set(_EVENT_FIELDS))
     return {"pledge_id": pledge.id, **{name: state[name] for name in _EVENT_FIELDS}}
 
 
@@ -187,7 +171,7 @@ def _pledgee_id(actor: Actor, body: PledgeIn) -> str:
             raise Forbidden("a bank registers pledges for its own organization only")
         return actor.org_id
     if body.pledgee_id is None:
-        raise Unprocessable.field(["body", "pledgee_id"], "pledgee_id is required when an admin registers a pledge for a bank")
+        raise RuleBroken.field(["body", "pledgee_id"], "pledgee_id is required when an admin registers a pledge for a bank")
     return body.pledgee_id
 
 
@@ -251,7 +235,9 @@ def _refuse_patents_under_active_pledge(session: Session, numbers: list[str]) ->
 
 
 def _hold_patents(session: Session, pledge: Pledge) -> None:
-    # The check above loses a race with a request that commits in between; the primary key wins it.
+    # The check above loses a race with a request that commits in between; the primary key wins it, and the
+    # loser is a Conflict naming the item. When the winner was the same client with the same Idempotency-Key,
+    # the command helper answers that Conflict with the winner's answer instead (`pbkit.commands`).
     # Rows go in sorted order so that two pledges sharing patents wait on each other instead of deadlocking.
     numbers = pledge.patent_numbers
     for number in sorted(numbers):
