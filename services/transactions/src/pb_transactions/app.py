@@ -1,13 +1,16 @@
-"""Builds the transactions service's FastAPI app: routers, consumers and the kit."""
+"""Builds the transactions service's FastAPI app: routers, event catalogue and the kit."""
 
 from fastapi import FastAPI
 
 from pb_transactions.deals.views import router as deals_router
+from pb_transactions.events import EVENTS
 from pb_transactions.models import kit_tables
 from pb_transactions.payments.views import router as payments_router
 from pb_transactions.settings import Settings
+from pbkit.db import NamedConstraint
+from pbkit.kit import ServiceKit
 from pbkit.registry_client import RegistryClient
-from pbkit.service import ServiceKit, create_app
+from pbkit.service import create_app
 
 DESCRIPTION = """
 Deals: transfers 转让, licences 许可 and equity contributions 作价入股 of patents, from submission
@@ -16,11 +19,21 @@ Partner trading platforms post deals here; every change is published on `pb.tran
 carrying the whole deal (docs/EVENTS.md). Money is a decimal yuan string with two places.
 """
 
+# The unique constraints a client can run into: the one bank reference posted twice on one deal (the
+# payment's own check finds it first, under the deal's row lock; this keeps a race a 409 all the same).
+CONFLICTS = (
+    NamedConstraint(
+        "uq_payments_deal_reference",
+        "payments.deal_id, payments.reference",
+        "a payment with this reference is already recorded on the deal",
+    ),
+)
+
 
 def build_app(settings: Settings | None = None, *, registry: RegistryClient | None = None) -> FastAPI:
     """`registry` replaces the client the kit builds from the settings (tests pass a fake)."""
     settings = settings or Settings()
-    kit = ServiceKit.from_settings(settings, kit_tables, registry=registry)
+    kit = ServiceKit.from_settings(settings, kit_tables, catalog=EVENTS, conflicts=CONFLICTS, registry=registry)
     return create_app(
         kit,
         title="PatentBridge Transactions",

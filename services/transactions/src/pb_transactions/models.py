@@ -13,6 +13,7 @@ from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, St
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from pbkit.db import UTCDateTime, install_kit_tables
+from pbkit.money import format_money
 
 
 class Base(DeclarativeBase):
@@ -64,6 +65,19 @@ class Deal(Base):
     @property
     def patent_numbers(self) -> list[str]:
         return [p.number for p in self.patents]
+
+    @property
+    def patent_count(self) -> int:
+        return len(self.patents)
+
+    # Money is held in integer fen and written, on the wire and in events, as a decimal yuan string.
+    @property
+    def contract_amount(self) -> str:
+        return format_money(self.contract_amount_fen)
+
+    @property
+    def received_amount(self) -> str:
+        return format_money(self.received_amount_fen)
 
     @property
     def transferors(self) -> list[DealParty]:
@@ -123,8 +137,14 @@ class Payment(Base):
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
+    deal: Mapped[Deal] = relationship()
+
     __table_args__ = (
         Index("ix_payments_deal_id_id", "deal_id", "id"),
         # A bank's transaction reference names one transfer of money: posting it twice is a double count.
         UniqueConstraint("deal_id", "reference", name="uq_payments_deal_reference"),
     )
+
+    @property
+    def amount(self) -> str:
+        return format_money(self.amount_fen)

@@ -1,7 +1,8 @@
 """The deal rules that the registry's facts decide (CONTRACT.md §4).
 
-They run before the unit of work opens, so that no database transaction
-waits on the network and a registry outage (503) leaves nothing written.
+They are the prechecks of the deal commands (`pbkit.commands`): they run before
+the unit of work opens, so that no database transaction waits on the network
+and a registry outage (503) leaves nothing written.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from datetime import date
 from typing import Any
 
 from pb_transactions.deals.schemas import TITLE_KINDS, DealIn, DealOut
+from pbkit.errors import Conflict, RuleBroken
 from pbkit.parties import party_snapshot
 from pbkit.registry_client import RegistryLookups
-from pbkit.web.problems import Conflict, Unprocessable
 
 Loc = Sequence[str | int]
 
@@ -65,7 +66,7 @@ def check_submission(body: DealIn, registry: RegistryLookups, *, at: Loc = ("bod
                 )
 
     if errors:
-        raise Unprocessable("the deal does not agree with the registry: " + errors[0]["msg"], errors=errors)
+        raise RuleBroken("the deal does not agree with the registry: " + errors[0]["msg"], errors=errors)
     return Parties(transferors=transferors, transferee=party_snapshot(transferee_org))
 
 
@@ -77,7 +78,7 @@ def check_recording(deal: DealOut, *, recorded_on: date, registry: RegistryLooku
     patent pledged without it (DOMAIN.md).
     """
     if recorded_on < deal.contract_date:
-        raise Unprocessable.field(["body", "recorded_on"], f"recorded_on is before the contract date {deal.contract_date}")
+        raise RuleBroken.field(["body", "recorded_on"], f"recorded_on is before the contract date {deal.contract_date}")
     reasons: list[str] = []
     transferors = set(deal.transferor_ids)
     for number in deal.patent_numbers:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from pbkit.fields import IsoDate, OrgId, PatentNumbers, listed_once
 from pbkit.money import Money
@@ -86,7 +86,20 @@ class CancelIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+def _party_of_row(party: Any) -> Any:
+    # PartySnapshot reads dicts only, so a deal's rows (DealParty) are read here.
+    if isinstance(party, dict | PartySnapshot):
+        return party
+    return PartySnapshot.model_validate(party, from_attributes=True)
+
+
+PartyOfRow = Annotated[PartySnapshot, BeforeValidator(_party_of_row)]
+
+
+# Read from the deal's row: `DealOut.model_validate(deal)` (a docstring would change the OpenAPI document).
 class DealOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     kind: DealKind
     license_type: LicenseType | None
@@ -94,8 +107,8 @@ class DealOut(BaseModel):
     patent_count: int
     transferor_ids: list[str]
     transferee_id: str
-    transferors: list[PartySnapshot] = Field(description="as the registry described them when the deal was submitted")
-    transferee: PartySnapshot = Field(description="as the registry described it when the deal was submitted")
+    transferors: list[PartyOfRow] = Field(description="as the registry described them when the deal was submitted")
+    transferee: PartyOfRow = Field(description="as the registry described it when the deal was submitted")
     contract_date: IsoDate
     contract_amount: Money
     pledgee_consent: bool

@@ -1,52 +1,50 @@
 """Deals: submitted → recorded → cancelled (CONTRACT.md §4).
 
-Each use case asks the registry first, then changes the deal in one unit of
-work; under the deal's row lock it re-checks what only this service knows:
-the deal's state, the licences it has recorded, and the transfers it has
-recorded that the registry may not have applied yet.
+Each command (`pbkit.commands`) has two steps. Its precheck asks the registry,
+outside any transaction; its action changes the deal in one unit of work and,
+under the deal's row lock, re-checks what only this service knows: the deal's
+state, the licences it has recorded, and the transfers it has recorded that
+the registry may not have applied yet.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.orm import Session
 
-from pb_transactions.deals.events import CANCELLED, RECORDED, SUBMITTED, deal_json, deal_out, emit_deal_event
+from pb_transactions.deals.events import emit_deal_event
 from pb_transactions.deals.registry_checks import Parties, check_recording, check_reversal, check_submission
-from pb_transactions.deals.schemas import TITLE_KINDS, CancelIn, DealIn, RecordIn
+from pb_transactions.deals.schemas import TITLE_KINDS, CancelIn, DealIn, DealOut, RecordIn
+from pb_transactions.events import DEAL_CANCELLED, DEAL_RECORDED, DEAL_SUBMITTED
 from pb_transactions.models import Deal, DealParty, DealPatent
+from pbkit.commands import UowFactory
 from pbkit.context import Actor
 from pbkit.db import lock_for_transaction
+from pbkit.errors import Conflict, NotFound
 from pbkit.ids import new_id
+from pbkit.queries import PageParams, at_least, at_most, equals, paginate, where_given
 from pbkit.registry_client import RegistryLookups
 from pbkit.uow import UnitOfWork
-from pbkit.web.idempotency import Outcome, answered_before, run_idempotent
-from pbkit.web.pagination import PageParams, paginate
-from pbkit.web.problems import Conflict, NotFound
 
 CREATE = "deal.create"
 RECORD = "deal.record"
 CANCEL = "deal.cancel"
 
-UowFactory = Callable[[], UnitOfWork]
+__all__ = [
+    "CANCEL", "CREATE", "RECORD", "DealFilters", "cancel", "check_cancellation", "check_record", "check_submission",
+    "create", "list_deals", "record", "visible_deal",
+]
 
 
-def submit(*, uow_factory: UowFactory, registry: RegistryLookups, body: DealIn, key: str | None,
-           at: Sequence[str | int] = ("body",)) -> Outcome:
-    """Check the deal against the registry, then create it (201), or replay the answer to `key`."""
-    parties = None if answered_before(uow_factory, key) else check_submission(body, registry, at=at)
-    return run_idempotent(
-        uow_factory, key=key, operation=CREATE, body=body,
-        action=lambda uow: (201, _create(uow, body=body, parties=parties)),
-    )
+# Submission. Precheck: `check_submission` (every patent, owner and party as the registry has them).
 
-
-def _create(uow: UnitOfWork, *, body: DealIn, parties: Parties) -> dict[str, Any]:
+def create(uow: UnitOfWork, *, body: DealIn, parties: Parties) -> DealOut:
+    """The deal, submitted, with the parties' snapshots the precheck took."""
     _refuse_licence_conflicts(uow.session, license_type=body.license_type, numbers=body.patent_numbers)
     now = datetime.now(UTC)
     deal = Deal(
@@ -72,31 +70,27 @@ def _create(uow: UnitOfWork, *, body: DealIn, parties: Parties) -> dict[str, Any
     ]
     uow.session.add(deal)
     uow.session.flush()
-    emit_deal_event(uow, deal, SUBMITTED)
+    emit_deal_event(uow, deal, DEAL_SUBMITTED)
     uow.audit(
         CREATE,
         target_type="deal",
         target_id=deal.id,
         details={"kind": deal.kind, "patent_numbers": deal.patent_numbers, "external_ref": deal.external_ref},
     )
-    return deal_json(deal)
+    return DealOut.model_validate(deal)
 
 
-def record(*, uow_factory: UowFactory, registry: RegistryLookups, deal_id: str, body: RecordIn,
-           key: str | None) -> Outcome:
-    """submitted → recorded (登记/备案生效), if the registry still backs the deal."""
-    with uow_factory() as uow:
-        deal = deal_out(visible_deal(uow.session, actor=uow.actor, deal_id=deal_id))
-    # Once recorded, a retry with the same key replays its answer; nothing to ask the registry.
+# Recording: submitted → recorded (登记/备案生效), if the registry still backs the deal.
+
+def check_record(*, uow_factory: UowFactory, registry: RegistryLookups, deal_id: str, body: RecordIn) -> None:
+    """The precheck: a submitted deal must still agree with the registry. A deal in any other state is
+    refused by `record` itself (409), so the registry is not asked for it."""
+    deal = _read(uow_factory, deal_id)
     if deal.status == "submitted":
         check_recording(deal, recorded_on=body.recorded_on, registry=registry)
-    return run_idempotent(
-        uow_factory, key=key, operation=RECORD, body={"deal_id": deal_id, "record": body},
-        action=lambda uow: (200, _record(uow, deal_id=deal_id, body=body)),
-    )
 
 
-def _record(uow: UnitOfWork, *, deal_id: str, body: RecordIn) -> dict[str, Any]:
+def record(uow: UnitOfWork, *, deal_id: str, body: RecordIn) -> DealOut:
     deal = visible_deal(uow.session, actor=uow.actor, deal_id=deal_id, for_update=True)
     if deal.status != "submitted":
         raise Conflict(f"deal {deal_id} is {deal.status}; only a submitted deal can be recorded")
@@ -108,26 +102,24 @@ def _record(uow: UnitOfWork, *, deal_id: str, body: RecordIn) -> dict[str, Any]:
     deal.recordation_no = body.recordation_no
     deal.recorded_at = deal.updated_at = datetime.now(UTC)
     deal.was_recorded = True
-    emit_deal_event(uow, deal, RECORDED)
+    emit_deal_event(uow, deal, DEAL_RECORDED)
     uow.audit(RECORD, target_type="deal", target_id=deal.id, details=body.model_dump(mode="json"))
-    return deal_json(deal)
+    return DealOut.model_validate(deal)
 
 
-def cancel(*, uow_factory: UowFactory, registry: RegistryLookups, deal_id: str, body: CancelIn, today: date,
-           key: str | None) -> Outcome:
-    """submitted or recorded → cancelled on `today` (the programme's calendar day). The registry reverts a
-    recorded transfer itself when it sees the cancellation event; here we only make sure it can."""
-    with uow_factory() as uow:
-        deal = deal_out(visible_deal(uow.session, actor=uow.actor, deal_id=deal_id))
+# Cancellation: submitted or recorded → cancelled. The registry reverts a recorded transfer itself when it
+# sees the cancellation event; here we only make sure it can.
+
+def check_cancellation(*, uow_factory: UowFactory, registry: RegistryLookups, deal_id: str) -> None:
+    """The precheck: a recorded transfer or equity contribution can be reverted only while the registry
+    shows the transferee alone as the owner. No other deal needs the registry."""
+    deal = _read(uow_factory, deal_id)
     if deal.status == "recorded" and deal.kind in TITLE_KINDS:
         check_reversal(deal, registry=registry)
-    return run_idempotent(
-        uow_factory, key=key, operation=CANCEL, body={"deal_id": deal_id, "cancel": body},
-        action=lambda uow: (200, _cancel(uow, deal_id=deal_id, body=body, today=today)),
-    )
 
 
-def _cancel(uow: UnitOfWork, *, deal_id: str, body: CancelIn, today: date) -> dict[str, Any]:
+def cancel(uow: UnitOfWork, *, deal_id: str, body: CancelIn, today: date) -> DealOut:
+    """Cancelled on `today`, the programme's calendar day."""
     deal = visible_deal(uow.session, actor=uow.actor, deal_id=deal_id, for_update=True)
     if deal.status == "cancelled":
         raise Conflict(f"deal {deal_id} is already cancelled")
@@ -138,10 +130,16 @@ def _cancel(uow: UnitOfWork, *, deal_id: str, body: CancelIn, today: date) -> di
     deal.cancelled_on = today
     deal.cancel_reason = body.reason
     deal.updated_at = datetime.now(UTC)
-    emit_deal_event(uow, deal, CANCELLED)
+    emit_deal_event(uow, deal, DEAL_CANCELLED)
     uow.audit(CANCEL, target_type="deal", target_id=deal.id,
               details={"reason": body.reason, "was_recorded": deal.was_recorded})
-    return deal_json(deal)
+    return DealOut.model_validate(deal)
+
+
+def _read(uow_factory: UowFactory, deal_id: str) -> DealOut:
+    """The deal as it stands, read and let go before the registry is asked."""
+    with uow_factory() as uow:
+        return DealOut.model_validate(visible_deal(uow.session, actor=uow.actor, deal_id=deal_id))
 
 
 def visible_deal(session: Session, *, actor: Actor, deal_id: str, for_update: bool = False) -> Deal:
@@ -172,26 +170,21 @@ class DealFilters:
 
 
 def list_deals(*, session: Session, actor: Actor, filters: DealFilters, page: PageParams) -> dict[str, Any]:
-    stmt = _visible_to(select(Deal), actor)
-    if filters.status:
-        stmt = stmt.where(Deal.status == filters.status)
-    if filters.kind:
-        stmt = stmt.where(Deal.kind == filters.kind)
-    if filters.transferee_id:
-        stmt = stmt.where(Deal.transferee_id == filters.transferee_id)
-    if filters.transferor_id:
-        stmt = stmt.where(
-            exists().where(
-                DealParty.deal_id == Deal.id, DealParty.role == "transferor", DealParty.org_id == filters.transferor_id
-            )
-        )
-    if filters.recorded_from:
-        stmt = stmt.where(Deal.recorded_on >= filters.recorded_from)
-    if filters.recorded_to:
-        stmt = stmt.where(Deal.recorded_on <= filters.recorded_to)
-    if filters.external_ref:
-        stmt = stmt.where(Deal.external_ref == filters.external_ref)
-    return paginate(session, stmt, key=Deal.id, params=page, to_item=deal_json)
+    stmt = where_given(
+        _visible_to(select(Deal), actor),
+        (filters.status, equals(Deal.status)),
+        (filters.kind, equals(Deal.kind)),
+        (filters.transferee_id, equals(Deal.transferee_id)),
+        (filters.transferor_id, _has_transferor),
+        (filters.recorded_from, at_least(Deal.recorded_on)),
+        (filters.recorded_to, at_most(Deal.recorded_on)),
+        (filters.external_ref, equals(Deal.external_ref)),
+    )
+    return paginate(session, stmt, key=Deal.id, params=page, to_item=DealOut.model_validate)
+
+
+def _has_transferor(org_id: str) -> ColumnElement[bool]:
+    return exists().where(DealParty.deal_id == Deal.id, DealParty.role == "transferor", DealParty.org_id == org_id)
 
 
 def _lock_patents(session: Session, numbers: Iterable[str]) -> None:

@@ -9,22 +9,13 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from pb_transactions.deals import service
-from pb_transactions.deals.batch import submit_batch
-from pb_transactions.deals.events import deal_json
+from pb_transactions.deals.batch import SUBMITTED, ItemAnswer, submit_batch
 from pb_transactions.deals.schemas import BatchIn, BatchOut, CancelIn, DealIn, DealKind, DealOut, DealStatus, RecordIn
-from pbkit.context import Actor
-from pbkit.dates import Today
-from pbkit.registry_client import Registry
-from pbkit.service import Kit, actor_uow
-from pbkit.web.auth import AdminOnly, require_roles
-from pbkit.web.idempotency import IdempotencyKeyHeader
-from pbkit.web.pagination import Pagination
-from pbkit.web.problems import Unprocessable
+from pb_transactions.deps import ActorUow, AdminOnly, Command, Kit, Pagination, Reader, Registry, Submitter, Today
+from pbkit.errors import DomainError, RuleBroken
+from pbkit.web.problems import problem_of
 
 router = APIRouter(prefix="/api/v1", tags=["deals"])
-
-Submitter = Annotated[Actor, Depends(require_roles("admin", "partner"))]
-Reader = Annotated[Actor, Depends(require_roles("admin", "partner", "viewer"))]
 
 _SUBMISSION_RULES = """
 Every patent must be in the registry and `valid`; every transferor must own every patent, and for a
@@ -48,10 +39,12 @@ nothing is written.
     description=_SUBMISSION_RULES,
     responses={201: {"model": DealOut}},
 )
-def submit_deal(body: DealIn, kit: Kit, actor: Submitter, registry: Registry,
-                key: IdempotencyKeyHeader = None) -> JSONResponse:
-    status, deal = service.submit(uow_factory=actor_uow(kit, actor), registry=registry, body=body, key=key)
-    return JSONResponse(deal, status_code=status)
+def submit_deal(body: DealIn, _submitter: Submitter, registry: Registry, command: Command) -> JSONResponse:
+    return command(
+        operation=service.CREATE, body=body,
+        precheck=lambda: service.check_submission(body, registry),
+        action=lambda uow, parties: service.create(uow, body=body, parties=parties),
+    )
 
 
 @router.post(
@@ -66,8 +59,16 @@ def submit_deal(body: DealIn, kit: Kit, actor: Submitter, registry: Registry,
     ),
     responses={200: {"model": BatchOut}},
 )
-def submit_deals(body: BatchIn, kit: Kit, actor: Submitter, registry: Registry) -> dict[str, Any]:
-    return {"results": submit_batch(uow_factory=actor_uow(kit, actor), registry=registry, items=body.items)}
+def submit_deals(body: BatchIn, _submitter: Submitter, registry: Registry, actor_uow: ActorUow) -> dict[str, Any]:
+    answers = submit_batch(uow_factory=actor_uow, registry=registry, items=body.items)
+    return {"results": [_batch_result(answer) for answer in answers]}
+
+
+def _batch_result(answer: ItemAnswer) -> dict[str, Any]:
+    if isinstance(answer, DomainError):
+        problem = problem_of(answer)
+        return {"status": problem.status, "problem": problem.to_dict()}
+    return {"status": SUBMITTED, "deal": answer}
 
 
 @router.post(
@@ -85,11 +86,13 @@ def submit_deals(body: BatchIn, kit: Kit, actor: Submitter, registry: Registry) 
     ),
     response_model=DealOut,
 )
-def record_deal(deal_id: str, body: RecordIn, kit: Kit, actor: AdminOnly, registry: Registry,
-                key: IdempotencyKeyHeader = None) -> JSONResponse:
-    status, deal = service.record(uow_factory=actor_uow(kit, actor), registry=registry, deal_id=deal_id,
-                                  body=body, key=key)
-    return JSONResponse(deal, status_code=status)
+def record_deal(deal_id: str, body: RecordIn, _admin: AdminOnly, registry: Registry, actor_uow: ActorUow,
+                command: Command) -> JSONResponse:
+    return command(
+        operation=service.RECORD, body={"deal_id": deal_id, "record": body},
+        precheck=lambda: service.check_record(uow_factory=actor_uow, registry=registry, deal_id=deal_id, body=body),
+        action=lambda uow, _: service.record(uow, deal_id=deal_id, body=body),
+    )
 
 
 @router.post(
@@ -104,11 +107,13 @@ def record_deal(deal_id: str, body: RecordIn, kit: Kit, actor: AdminOnly, regist
     ),
     response_model=DealOut,
 )
-def cancel_deal(deal_id: str, body: CancelIn, kit: Kit, actor: AdminOnly, registry: Registry, today: Today,
-                key: IdempotencyKeyHeader = None) -> JSONResponse:
-    status, deal = service.cancel(uow_factory=actor_uow(kit, actor), registry=registry, deal_id=deal_id,
-                                  body=body, today=today, key=key)
-    return JSONResponse(deal, status_code=status)
+def cancel_deal(deal_id: str, body: CancelIn, _admin: AdminOnly, registry: Registry, today: Today,
+                actor_uow: ActorUow, command: Command) -> JSONResponse:
+    return command(
+        operation=service.CANCEL, body={"deal_id": deal_id, "cancel": body},
+        precheck=lambda: service.check_cancellation(uow_factory=actor_uow, registry=registry, deal_id=deal_id),
+        action=lambda uow, _: service.cancel(uow, deal_id=deal_id, body=body, today=today),
+    )
 
 
 @router.get(
@@ -116,9 +121,9 @@ def cancel_deal(deal_id: str, body: CancelIn, kit: Kit, actor: AdminOnly, regist
     summary="one deal (a partner sees only the deals it created)",
     response_model=DealOut,
 )
-def get_deal(deal_id: str, kit: Kit, actor: Reader) -> dict[str, Any]:
+def get_deal(deal_id: str, kit: Kit, actor: Reader) -> DealOut:
     with kit.session_factory() as session:
-        return deal_json(service.visible_deal(session, actor=actor, deal_id=deal_id))
+        return DealOut.model_validate(service.visible_deal(session, actor=actor, deal_id=deal_id))
 
 
 def deal_filters(
@@ -131,7 +136,7 @@ def deal_filters(
     external_ref: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
 ) -> service.DealFilters:
     if recorded_from and recorded_to and recorded_from > recorded_to:
-        raise Unprocessable.field(["query", "recorded_to"], "recorded_to is before recorded_from")
+        raise RuleBroken.field(["query", "recorded_to"], "recorded_to is before recorded_from")
     return service.DealFilters(
         status=status, kind=kind, transferee_id=transferee_id, transferor_id=transferor_id,
         recorded_from=recorded_from, recorded_to=recorded_to, external_ref=external_ref,

@@ -23,6 +23,8 @@ class PaymentIn(BaseModel):
 
 
 class PaymentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     deal_id: str
     amount: Money

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from pb_transactions.deps import Command, Kit, Pagination, Reader, Submitter
 from pb_transactions.payments import service
 from pb_transactions.payments.schemas import PaymentCreated, PaymentIn
-from pbkit.context import Actor
-from pbkit.service import Kit, actor_uow
-from pbkit.web.auth import require_roles
-from pbkit.web.idempotency import IdempotencyKeyHeader
-from pbkit.web.pagination import Pagination
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
-
-Payer = Annotated[Actor, Depends(require_roles("admin", "partner"))]
-Reader = Annotated[Actor, Depends(require_roles("admin", "partner", "viewer"))]
 
 
 @router.post(
@@ -33,10 +26,11 @@ Reader = Annotated[Actor, Depends(require_roles("admin", "partner", "viewer"))]
     ),
     responses={201: {"model": PaymentCreated}},
 )
-def receive_payment(deal_id: str, body: PaymentIn, kit: Kit, actor: Payer,
-                    key: IdempotencyKeyHeader = None) -> JSONResponse:
-    status, payment = service.receive(uow_factory=actor_uow(kit, actor), deal_id=deal_id, body=body, key=key)
-    return JSONResponse(payment, status_code=status)
+def receive_payment(deal_id: str, body: PaymentIn, _payer: Submitter, command: Command) -> JSONResponse:
+    return command(
+        operation=service.RECEIVE, body={"deal_id": deal_id, "payment": body},
+        action=lambda uow, _: service.receive(uow, deal_id=deal_id, body=body),
+    )
 
 
 @router.get("/deals/{deal_id}/payments", summary="the payments of a deal, oldest first")

@@ -1,0 +1,19 @@
+"""What the transactions views receive: the roles of CONTRACT.md §4 and the kit's typed dependencies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from pbkit.context import Actor
+from pbkit.web.auth import AdminOnly, require_roles
+from pbkit.web.deps import ActorUow, Command, Kit, Registry, Today
+from pbkit.web.pagination import Pagination
+
+Submitter = Annotated[Actor, Depends(require_roles("admin", "partner"))]
+"""Submits deals and posts the money received on them: a partner platform (on its own deals), or an admin."""
+Reader = Annotated[Actor, Depends(require_roles("admin", "partner", "viewer"))]
+"""Reads deals and their payments; a partner sees only the deals it created."""
+
+__all__ = ["ActorUow", "AdminOnly", "Command", "Kit", "Pagination", "Reader", "Registry", "Submitter", "Today"]
