@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from pb_pledge.pledges import service
+from pbkit import commands
+
 
 def test_a_retried_registration_returns_the_first_answer_and_creates_one_pledge(client, body, as_bank, stored, outbox):
     headers = {**as_bank(), "Idempotency-Key": "bank-a-2022-0001"}
@@ -53,3 +61,77 @@ def test_a_release_key_is_bound_to_its_pledge(client, body, as_bank, world):
     r = client.post(f"/api/v1/pledges/{two['id']}/release", json={"released_on": "2023-01-01"}, headers=headers)
     assert r.status_code == 422
     assert client.get(f"/api/v1/pledges/{two['id']}", headers=as_bank()).json()["status"] == "registered"
+
+
+def test_two_same_key_registrations_in_flight_together_both_get_the_first_answer(client, body, as_bank, registry, stored):
+    # Both requests meet at the registry's patent lookup: each has asked for its key (nothing answered yet) and
+    # runs its precheck before either writes. SQLite then runs one writer at a time; the second finds the answer.
+    registry.patent_lookup_barrier = threading.Barrier(2)
+    headers = {**as_bank(), "Idempotency-Key": "bank-a-2022-0007"}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        responses = list(pool.map(lambda _: client.post("/api/v1/pledges", json=body(), headers=headers), range(2)))
+    assert [r.status_code for r in responses] == [201, 201], [r.json() for r in responses]
+    assert responses[0].json() == responses[1].json()
+    assert len(registry.requests) == 2 * 3  # both ran their precheck: the pledgee, the pledgor, the patent
+    assert stored() == {"pledges": 1, "events": 1, "audit": 1}
+
+
+@pytest.fixture
+def lose_the_key_race(monkeypatch):
+    """Stages, on SQLite, what PostgreSQL does when two requests with one key race: the loser looked its key up
+    (before its precheck, and again in its unit of work) before the winner committed, and tries its change after.
+    SQLite runs one writer at a time, so the race cannot happen there by itself: after `arm()`, the next two key
+    lookups find nothing, as they would have had they run before the winner's commit."""
+    real_lookup = commands._lookup
+    lookups: list[str] = []
+
+    def arm() -> list[str]:
+        def looked_up_before_the_winner_committed(uow, key):  # noqa: ANN001, ANN202
+            lookups.append(key)
+            return None if len(lookups) <= 2 else real_lookup(uow, key)
+
+        monkeypatch.setattr(commands, "_lookup", looked_up_before_the_winner_committed)
+        return lookups
+
+    return arm
+
+
+@pytest.fixture
+def check_misses_the_winner(monkeypatch):
+    """The loser's check of the active pledges also ran before the winner committed: it is the primary key of
+    `active_pledge_patents` that refuses the change."""
+
+    def arm() -> None:
+        monkeypatch.setattr(service, "_refuse_patents_under_active_pledge", lambda _session, _numbers: None)
+
+    return arm
+
+
+@pytest.mark.parametrize("loses_at", ["the active pledge check", "the primary key"])
+def test_a_same_key_registration_that_loses_the_race_at_its_change_replays_the_winner(
+    client, body, as_bank, stored, lose_the_key_race, check_misses_the_winner, loses_at
+):
+    headers = {**as_bank(), "Idempotency-Key": "bank-a-2022-0008"}
+    winner = client.post("/api/v1/pledges", json=body(), headers=headers)
+    assert winner.status_code == 201
+    lookups = lose_the_key_race()
+    if loses_at == "the primary key":
+        check_misses_the_winner()
+    loser = client.post("/api/v1/pledges", json=body(), headers=headers)
+    # Its change is refused (the patent is the winner's now), and that refusal is answered with the winner's answer.
+    assert loser.status_code == 201, loser.json()
+    assert loser.json() == winner.json()
+    assert len(lookups) == 3  # the third: after the refusal, the helper asked again and found the winner's answer
+    assert stored() == {"pledges": 1, "events": 1, "audit": 1}
+
+
+def test_another_request_that_loses_at_the_primary_key_is_409_naming_the_patent(
+    client, body, as_bank, world, stored, check_misses_the_winner
+):
+    assert client.post("/api/v1/pledges", json=body(patent_numbers=[world.invention]), headers=as_bank(world.bank_a)).status_code == 201
+    check_misses_the_winner()
+    r = client.post("/api/v1/pledges", json=body(patent_numbers=[world.invention_2, world.invention]),
+                    headers={**as_bank(world.bank_b), "Idempotency-Key": "bank-b-1"})
+    assert r.status_code == 409
+    assert r.json()["errors"] == [{"loc": ["body", "patent_numbers", 1], "msg": f"patent {world.invention} is already under an active pledge"}]
+    assert stored() == {"pledges": 1, "events": 1, "audit": 1}
