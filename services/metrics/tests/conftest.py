@@ -16,15 +16,30 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pb_metrics.app import build_app
+from pb_metrics.events import EVENTS
 from pb_metrics.projections.generations import live_generations
 from pb_metrics.projections.handlers import ProjectionHandler
 from pb_metrics.settings import Settings
+from pbkit.bus import EventBus
 from pbkit.bus.local import LocalLogBus
-from pbkit.events import Event, rfc3339, topic_for
+from pbkit.domain.regions import GUIZHOU_PROVINCE_CODE
+from pbkit.events import Event, rfc3339
 from pbkit.testing import copy_of_database, migrated_sqlite_template, wait_until
 
 PROGRAM = "gz-2021-2023"
 SOURCES = {"organization": "/pb/registry", "deal": "/pb/transactions", "pledge": "/pb/pledge", "filing": "/pb/product-filing"}
+# The topic each producer publishes an aggregate's events on (CONTRACT.md §7), by the aggregate in the event type.
+TOPIC_OF_AGGREGATE = {
+    "organization": "pb.registry.organizations",
+    "patent": "pb.registry.patents",
+    "deal": "pb.transactions.deals",
+    "pledge": "pb.pledge.pledges",
+    "filing": "pb.product_filing.filings",
+}
+
+
+def topic_of(event_type: str) -> str:
+    return TOPIC_OF_AGGREGATE[event_type.split(".")[1]]
 
 
 def party(
@@ -96,7 +111,7 @@ class Producers:
 
     def organization_registered(self, snapshot: dict[str, Any]) -> Event:
         data = {k: snapshot[k] for k in ("name", "kind", "size", "region_code", "prefecture_code", "industry")}
-        data |= {"id": snapshot["org_id"], "uscc": "91520100MA6DKXXX0X", "in_province": snapshot["region_code"].startswith("52")}
+        data |= {"id": snapshot["org_id"], "uscc": "91520100MA6DKXXX0X", "in_province": snapshot["region_code"].startswith(GUIZHOU_PROVINCE_CODE)}
         return self.event("pb.organization.registered.v1", snapshot["org_id"], data)
 
 
@@ -371,18 +386,39 @@ def apply(client) -> Callable[[Iterable[Event]], None]:
     return run
 
 
+@pytest.fixture(scope="session")
+def publish_on() -> Callable[[EventBus, Iterable[Event]], None]:
+    """Publish events on a bus, each on its producer's topic, as the producers' outbox relays do."""
+
+    def run(bus: EventBus, events: Iterable[Event]) -> None:
+        deliveries = [
+            bus.publish(
+                topic_of(event.type),
+                event.subject,
+                event.to_json().encode(),
+                {"content-type": "application/cloudevents+json", "ce_type": event.type},
+            )
+            for event in events
+        ]
+        for delivery in deliveries:
+            delivery.result(15)
+
+    return run
+
+
 @pytest.fixture
-def publish(tmp_path) -> Iterator[Callable[[Iterable[Event]], None]]:
-    """Publish events on the service's local event log, as the producers' outbox relays do."""
+def local_bus(tmp_path) -> Iterator[LocalLogBus]:
+    """The service's local event log, with the topics it consumes made, as the producers make them at start."""
     bus = LocalLogBus(tmp_path / "bus" / "events.sqlite3")
-
-    def run(events: Iterable[Event]) -> None:
-        for event in events:
-            headers = {"content-type": "application/cloudevents+json", "ce_type": event.type}
-            bus.publish(topic_for(event.type), event.subject, event.to_json().encode(), headers).result(5)
-
-    yield run
+    bus.ensure_topics(list(EVENTS.consumes))
+    yield bus
     bus.close()
+
+
+@pytest.fixture
+def publish(local_bus, publish_on) -> Callable[[Iterable[Event]], None]:
+    """Publish events on the service's local event log."""
+    return lambda events: publish_on(local_bus, events)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from pb_metrics.models import DealFact, ProjectionState, Rebuild
 from pb_metrics.rebuilds.service import request_rebuild
-from pb_metrics.rebuilds.worker import RebuildRun
 from pbkit.context import Actor
 from pbkit.events import dlq_topic
 from pbkit.testing import wait_until
@@ -25,8 +24,8 @@ def all_progress(client, headers):
 
 
 @pytest.fixture
-def live(make_client):
-    """The service with its live consumer reading the local event log."""
+def live(make_client, local_bus):
+    """The service with its live consumer reading the local event log (its topics made first)."""
     return make_client(consumers_enabled=True)
 
 
@@ -123,7 +122,7 @@ def test_a_rebuild_repairs_damaged_projections_and_the_old_numbers_are_served_un
     with live.kit.uow(Actor("office-admin", "admin")) as uow:
         rebuild = request_rebuild(uow=uow, stale_after=live.app.state.rebuilds.stale_after)
         uow.commit()
-    run = RebuildRun(live.kit, rebuild["id"], rebuild["generation"], stop=threading.Event())
+    run = live.app.state.rebuilds.run_of(rebuild.id, rebuild.generation, stop=threading.Event())
     try:
         run.catch_up()
         assert all_progress(live, viewer) == damaged  # still the old generation
@@ -141,7 +140,7 @@ def test_a_rebuild_repairs_damaged_projections_and_the_old_numbers_are_served_un
     pledges = {i["id"]: i["actual"] for i in repaired[2023]["indicators"]}["pledge_count"]
     assert pledges == 2
     with live.kit.session_factory() as session:
-        assert session.get_one(Rebuild, rebuild["id"]).status == "completed"
+        assert session.get_one(Rebuild, rebuild.id).status == "completed"
 
 
 def test_only_one_rebuild_at_a_time_and_one_whose_worker_died_is_failed(make_client, admin):
@@ -150,12 +149,12 @@ def test_only_one_rebuild_at_a_time_and_one_whose_worker_died_is_failed(make_cli
         orphan = request_rebuild(uow=uow, stale_after=client.app.state.rebuilds.stale_after)
         uow.commit()
     refused = client.post("/api/v1/admin/rebuild", headers=admin)
-    assert refused.status_code == 409 and orphan["id"] in refused.json()["detail"]
+    assert refused.status_code == 409 and orphan.id in refused.json()["detail"]
 
     impatient = make_client(rebuild_stale_after_s=0)  # a restart: the orphan's heartbeat is old
-    assert impatient.get(f"/api/v1/admin/rebuild/{orphan['id']}", headers=admin).json()["status"] == "failed"
+    assert impatient.get(f"/api/v1/admin/rebuild/{orphan.id}", headers=admin).json()["status"] == "failed"
     started = impatient.post("/api/v1/admin/rebuild", headers=admin)
-    assert started.status_code == 202 and started.json()["generation"] == orphan["generation"] + 1
+    assert started.status_code == 202 and started.json()["generation"] == orphan.generation + 1
 
 
 def test_a_rebuild_stopped_by_shutdown_fails_and_leaves_the_active_generation_alone(
@@ -169,9 +168,9 @@ def test_a_rebuild_stopped_by_shutdown_fails_and_leaves_the_active_generation_al
         uow.commit()
     stopping = threading.Event()
     stopping.set()
-    RebuildRun(live.kit, rebuild["id"], rebuild["generation"], stop=stopping).run()
-    failed = live.get(f"/api/v1/admin/rebuild/{rebuild['id']}", headers=admin).json()
+    live.app.state.rebuilds.run_of(rebuild.id, rebuild.generation, stop=stopping).run()
+    failed = live.get(f"/api/v1/admin/rebuild/{rebuild.id}", headers=admin).json()
     assert failed["status"] == "failed" and "stopped" in failed["detail"]
     assert all_progress(live, viewer) == before
     with live.kit.session_factory() as session:
-        assert session.scalar(select(func.count()).where(DealFact.generation == rebuild["generation"])) == 0
+        assert session.scalar(select(func.count()).where(DealFact.generation == rebuild.generation)) == 0

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import get_args
 
 import pytest
 
-from pbkit import dates
+from pb_metrics.deps import Today
 
 
 def values(progress, *ids):
@@ -200,8 +201,9 @@ def test_as_of_is_the_time_of_the_newest_event_applied(orgs, client, viewer, pro
     assert as_of() == later.time
 
 
-def test_pace_projects_the_current_year_at_its_rate_so_far(orgs, producers, apply, progress_of, monkeypatch):
-    monkeypatch.setattr(dates, "business_today", lambda _time_zone: date(2022, 3, 31))  # day 90 of 365
+def test_pace_projects_the_current_year_at_its_rate_so_far(orgs, client, producers, apply, progress_of):
+    today = get_args(Today)[1].dependency
+    client.app.dependency_overrides[today] = lambda: date(2022, 3, 31)  # day 90 of 365
     apply(producers.pledge(orgs.sme, amount="100.00").register(date(2022, 1, 10 + i)) for i in range(3))
     pledges = progress_of(2022)
     assert (pledges["pledge_count"]["pace"], pledges["pledge_amount"]["pace"]) == (12, "1216.67")

@@ -26,6 +26,7 @@ from pb_metrics.progress.service import progress
 from pb_metrics.projections.generations import live_generations, lock_generations
 from pb_metrics.projections.handlers import ProjectionHandler
 from pb_metrics.settings import Settings
+from pbkit.domain.regions import GUIZHOU_PROVINCE_CODE
 from pbkit.events import utcnow
 from pbkit.testing import copy_of_database
 
@@ -156,7 +157,7 @@ def emit(history: History, producers) -> list:  # noqa: ANN001
 # --- the recount, straight from the raw history ------------------------------------------------
 
 def in_guizhou(snapshot) -> bool:  # noqa: ANN001
-    return snapshot["region_code"].startswith("52")
+    return snapshot["region_code"].startswith(GUIZHOU_PROVINCE_CODE)
 
 
 def is_sme(snapshot) -> bool:  # noqa: ANN001

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from pb_metrics.models import kit_tables
+from pb_metrics.events import EVENTS
+from pb_metrics.models import CONFLICTS, kit_tables
 from pb_metrics.programs.service import seed_programs
 from pb_metrics.programs.views import router as programs_router
 from pb_metrics.progress.views import router as progress_router
@@ -14,12 +15,13 @@ from pb_metrics.projections.generations import live_generations
 from pb_metrics.projections.handlers import ProjectionHandler
 from pb_metrics.rebuilds.service import LIVE_CONSUMER, fail_stale_rebuilds
 from pb_metrics.rebuilds.views import router as rebuilds_router
-from pb_metrics.rebuilds.worker import Rebuilds
+from pb_metrics.rebuilds.worker import Rebuilds, Replay
 from pb_metrics.reports.views import router as reports_router
 from pb_metrics.settings import Settings
+from pbkit.consumer import ConsumerSpec
 from pbkit.context import SYSTEM
-from pbkit.events import TOPICS
-from pbkit.service import ConsumerSpec, ServiceKit, create_app
+from pbkit.kit import ServiceKit
+from pbkit.service import create_app
 
 DESCRIPTION = """Programmes, targets and live progress (CONTRACT.md §8), from every event of §7.
 
@@ -33,9 +35,17 @@ keep answering.
 
 def build_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    kit = ServiceKit.from_settings(settings, kit_tables)
-    kit.add_consumer(ConsumerSpec(LIVE_CONSUMER, list(TOPICS), ProjectionHandler(live_generations)))
-    rebuilds = Rebuilds(kit, stale_after=timedelta(seconds=settings.rebuild_stale_after_s))
+    kit = ServiceKit.from_settings(settings, kit_tables, catalog=EVENTS, conflicts=CONFLICTS)
+    kit.add_consumer(ConsumerSpec(LIVE_CONSUMER, EVENTS.consumes, ProjectionHandler(live_generations)))
+    replay = Replay(
+        session_factory=kit.session_factory,
+        tables=kit.tables,
+        bus=kit.bus,
+        catalog=EVENTS,
+        source=kit.source,
+        group_prefix=f"pb-{settings.service_name}",
+    )
+    rebuilds = Rebuilds(replay, stale_after=timedelta(seconds=settings.rebuild_stale_after_s))
     kit.background.append(rebuilds.run_requested)
     with kit.uow(SYSTEM) as uow:
         seed_programs(uow=uow)

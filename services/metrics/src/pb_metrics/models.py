@@ -20,7 +20,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from pbkit.db import UTCDateTime, install_kit_tables
+from pbkit.db import NamedConstraint, UTCDateTime, install_kit_tables
 
 
 class Base(DeclarativeBase):
@@ -210,3 +210,12 @@ class AnnualReportFact(Base):
 
 
 PROJECTION_FACTS: tuple[type[Base], ...] = (DealFact, PaymentFact, PledgeFact, FilingFact, AnnualReportFact)
+
+
+# The unique constraints two concurrent requests can both reach (the first check passed for both): a 409.
+CONFLICTS = (
+    NamedConstraint("programs_pkey", "programs.id", "the request conflicts with existing data"),
+    NamedConstraint(
+        "baselines_pkey", "baselines.program_id, baselines.indicator_id", "the request conflicts with existing data"
+    ),
+)

@@ -7,9 +7,9 @@ import uuid
 import pytest
 from alembic import command
 
+from pb_metrics.events import EVENTS
 from pbkit.bus.kafka import KafkaBus
 from pbkit.bus.namespaced import NamespacedBus
-from pbkit.events import TOPICS, dlq_topic, topic_for
 from pbkit.migrations import alembic_config, upgrade_head
 from pbkit.testing import table_names, wait_until
 
@@ -35,23 +35,17 @@ def prefix() -> str:
 
 
 @pytest.fixture
-def kafka_publish(kafka_bootstrap, prefix):
-    """Publish events on the test's own topics of the real broker, as the producers' relays do."""
+def kafka_publish(kafka_bootstrap, prefix, publish_on):
+    """Publish events on the test's own topics of the real broker, which the producers make, as their relays do."""
     bus = NamespacedBus(KafkaBus(kafka_bootstrap, delivery_timeout_s=15), prefix)
-    bus.ensure_topics(list(TOPICS) + [dlq_topic(t) for t in TOPICS])
-
-    def run(events):
-        for event in events:
-            headers = {"content-type": "application/cloudevents+json", "ce_type": event.type}
-            bus.publish(topic_for(event.type), event.subject, event.to_json().encode(), headers)
-        bus.flush(15)
-
-    yield run
+    bus.ensure_topics(list(EVENTS.consumes))
+    yield lambda events: publish_on(bus, events)
     bus.close()
 
 
 @pytest.fixture
-def service(make_client, postgres_url, kafka_bootstrap, prefix):
+def service(make_client, postgres_url, kafka_bootstrap, prefix, kafka_publish):
+    """The service, started after the producers made the topics it consumes (it makes their dead-letter topics)."""
     upgrade_head("pb_metrics", postgres_url)
     return make_client(
         database_url=postgres_url, bus="kafka", kafka_bootstrap_servers=kafka_bootstrap, topic_prefix=prefix,

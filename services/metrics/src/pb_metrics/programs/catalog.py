@@ -13,8 +13,6 @@ Unit = Literal["count", "yuan", "ratio", "prefectures"]
 Period = Literal["annual", "cumulative"]
 Dimension = Literal["prefecture", "industry", "transferor_kind", "month"]
 
-ALL_DIMENSIONS: tuple[Dimension, ...] = ("prefecture", "industry", "transferor_kind", "month")
-
 
 @dataclass(frozen=True)
 class IndicatorDefinition:

@@ -1,10 +1,12 @@
-"""Request bodies of the program endpoints."""
+"""Request and response bodies of the program endpoints."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
+    AliasPath,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -109,3 +111,62 @@ class BaselineIn(BaseModel):
     values: dict[str, StrictInt | StrictStr] = Field(
         description="indicator id → the value of the year before the first: a count, or a yuan string"
     )
+
+
+# --- answers ------------------------------------------------------------------------------------
+
+IsoTimestamp = Annotated[datetime, PlainSerializer(lambda moment: moment.isoformat(), return_type=str)]
+
+
+class IndicatorOut(BaseModel):
+    """An indicator of a program (a `ProgramIndicator` row) with its targets as the API shows them."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(validation_alias="indicator_id")
+    name: str
+    unit: str
+    period: str
+    floor: int | None
+    growth_target: int | None
+
+    @field_serializer("floor")
+    def _floor_out(self, value: int | None) -> int | str | None:
+        return value_json(self.unit, value)  # type: ignore[arg-type]
+
+    @field_serializer("growth_target")
+    def _growth_target_out(self, value: int | None) -> str | None:
+        return rate_text(target_rate(value))
+
+
+class BaselineOut(BaseModel):
+    """The values of the year before a program's first (a `ProgramBaseline`), each in its indicator's unit."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    year: int
+    values: dict[str, int]
+    units: dict[str, str] = Field(exclude=True)
+
+    @field_serializer("values")
+    def _values_out(self, values: dict[str, int]) -> dict[str, int | str | None]:
+        return {k: value_json(self.units[k], v) for k, v in values.items()}  # type: ignore[arg-type]
+
+
+def _of_program(attribute: str) -> Any:
+    return Field(validation_alias=AliasPath("program", attribute))
+
+
+class ProgramOut(BaseModel):
+    """A program (a `ProgramView`) with its indicators, targets and baseline."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = _of_program("id")
+    name: str = _of_program("name")
+    first_year: int = _of_program("first_year")
+    last_year: int = _of_program("last_year")
+    indicators: list[IndicatorOut]
+    baseline: BaselineOut
+    created_at: IsoTimestamp = _of_program("created_at")
+    updated_at: IsoTimestamp = _of_program("updated_at")

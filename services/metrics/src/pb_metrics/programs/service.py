@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -17,22 +16,27 @@ from pb_metrics.programs.catalog import (
     SEED_PROGRAM_NAME,
     SEED_TARGETS,
 )
-from pb_metrics.programs.schemas import BaselineIn, IndicatorTargets, ProgramIn, ProgramUpdate
-from pb_metrics.programs.units import parse_value, rate_text, target_rate, value_json
+from pb_metrics.programs.schemas import BaselineIn, BaselineOut, IndicatorTargets, ProgramIn, ProgramOut, ProgramUpdate
+from pb_metrics.programs.units import parse_value
+from pbkit.errors import Conflict, NotFound, RuleBroken, Violation
 from pbkit.events import utcnow
 from pbkit.uow import UnitOfWork
-from pbkit.web.problems import Conflict, NotFound, Unprocessable
+
+
+@dataclass(frozen=True)
+class ProgramBaseline:
+    """The values of the year before a program's first, against which that year's growth is measured."""
+
+    year: int
+    values: dict[str, int]  # indicator id → count or fen
+    units: dict[str, str]  # indicator id → its unit, for every indicator of the program
 
 
 @dataclass(frozen=True)
 class ProgramView:
     program: Program
     indicators: list[ProgramIndicator]
-    baseline: dict[str, int]  # indicator id → value of the year before the first
-
-    @property
-    def baseline_year(self) -> int:
-        return self.program.first_year - 1
+    baseline: ProgramBaseline
 
     def indicator(self, indicator_id: str) -> ProgramIndicator:
         for indicator in self.indicators:
@@ -43,7 +47,7 @@ class ProgramView:
     def check_year(self, year: int) -> None:
         program = self.program
         if not program.first_year <= year <= program.last_year:
-            raise Unprocessable.field(
+            raise RuleBroken.field(
                 ["query", "year"], f"program {program.id} runs from {program.first_year} to {program.last_year}"
             )
 
@@ -55,42 +59,18 @@ def load_program(session: Session, program_id: str) -> ProgramView:
     indicators = session.scalars(
         select(ProgramIndicator).where(ProgramIndicator.program_id == program_id).order_by(ProgramIndicator.position)
     ).all()
-    baseline = dict(
+    year = program.first_year - 1
+    values = dict(
         session.execute(
-            select(Baseline.indicator_id, Baseline.value).where(
-                Baseline.program_id == program_id, Baseline.year == program.first_year - 1
-            )
+            select(Baseline.indicator_id, Baseline.value).where(Baseline.program_id == program_id, Baseline.year == year)
         ).all()
     )
-    return ProgramView(program, list(indicators), baseline)
+    units = {i.indicator_id: i.unit for i in indicators}
+    return ProgramView(program, list(indicators), ProgramBaseline(year, values, units))
 
 
-def program_json(view: ProgramView) -> dict[str, Any]:
-    program = view.program
-    units = {i.indicator_id: i.unit for i in view.indicators}
-    return {
-        "id": program.id,
-        "name": program.name,
-        "first_year": program.first_year,
-        "last_year": program.last_year,
-        "indicators": [
-            {
-                "id": i.indicator_id,
-                "name": i.name,
-                "unit": i.unit,
-                "period": i.period,
-                "floor": value_json(i.unit, i.floor),  # type: ignore[arg-type]
-                "growth_target": rate_text(target_rate(i.growth_target)),
-            }
-            for i in view.indicators
-        ],
-        "baseline": {
-            "year": view.baseline_year,
-            "values": {k: value_json(units[k], v) for k, v in view.baseline.items()},  # type: ignore[arg-type]
-        },
-        "created_at": program.created_at.isoformat(),
-        "updated_at": program.updated_at.isoformat(),
-    }
+def program_answer(session: Session, program_id: str) -> ProgramOut:
+    return ProgramOut.model_validate(load_program(session, program_id))
 
 
 def _indicator_row(
@@ -112,12 +92,12 @@ def _indicator_row(
 def _ratio_floors(targets: list[IndicatorTargets]) -> None:
     for index, t in enumerate(targets):
         if INDICATORS[t.id].unit == "ratio" and t.floor is not None:
-            raise Unprocessable.field(
+            raise RuleBroken.field(
                 ["body", "indicators", index, "floor"], "a growth-rate indicator has a growth target, not a floor"
             )
 
 
-def create_program(*, uow: UnitOfWork, body: ProgramIn) -> dict[str, Any]:
+def create_program(*, uow: UnitOfWork, body: ProgramIn) -> ProgramOut:
     session = uow.session
     if session.get(Program, body.id) is not None:
         raise Conflict(f"program {body.id!r} exists")
@@ -141,10 +121,10 @@ def create_program(*, uow: UnitOfWork, body: ProgramIn) -> dict[str, Any]:
     )
     session.flush()
     uow.audit("program.create", target_type="program", target_id=body.id, details=body.model_dump(mode="json"))
-    return program_json(load_program(session, body.id))
+    return program_answer(session, body.id)
 
 
-def update_program(*, uow: UnitOfWork, program_id: str, body: ProgramUpdate) -> dict[str, Any]:
+def update_program(*, uow: UnitOfWork, program_id: str, body: ProgramUpdate) -> ProgramOut:
     session = uow.session
     view = load_program(session, program_id)
     _ratio_floors(body.indicators)
@@ -152,7 +132,7 @@ def update_program(*, uow: UnitOfWork, program_id: str, body: ProgramUpdate) -> 
     for index, targets in enumerate(body.indicators):
         indicator = current.get(targets.id)
         if indicator is None:
-            raise Unprocessable.field(
+            raise RuleBroken.field(
                 ["body", "indicators", index, "id"], f"program {program_id} has no such indicator"
             )
         for field in targets.model_fields_set - {"id"}:
@@ -170,31 +150,31 @@ def update_program(*, uow: UnitOfWork, program_id: str, body: ProgramUpdate) -> 
         target_id=program_id,
         details=body.model_dump(mode="json", exclude_unset=True),
     )
-    return program_json(load_program(session, program_id))
+    return program_answer(session, program_id)
 
 
-def set_baseline(*, uow: UnitOfWork, program_id: str, year: int, body: BaselineIn) -> dict[str, Any]:
+def set_baseline(*, uow: UnitOfWork, program_id: str, year: int, body: BaselineIn) -> BaselineOut:
     """Replace the values of the year before the first, against which the first year's growth is measured."""
     session = uow.session
     view = load_program(session, program_id)
-    if year != view.baseline_year:
-        raise Unprocessable.field(
-            ["path", "year"], f"the baseline of program {program_id} is the year {view.baseline_year}, before its first"
+    if year != view.baseline.year:
+        raise RuleBroken.field(
+            ["path", "year"], f"the baseline of program {program_id} is the year {view.baseline.year}, before its first"
         )
-    units = {i.indicator_id: i.unit for i in view.indicators}
+    units = view.baseline.units
     values: dict[str, int] = {}
-    errors = []
+    violations = []
     for indicator_id, raw in body.values.items():
         loc = ["body", "values", indicator_id]
         if indicator_id not in units:
-            errors.append({"loc": loc, "msg": f"program {program_id} has no such indicator"})
+            violations.append(Violation(loc, f"program {program_id} has no such indicator"))
             continue
         try:
             values[indicator_id] = parse_value(units[indicator_id], raw)  # type: ignore[arg-type]
         except ValueError as exc:
-            errors.append({"loc": loc, "msg": str(exc)})
-    if errors:
-        raise Unprocessable("invalid baseline values", errors=errors)
+            violations.append(Violation(loc, str(exc)))
+    if violations:
+        raise RuleBroken.of(violations, detail="invalid baseline values")
     session.execute(delete(Baseline).where(Baseline.program_id == program_id))
     session.add_all(Baseline(program_id=program_id, indicator_id=k, year=year, value=v) for k, v in values.items())
     session.flush()
@@ -204,8 +184,7 @@ def set_baseline(*, uow: UnitOfWork, program_id: str, year: int, body: BaselineI
         target_id=program_id,
         details={"year": year, "values": body.model_dump(mode="json")["values"]},
     )
-    view = load_program(session, program_id)
-    return program_json(view)["baseline"]
+    return BaselineOut.model_validate(load_program(session, program_id).baseline)
 
 
 def seed_programs(*, uow: UnitOfWork) -> None:

@@ -18,9 +18,9 @@ from pb_metrics.programs.units import divide_half_up, growth_between, rate_text,
 from pb_metrics.progress.measures import GROWTH_OF_BENEFITED, MEASURES, Window, benefited_growth
 from pb_metrics.projections.generations import active_generation
 from pbkit.domain.industries import industries
-from pbkit.domain.regions import PREFECTURES
+from pbkit.domain.regions import GUIZHOU_PROVINCE_CODE, PREFECTURES
+from pbkit.errors import RuleBroken
 from pbkit.events import rfc3339
-from pbkit.web.problems import Unprocessable
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def indicator_progress(
         return IndicatorProgress(indicator, measured, None, measured, None)
     actual = _total(session, program, indicator_id, generation, year)
     if year == program.program.first_year:
-        previous = program.baseline.get(indicator_id)
+        previous = program.baseline.values.get(indicator_id)
     else:
         previous = _total(session, program, indicator_id, generation, year - 1)
     growth = growth_between(actual, previous)
@@ -163,7 +163,7 @@ def _prefecture_key(row: Any) -> str | None:
     code = row.prefecture
     if code in PREFECTURES:
         return code
-    if code is None or code.startswith("52"):
+    if code is None or code.startswith(GUIZHOU_PROVINCE_CODE):
         return None
     return OUT_OF_PROVINCE
 
@@ -216,7 +216,7 @@ def breakdown(session: Session, program: ProgramView, *, indicator_id: str, year
     indicator = program.indicator(indicator_id)
     if by not in INDICATORS[indicator_id].breakdowns:
         applicable = ", ".join(INDICATORS[indicator_id].breakdowns) or "none"
-        raise Unprocessable.field(
+        raise RuleBroken.field(
             ["query", "by"], f"{indicator_id} has no breakdown by {by} (applicable: {applicable})"
         )
     generation = active_generation(session).generation

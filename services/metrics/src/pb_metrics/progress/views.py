@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
+from pb_metrics.deps import Kit, ProgramId, Reader, Today, Year
 from pb_metrics.programs.catalog import Dimension
 from pb_metrics.programs.service import load_program
 from pb_metrics.progress import service
 from pb_metrics.projections.generations import consistent_read
-from pbkit.context import Actor
-from pbkit.dates import Today
-from pbkit.service import Kit
-from pbkit.web.auth import require_roles
 
 router = APIRouter(prefix="/api/v1/programs", tags=["progress"])
-Reader = Annotated[Actor, Depends(require_roles("admin", "viewer"))]
-ProgramId = Annotated[str, Path(max_length=64)]
-Year = Annotated[int, Query(description="a year of the program")]
 
 
 @router.get(

@@ -11,9 +11,9 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pbkit.domain.regions import GUIZHOU_PROVINCE_CODE
 from pbkit.money import Money
 
-GUIZHOU_PREFIX = "52"
 SME_SIZES = frozenset({"micro", "small", "medium"})
 INSTITUTION_KINDS = frozenset({"university", "research_institute", "state_owned_enterprise"})
 
@@ -34,7 +34,7 @@ class Party(_Payload):
 
     @property
     def in_province(self) -> bool:
-        return self.region_code.startswith(GUIZHOU_PREFIX)
+        return self.region_code.startswith(GUIZHOU_PROVINCE_CODE)
 
     @property
     def is_in_province_sme(self) -> bool:

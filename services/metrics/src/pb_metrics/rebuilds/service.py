@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from pb_metrics.models import Generation, Rebuild
 from pb_metrics.projections.generations import IN_PROGRESS, drop_generation, lock_generations, next_generation
+from pb_metrics.rebuilds.schemas import RebuildOut
 from pbkit.db import KitTables
+from pbkit.errors import Conflict, NotFound
 from pbkit.events import rfc3339, utcnow
 from pbkit.ids import new_id
 from pbkit.uow import UnitOfWork
-from pbkit.web.problems import Conflict, NotFound
 
 LIVE_CONSUMER = "projections"
 
@@ -22,19 +22,6 @@ LIVE_CONSUMER = "projections"
 def rebuild_consumer_name(generation: int) -> str:
     """Also the suffix of its consumer group: a fresh group, so it starts at the earliest offset."""
     return f"{LIVE_CONSUMER}-rebuild-{generation}"
-
-
-def rebuild_json(rebuild: Rebuild) -> dict[str, Any]:
-    return {
-        "id": rebuild.id,
-        "status": rebuild.status,
-        "generation": rebuild.generation,
-        "requested_by": rebuild.requested_by,
-        "requested_at": rfc3339(rebuild.requested_at),
-        "finished_at": rfc3339(rebuild.finished_at) if rebuild.finished_at else None,
-        "events_applied": rebuild.events_applied,
-        "detail": rebuild.detail,
-    }
 
 
 def abandon(session: Session, kit: KitTables, rebuild: Rebuild, detail: str) -> None:
@@ -61,7 +48,7 @@ def fail_stale_rebuilds(*, uow: UnitOfWork, stale_after: timedelta) -> None:
         abandon(session, uow.kit, rebuild, f"interrupted: no progress since {rfc3339(rebuild.heartbeat_at)}")
 
 
-def request_rebuild(*, uow: UnitOfWork, stale_after: timedelta) -> dict[str, Any]:
+def request_rebuild(*, uow: UnitOfWork, stale_after: timedelta) -> RebuildOut:
     session = uow.session
     fail_stale_rebuilds(uow=uow, stale_after=stale_after)
     under_way = session.scalars(select(Rebuild).where(Rebuild.status.in_(IN_PROGRESS))).first()
@@ -82,11 +69,11 @@ def request_rebuild(*, uow: UnitOfWork, stale_after: timedelta) -> dict[str, Any
     session.add(rebuild)
     session.flush()
     uow.audit("projections.rebuild", target_type="rebuild", target_id=rebuild.id, details={"generation": generation})
-    return rebuild_json(rebuild)
+    return RebuildOut.model_validate(rebuild)
 
 
-def get_rebuild(session: Session, rebuild_id: str) -> dict[str, Any]:
+def get_rebuild(session: Session, rebuild_id: str) -> RebuildOut:
     rebuild = session.get(Rebuild, rebuild_id)
     if rebuild is None:
         raise NotFound(f"no rebuild {rebuild_id!r}")
-    return rebuild_json(rebuild)
+    return RebuildOut.model_validate(rebuild)

@@ -15,20 +15,21 @@ stops after the switch and its group is never used again.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from pb_metrics.models import Rebuild
 from pb_metrics.projections.generations import drop_generation, lock_generations
 from pb_metrics.projections.handlers import ProjectionHandler
 from pb_metrics.rebuilds.service import abandon, forget_processed_events, rebuild_consumer_name
+from pbkit.bus import EventBus
 from pbkit.consumer import ConsumerRunner
-from pbkit.context import SYSTEM
-from pbkit.events import TOPICS, utcnow
-from pbkit.service import ServiceKit
+from pbkit.db import KitTables
+from pbkit.events import EventCatalog, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -37,23 +38,39 @@ class RebuildInterrupted(RuntimeError):
     pass
 
 
+@dataclass(frozen=True)
+class Replay:
+    """What a rebuild works with: the service's database and kit tables, and the log it replays."""
+
+    session_factory: sessionmaker[Session]
+    tables: KitTables
+    bus: EventBus
+    # The service's catalogue: its consumed topics are the log, and the rebuild's consumer runs under it.
+    catalog: EventCatalog
+    source: str
+    # Consumer groups are named `<group_prefix>-<consumer name>`, like the kit's own consumers.
+    group_prefix: str
+
+
 class RebuildRun:
-    def __init__(self, kit: ServiceKit, rebuild_id: str, generation: int, *, stop: threading.Event):
-        self.kit = kit
+    def __init__(self, replay: Replay, rebuild_id: str, generation: int, *, stop: threading.Event):
+        self.replay = replay
+        self.session_factory = replay.session_factory
         self.rebuild_id = rebuild_id
         self.generation = generation
         self.stop = stop
-        self.topics = list(TOPICS)
+        self.topics = list(replay.catalog.consumes)
         name = rebuild_consumer_name(generation)
         self.runner = ConsumerRunner(
             name=name,
-            bus=kit.bus,
-            group_id=f"pb-{kit.settings.service_name}-{name}",
+            bus=replay.bus,
+            group_id=f"{replay.group_prefix}-{name}",
             topics=self.topics,
             handler=ProjectionHandler(lambda _session: [generation]),
-            session_factory=kit.session_factory,
-            kit=kit.tables,
-            source=kit.source,
+            session_factory=replay.session_factory,
+            kit=replay.tables,
+            source=replay.source,
+            catalog=replay.catalog,
         )
 
     def run(self) -> None:
@@ -70,7 +87,7 @@ class RebuildRun:
 
     def catch_up(self) -> None:
         """Replay until every partition is past where the log ended when this started."""
-        ends = self.kit.bus.end_offsets(self.topics)
+        ends = self.replay.bus.end_offsets(self.topics)
         while not self.runner.reached(ends):
             if self.stop.is_set():
                 raise RebuildInterrupted("the service stopped")
@@ -78,24 +95,24 @@ class RebuildRun:
             self._update()
 
     def switch(self) -> None:
-        with self.kit.uow(SYSTEM) as uow:
-            state = lock_generations(uow.session)
+        with self.session_factory() as session:
+            state = lock_generations(session)
             retired = state.active_generation
             state.active_generation = self.generation
-            drop_generation(uow.session, retired)
-            forget_processed_events(uow.session, uow.kit, self.generation)
-            rebuild = self._rebuild(uow.session)
+            drop_generation(session, retired)
+            forget_processed_events(session, self.replay.tables, self.generation)
+            rebuild = self._rebuild(session)
             rebuild.status = "completed"
             rebuild.finished_at = utcnow()
             rebuild.events_applied = self.runner.applied
-            uow.commit()
+            session.commit()
 
     def fail(self, detail: str) -> None:
         try:
-            with self.kit.uow(SYSTEM) as uow:
-                lock_generations(uow.session)
-                abandon(uow.session, uow.kit, self._rebuild(uow.session), detail)
-                uow.commit()
+            with self.session_factory() as session:
+                lock_generations(session)
+                abandon(session, self.replay.tables, self._rebuild(session), detail)
+                session.commit()
         except Exception:  # noqa: BLE001 - a later request finds it stale and fails it then
             log.exception("rebuild %s: could not record the failure", self.rebuild_id)
 
@@ -103,46 +120,51 @@ class RebuildRun:
         return session.get_one(Rebuild, self.rebuild_id)
 
     def _update(self, *, status: str | None = None) -> None:
-        with self.kit.uow(SYSTEM) as uow:
-            rebuild = self._rebuild(uow.session)
+        with self.session_factory() as session:
+            rebuild = self._rebuild(session)
             if status is not None:
                 rebuild.status = status
             rebuild.heartbeat_at = utcnow()
             rebuild.events_applied = self.runner.applied
-            uow.commit()
+            session.commit()
+
+
+_PENDING = select(Rebuild.id, Rebuild.generation).where(Rebuild.status == "pending").order_by(Rebuild.requested_at)
 
 
 class Rebuilds:
     """Runs requested rebuilds one after another, in a thread of the kit's background work.
 
-    A request only hands the rebuild over; the kit's shutdown stops the one running, which then fails.
+    A request only wakes the worker, after its rebuild is committed; the worker then runs every rebuild
+    still pending (an idempotent retry wakes it for nothing). The kit's shutdown stops the one running,
+    which then fails.
     """
 
-    def __init__(self, kit: ServiceKit, *, stale_after: timedelta):
-        self.kit = kit
+    def __init__(self, replay: Replay, *, stale_after: timedelta):
+        self.replay = replay
         # A rebuild not heard from for this long is taken for dead (its process ended).
         self.stale_after = stale_after
-        self._requested: queue.Queue[str] = queue.Queue()
+        self._woken = threading.Event()
 
-    def start(self, rebuild_id: str) -> None:
-        """Queue a requested rebuild; one no longer pending when its turn comes (an idempotent retry) is skipped."""
-        self._requested.put(rebuild_id)
+    def wake(self) -> None:
+        self._woken.set()
+
+    def run_of(self, rebuild_id: str, generation: int, *, stop: threading.Event) -> RebuildRun:
+        return RebuildRun(self.replay, rebuild_id, generation, stop=stop)
 
     def run_requested(self, stop: threading.Event) -> None:
         while not stop.is_set():
-            try:
-                rebuild_id = self._requested.get(timeout=0.2)
-            except queue.Empty:
+            if not self._woken.wait(timeout=0.2):
                 continue
+            self._woken.clear()
             try:
-                generation = self._pending_generation(rebuild_id)
+                pending = self._pending()
             except Exception:  # noqa: BLE001 - the worker outlives a database outage; the rebuild goes stale
-                log.exception("rebuild %s: could not be started", rebuild_id)
+                log.exception("the pending rebuilds could not be read")
                 continue
-            if generation is not None:
-                RebuildRun(self.kit, rebuild_id, generation, stop=stop).run()
+            for rebuild_id, generation in pending:
+                self.run_of(rebuild_id, generation, stop=stop).run()
 
-    def _pending_generation(self, rebuild_id: str) -> int | None:
-        with self.kit.session_factory() as session:
-            rebuild = session.get(Rebuild, rebuild_id)
-            return rebuild.generation if rebuild is not None and rebuild.status == "pending" else None
+    def _pending(self) -> list[tuple[str, int]]:
+        with self.replay.session_factory() as session:
+            return [(row.id, row.generation) for row in session.execute(_PENDING)]

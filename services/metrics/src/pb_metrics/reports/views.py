@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from pb_metrics.deps import Kit, ProgramId, Reader, Today, Year
 from pb_metrics.programs.service import load_program
 from pb_metrics.progress.service import progress
 from pb_metrics.projections.generations import consistent_read
 from pb_metrics.reports.service import to_csv, to_xlsx
-from pbkit.context import Actor
-from pbkit.dates import Today
-from pbkit.service import Kit
-from pbkit.web.auth import require_roles
 
 router = APIRouter(prefix="/api/v1/programs", tags=["reports"])
-Reader = Annotated[Actor, Depends(require_roles("admin", "viewer"))]
 
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -32,10 +28,10 @@ MEDIA_TYPES = {
     responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}},
 )
 def report(
-    program_id: Annotated[str, Path(max_length=64)],
+    program_id: ProgramId,
     kit: Kit,
     _actor: Reader,
-    year: Annotated[int, Query(description="a year of the program")],
+    year: Year,
     today: Today,
     format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",  # noqa: A002 - the contract's parameter name
 ) -> Response:
