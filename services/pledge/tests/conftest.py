@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from pb_pledge.app import build_app
-from pb_pledge.models import Pledge, kit_tables
+from pb_pledge.models import CONFLICTS, ActivePledgePatent, Pledge, kit_tables
 from pb_pledge.settings import Settings
 from pbkit import testing
+from pbkit.db import NamedConstraint, make_engine, violated_constraint
 from pbkit.domain import check_character
 from pbkit.migrations import upgrade_head
 
@@ -151,3 +154,27 @@ def outbox(client: TestClient) -> Callable[[], list[Any]]:
             return session.execute(select(kit_tables.outbox).order_by(kit_tables.outbox.c.position)).all()
 
     return rows
+
+
+@pytest.fixture
+def violated_by_a_second_active_pledge() -> Callable[[str], NamedConstraint | None]:
+    """The named conflict (if any) that a second active pledge of one patent violates, in a migrated database."""
+
+    def violated(database_url: str) -> NamedConstraint | None:
+        engine = make_engine(database_url)
+        row = {"id": "p1", "status": "registered", "pledgor_id": "o1", "pledgee_id": "b1", "pledgor": {}, "pledgee": {},
+               "amount_fen": 1, "registered_on": date(2022, 1, 1), "term_start": date(2022, 1, 1),
+               "term_end": date(2023, 1, 1), "co_owner_consent": False, "created_by": "c", "created_at": datetime.now(UTC)}
+        try:
+            with engine.begin() as conn:
+                conn.execute(insert(Pledge).values(row))
+                conn.execute(insert(ActivePledgePatent).values(patent_number="202110123456.7", pledge_id="p1"))
+            with engine.begin() as conn:
+                conn.execute(insert(ActivePledgePatent).values(patent_number="202110123456.7", pledge_id="p1"))
+        except IntegrityError as exc:
+            return violated_constraint(exc, CONFLICTS)
+        finally:
+            engine.dispose()
+        raise AssertionError("the second active pledge of the patent was accepted")
+
+    return violated

@@ -11,7 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 
-from pb_pledge.models import ActivePledgePatent, Base, kit_tables
+from pb_pledge.models import CONFLICTS, ActivePledgePatent, Base, kit_tables
+from pb_pledge.pledges import service
 from pbkit.db import make_engine
 from pbkit.migrations import alembic_config, upgrade_head
 
@@ -55,3 +56,42 @@ def test_two_banks_racing_for_one_patent_exactly_one_wins(make_client, postgres_
         events = session.execute(select(kit_tables.outbox.c.aggregateid)).scalars().all()
     assert held == winners
     assert sorted(events) == sorted(winners.values())
+
+
+def test_a_second_active_pledge_of_a_patent_violates_the_named_conflict(postgres_url, violated_by_a_second_active_pledge):
+    upgrade_head("pb_pledge", postgres_url)
+    assert violated_by_a_second_active_pledge(postgres_url) == CONFLICTS[0]
+
+
+def test_two_same_key_registrations_racing_both_get_the_winners_answer(make_client, postgres_url, body, as_bank, world,
+                                                                       monkeypatch):
+    client = make_client(postgres_url)
+    # Both requests meet as their change begins: each has looked its key up in its unit of work and found nothing,
+    # neither has committed. Both then pass the active-pledge check; the loser's insert waits on the winner's row
+    # and fails at the primary key once the winner commits, and is answered with the winner's answer.
+    both_checking = threading.Barrier(2)
+    real_check = service._refuse_patents_under_active_pledge
+
+    def check_together(session, numbers):  # noqa: ANN001, ANN202
+        both_checking.wait(timeout=10)
+        return real_check(session, numbers)
+
+    monkeypatch.setattr(service, "_refuse_patents_under_active_pledge", check_together)
+    contested = [world.invention, world.invention_2, world.invention_3]
+
+    def post(key: str, number: str):  # noqa: ANN202
+        return client.post("/api/v1/pledges", json=body(patent_numbers=[number]), headers={**as_bank(), "Idempotency-Key": key})
+
+    answers = {}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for number in contested:
+            responses = list(pool.map(post, [f"key-{number}"] * 2, [number, number]))
+            assert [r.status_code for r in responses] == [201, 201], [r.json() for r in responses]
+            assert responses[0].json() == responses[1].json()
+            answers[number] = responses[0].json()["id"]
+
+    with client.app.state.kit.session_factory() as session:
+        held = dict(session.execute(select(ActivePledgePatent.patent_number, ActivePledgePatent.pledge_id)).all())
+        events = session.execute(select(kit_tables.outbox.c.aggregateid)).scalars().all()
+    assert held == answers
+    assert sorted(events) == sorted(answers.values())
