@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from pbkit import dates
+from pb_product_filing.deps import Today
 
 # How to bring a fresh (submitted) filing into each state.
 PATHS = {
@@ -83,11 +83,15 @@ def test_a_rejected_filing_carries_its_reason(submit, review, db):
 
 
 @pytest.fixture
-def today_is(monkeypatch):
-    def pin(day: date) -> None:
-        monkeypatch.setattr(dates, "business_today", lambda _time_zone: day)
+def today_is(client):
+    """Pins the programme's "today" that the views receive, through the `Today` dependency itself."""
+    (today,) = Today.__metadata__
 
-    return pin
+    def pin(day: date) -> None:
+        client.app.dependency_overrides[today.dependency] = lambda: day
+
+    yield pin
+    client.app.dependency_overrides.clear()
 
 
 def test_approval_may_be_dated_today_or_earlier_but_not_later(submit, review, today_is, db):

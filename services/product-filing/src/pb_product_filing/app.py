@@ -2,11 +2,13 @@
 
 from fastapi import FastAPI
 
+from pb_product_filing.events import EVENTS
 from pb_product_filing.filings.views import router as filings_router
-from pb_product_filing.models import kit_tables
+from pb_product_filing.models import CONFLICTS, kit_tables
 from pb_product_filing.settings import Settings
+from pbkit.kit import ServiceKit
 from pbkit.registry_client import RegistryClient
-from pbkit.service import ServiceKit, create_app
+from pbkit.service import create_app
 
 DESCRIPTION = """\
 Patent-product filings (专利产品备案) and their review, as CONTRACT.md §6 describes them.
@@ -39,7 +41,8 @@ Where the contract is silent, this service decides:
 
 
 def build_app(settings: Settings | None = None, *, registry: RegistryClient | None = None) -> FastAPI:
-    settings = settings or Settings()
     """`registry` replaces the client the settings would build (tests pass a fake's)."""
-    kit = ServiceKit.from_settings(settings, kit_tables, registry=registry)
+    kit = ServiceKit.from_settings(
+        settings or Settings(), kit_tables, catalog=EVENTS, conflicts=CONFLICTS, registry=registry
+    )
     return create_app(kit, title="PatentBridge Product filing", description=DESCRIPTION, routers=[filings_router])

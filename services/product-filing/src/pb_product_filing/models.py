@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, Index, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from pbkit.db import UTCDateTime, install_kit_tables
+from pbkit.db import NamedConstraint, UTCDateTime, install_kit_tables
 
 
 class Base(DeclarativeBase):
@@ -16,6 +16,10 @@ class Base(DeclarativeBase):
 
 
 kit_tables = install_kit_tables(Base.metadata)
+
+# No unique constraint here is one a client can hit: filing ids are minted by this service, and the same
+# product may be filed again (after a rejection, say). Any IntegrityError is therefore a bug (500).
+CONFLICTS: tuple[NamedConstraint, ...] = ()
 
 FILING_STATUSES = ("submitted", "approved", "rejected", "revoked")
 

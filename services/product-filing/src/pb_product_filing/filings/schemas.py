@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
-from pb_product_filing.models import Filing
 from pbkit.fields import Industry, IsoDate, OrgId, PatentNumbers, Reason, RegionCode
 from pbkit.money import Money, format_money
 from pbkit.parties import PartySnapshot
@@ -72,7 +80,13 @@ class ReasonIn(BaseModel):
     reason: Reason
 
 
+# Money is stored as integer fen and answered as a yuan string with two decimals.
+StoredYuan = Annotated[str | None, BeforeValidator(lambda fen: None if fen is None else format_money(fen))]
+
+
 class FilingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     status: FilingStatus
     org_id: str
@@ -83,36 +97,30 @@ class FilingOut(BaseModel):
     prefecture_code: str
     industry: str | None
     description: str | None
-    sales_last_year: str | None = Field(description="yuan, two decimals")
-    export_last_year: str | None = Field(description="yuan, two decimals")
+    sales_last_year: StoredYuan = Field(validation_alias="sales_last_year_fen", description="yuan, two decimals")
+    export_last_year: StoredYuan = Field(validation_alias="export_last_year_fen", description="yuan, two decimals")
     approved_on: date | None
     reason: str | None = Field(description="why it was rejected or revoked")
     created_by: str = Field(description="the client that submitted it")
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def of(cls, filing: Filing) -> FilingOut:
-        return cls(
-            id=filing.id,
-            status=filing.status,
-            org_id=filing.org_id,
-            filer=filing.filer,
-            product_name=filing.product_name,
-            patent_numbers=filing.patent_numbers,
-            region_code=filing.region_code,
-            prefecture_code=filing.prefecture_code,
-            industry=filing.industry,
-            description=filing.description,
-            sales_last_year=money_or_none(filing.sales_last_year_fen),
-            export_last_year=money_or_none(filing.export_last_year_fen),
-            approved_on=filing.approved_on,
-            reason=filing.reason,
-            created_by=filing.created_by,
-            created_at=filing.created_at,
-            updated_at=filing.updated_at,
-        )
 
+class FilingEventData(BaseModel):
+    """The whole filing as every pb.filing.*.v1 event carries it (docs/EVENTS.md)."""
 
-def money_or_none(fen: int | None) -> str | None:
-    return None if fen is None else format_money(fen)
+    model_config = ConfigDict(from_attributes=True)
+
+    filing_id: str = Field(validation_alias="id")
+    status: FilingStatus
+    # The snapshot exactly as stored at submission.
+    filer: dict[str, Any]
+    product_name: str
+    patent_numbers: list[str]
+    region_code: str
+    prefecture_code: str
+    industry: str | None
+    sales_last_year: StoredYuan = Field(validation_alias="sales_last_year_fen")
+    export_last_year: StoredYuan = Field(validation_alias="export_last_year_fen")
+    approved_on: date | None
+    reason: str | None

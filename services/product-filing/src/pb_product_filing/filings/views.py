@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from pb_product_filing.deps import AdminOnly, Command, Kit, Pagination, Reader, Registry, Submitter, Today
 from pb_product_filing.filings import service
 from pb_product_filing.filings.schemas import (
     ApproveIn,
@@ -17,65 +17,58 @@ from pb_product_filing.filings.schemas import (
     OrganizationId,
     ReasonIn,
 )
-from pbkit.context import Actor
-from pbkit.dates import Today
 from pbkit.fields import PrefectureCode
-from pbkit.registry_client import Registry
-from pbkit.service import Kit, actor_uow
-from pbkit.uow import UnitOfWork
-from pbkit.web.auth import AdminOnly, require_roles
-from pbkit.web.idempotency import IdempotencyKeyHeader, answered_before, idempotent_response
-from pbkit.web.pagination import Page, Pagination
+from pbkit.queries import Page
 
 router = APIRouter(prefix="/api/v1/filings", tags=["filings"])
 
-Filer = Annotated[Actor, Depends(require_roles("admin", "partner"))]
-Reader = Annotated[Actor, Depends(require_roles("admin", "partner", "viewer"))]
-
 
 @router.post("", status_code=201, response_model=FilingOut, summary="submit a patent-product filing (partner or admin)")
-def submit(body: FilingIn, kit: Kit, actor: Filer, registry: Registry, key: IdempotencyKeyHeader = None) -> JSONResponse:
-    uow_factory = actor_uow(kit, actor)
+def submit(body: FilingIn, _actor: Submitter, registry: Registry, command: Command) -> JSONResponse:
     # The registry is asked before the unit of work opens, and not at all for a retry of an answered key:
     # that one is replayed, even while the registry is down.
-    filer = None if answered_before(uow_factory, key) else service.checked_filer(registry=registry, request=body)
-
-    def create(uow: UnitOfWork) -> tuple[int, FilingOut]:
-        return 201, FilingOut.of(service.submit_filing(uow=uow, request=body, filer=filer))
-
-    return idempotent_response(uow_factory, key=key, operation="filing.submit", body=body, action=create)
+    return command(
+        operation="filing.submit",
+        body=body,
+        precheck=lambda: service.checked_filer(registry=registry, request=body),
+        action=lambda uow, filer: service.submit_filing(uow=uow, request=body, filer=filer),
+    )
 
 
 @router.post("/{filing_id}/approve", response_model=FilingOut, summary="approve a submitted filing (admin)")
-def approve(filing_id: str, body: ApproveIn, kit: Kit, actor: AdminOnly, today: Today,
-            key: IdempotencyKeyHeader = None) -> JSONResponse:
-    def act(uow: UnitOfWork) -> tuple[int, FilingOut]:
-        filing = service.approve_filing(uow=uow, filing_id=filing_id, approved_on=body.approved_on, today=today)
-        return 200, FilingOut.of(filing)
-
-    return _review(kit, actor, key, "filing.approve", filing_id, body, act)
+def approve(filing_id: str, body: ApproveIn, _admin: AdminOnly, today: Today, command: Command) -> JSONResponse:
+    # Each review's fingerprint holds the filing id: one key cannot approve two filings.
+    return command(
+        operation="filing.approve",
+        body={"filing_id": filing_id, "request": body},
+        action=lambda uow, _: service.approve_filing(
+            uow=uow, filing_id=filing_id, approved_on=body.approved_on, today=today
+        ),
+    )
 
 
 @router.post("/{filing_id}/reject", response_model=FilingOut, summary="reject a submitted filing (admin)")
-def reject(filing_id: str, body: ReasonIn, kit: Kit, actor: AdminOnly, key: IdempotencyKeyHeader = None) -> JSONResponse:
-    def act(uow: UnitOfWork) -> tuple[int, FilingOut]:
-        return 200, FilingOut.of(service.reject_filing(uow=uow, filing_id=filing_id, reason=body.reason))
-
-    return _review(kit, actor, key, "filing.reject", filing_id, body, act)
+def reject(filing_id: str, body: ReasonIn, _admin: AdminOnly, command: Command) -> JSONResponse:
+    return command(
+        operation="filing.reject",
+        body={"filing_id": filing_id, "request": body},
+        action=lambda uow, _: service.reject_filing(uow=uow, filing_id=filing_id, reason=body.reason),
+    )
 
 
 @router.post("/{filing_id}/revoke", response_model=FilingOut, summary="revoke an approved filing (admin)")
-def revoke(filing_id: str, body: ReasonIn, kit: Kit, actor: AdminOnly, key: IdempotencyKeyHeader = None) -> JSONResponse:
-    def act(uow: UnitOfWork) -> tuple[int, FilingOut]:
-        return 200, FilingOut.of(service.revoke_filing(uow=uow, filing_id=filing_id, reason=body.reason))
-
-    return _review(kit, actor, key, "filing.revoke", filing_id, body, act)
+def revoke(filing_id: str, body: ReasonIn, _admin: AdminOnly, command: Command) -> JSONResponse:
+    return command(
+        operation="filing.revoke",
+        body={"filing_id": filing_id, "request": body},
+        action=lambda uow, _: service.revoke_filing(uow=uow, filing_id=filing_id, reason=body.reason),
+    )
 
 
 @router.get("/{filing_id}", response_model=FilingOut, summary="one filing")
 def get(filing_id: str, kit: Kit, actor: Reader) -> FilingOut:
     with kit.session_factory() as session:
-        return FilingOut.of(service.find_filing(session=session, actor=actor, filing_id=filing_id))
+        return service.find_filing(session=session, actor=actor, filing_id=filing_id)
 
 
 @router.get("", response_model=Page[FilingOut], summary="filings, oldest first")
@@ -93,18 +86,3 @@ def list_(
         return service.list_filings(
             session=session, actor=actor, page=page, status=status, org_id=org_id, prefecture_code=prefecture_code
         )
-
-
-def _review(
-    kit: Kit,
-    actor: Actor,
-    key: str | None,
-    operation: str,
-    filing_id: str,
-    body: ApproveIn | ReasonIn,
-    act: Callable[[UnitOfWork], tuple[int, FilingOut]],
-) -> JSONResponse:
-    # The filing id is part of the fingerprint: one key cannot approve two filings.
-    return idempotent_response(
-        actor_uow(kit, actor), key=key, operation=operation, body={"filing_id": filing_id, "request": body}, action=act
-    )

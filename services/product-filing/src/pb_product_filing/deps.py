@@ -1,0 +1,19 @@
+"""What the filings views receive: the roles of CONTRACT.md §6 and the kit's typed dependencies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from pbkit.context import Actor
+from pbkit.web.auth import AdminOnly, require_roles
+from pbkit.web.deps import Command, Kit, Registry, Today
+from pbkit.web.pagination import Pagination
+
+Submitter = Annotated[Actor, Depends(require_roles("admin", "partner"))]
+"""Submits filings: a partner platform (for the enterprises it serves), or the office."""
+Reader = Annotated[Actor, Depends(require_roles("admin", "partner", "viewer"))]
+"""Reads filings; a partner sees only the filings it submitted."""
+
+__all__ = ["AdminOnly", "Command", "Kit", "Pagination", "Reader", "Registry", "Submitter", "Today"]
