@@ -14,16 +14,19 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import IntegrityError
 
 from pb_metrics.app import build_app
 from pb_metrics.events import EVENTS
+from pb_metrics.models import CONFLICTS, Baseline, Program, ProgramIndicator
 from pb_metrics.projections.generations import live_generations
 from pb_metrics.projections.handlers import ProjectionHandler
 from pb_metrics.settings import Settings
 from pbkit.bus import EventBus
 from pbkit.bus.local import LocalLogBus
+from pbkit.db import make_engine, make_session_factory, violated_constraint
 from pbkit.domain.regions import GUIZHOU_PROVINCE_CODE
-from pbkit.events import Event, rfc3339
+from pbkit.events import Event, rfc3339, utcnow
 from pbkit.testing import copy_of_database, migrated_sqlite_template, wait_until
 
 PROGRAM = "gz-2021-2023"
@@ -441,3 +444,39 @@ def progress_of(client, viewer) -> Callable[..., dict[str, Any]]:
         return {i["id"]: i for i in response.json()["indicators"]}
 
     return get
+
+
+@pytest.fixture(scope="session")
+def constraint_hit_by_duplicate() -> Callable[[str, str], str | None]:
+    """The named conflict (pb_metrics.models.CONFLICTS) a second program or baseline row with the same key violates,
+    on the database at `url`: what two concurrent creations end in once both passed the service's own check."""
+
+    def hit(url: str, what: str) -> str | None:
+        engine = make_engine(url)
+        sessions = make_session_factory(engine)
+        now = utcnow()
+        rows = {
+            "program": lambda: Program(id="p-dup", name="p", first_year=2024, last_year=2025, created_at=now, updated_at=now),
+            "baseline": lambda: Baseline(program_id="p-dup", indicator_id="pledge_count", year=2023, value=1),
+        }
+        try:
+            with sessions() as session:
+                session.add(rows["program"]())
+                session.flush()
+                session.add(ProgramIndicator(program_id="p-dup", indicator_id="pledge_count", position=0, name="n",
+                                             unit="count", period="annual", floor=None, growth_target=None))
+                session.flush()
+                session.add(rows["baseline"]())
+                session.commit()
+            with sessions() as session:
+                session.add(rows[what]())
+                try:
+                    session.flush()
+                except IntegrityError as exc:
+                    constraint = violated_constraint(exc, CONFLICTS)
+                    return constraint.name if constraint else None
+                raise AssertionError(f"a second {what} with the same key was accepted")
+        finally:
+            engine.dispose()
+
+    return hit

@@ -29,6 +29,14 @@ def test_migrations_run_from_empty_to_head_and_back_on_postgresql(postgres_url):
     assert METRICS_TABLES <= table_names(postgres_url)
 
 
+@pytest.mark.parametrize(("what", "constraint"), [("program", "programs_pkey"), ("baseline", "baselines_pkey")])
+def test_a_duplicate_program_or_baseline_is_a_named_conflict_on_postgresql(
+    postgres_url, constraint_hit_by_duplicate, what, constraint
+):
+    upgrade_head("pb_metrics", postgres_url)
+    assert constraint_hit_by_duplicate(postgres_url, what) == constraint
+
+
 @pytest.fixture
 def prefix() -> str:
     return f"t{uuid.uuid4().hex[:10]}."
