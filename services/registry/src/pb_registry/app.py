@@ -5,12 +5,14 @@ from fastapi import FastAPI
 from pb_registry.auth import service as clients
 from pb_registry.auth.keys import load_keyring, published_keys
 from pb_registry.auth.views import router as auth_router
-from pb_registry.models import kit_tables
+from pb_registry.events import EVENTS
+from pb_registry.models import CONFLICTS, kit_tables
 from pb_registry.organizations.views import router as organizations_router
 from pb_registry.patents.views import router as patents_router
 from pb_registry.reactions.routing import REACTIONS_CONSUMER
 from pb_registry.settings import Settings
-from pbkit.service import ServiceKit, create_app
+from pbkit.kit import ServiceKit
+from pbkit.service import create_app
 from pbkit.web.auth import KeySet, TokenVerifier
 
 DESCRIPTION = """\
@@ -34,7 +36,7 @@ patent's chain of title (`GET /api/v1/patents/{number}/history`) with the event 
 
 def build_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    kit = ServiceKit.from_settings(settings, kit_tables)
+    kit = ServiceKit.from_settings(settings, kit_tables, catalog=EVENTS, conflicts=CONFLICTS)
     # The registry verifies with the keys in its own database, read again when a token names an unseen key.
     keys = KeySet(loader=lambda: published_keys(kit.session_factory))
     kit.verifier = TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)

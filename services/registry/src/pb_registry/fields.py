@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 from pbkit import fields
 from pbkit.domain import normalise_ipc, validate_uscc
+from pbkit.money import Money, format_money
 
 FIRST_REPORT_YEAR = 1949
 
@@ -43,6 +44,10 @@ def _past_year(year: int) -> int:
     return year
 
 
+def _decimal_text_of_fen(value: Any) -> Any:
+    return format_money(value) if isinstance(value, int) else value
+
+
 def given_not_null(value: T) -> T:
     """For a change body's fields that may be omitted but not erased: `field_validator(*names)(given_not_null)`."""
     if value is None:
@@ -69,3 +74,5 @@ IpcFilter = Annotated[
 Industry = Annotated[fields.Industry, Field(description="an id of the current industry list (GET /api/v1/industries)")]
 Year = Annotated[int, AfterValidator(_past_year)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+StoredMoney = Annotated[Money, BeforeValidator(_decimal_text_of_fen)]
+"""Money read from a row's integer fen into a response model; answered, like every amount, as a decimal string."""

@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from pbkit.db import UTCDateTime, install_kit_tables
+from pbkit.db import NamedConstraint, UTCDateTime, install_kit_tables
+from pbkit.domain import SME_SIZE_STANDARD, industries, validate_region_code
+from pbkit.domain.regions import GUIZHOU_PROVINCE_CODE
 
 
 class Base(DeclarativeBase):
@@ -16,6 +18,21 @@ class Base(DeclarativeBase):
 
 
 kit_tables = install_kit_tables(Base.metadata)
+
+# The unique constraints a client's request can run into: two admins registering one organization or patent
+# at the same moment, or one year's first annual report filed twice at once. The rules check first and
+# name the field; these answer the race the check cannot see. PostgreSQL names them (migration
+# 85b7534fd6b4: its defaults for the unnamed ones); SQLite names the columns.
+CONFLICTS = (
+    NamedConstraint("organizations_uscc_key", "organizations.uscc", "an organization with this USCC is already registered"),
+    NamedConstraint("patents_pkey", "patents.number", "this patent is already registered"),
+    NamedConstraint(
+        "uq_annual_reports_org_year",
+        "annual_reports.org_id, annual_reports.year",
+        "the year's annual report was filed by another request at the same moment; file it again to replace it",
+    ),
+    NamedConstraint("api_clients_client_id_key", "api_clients.client_id", "a client with this client_id already exists"),
+)
 
 
 # --- token signing and API clients -------------------------------------------------------------
@@ -83,6 +100,33 @@ class Organization(Base):
         back_populates="organization", order_by="AnnualReport.year", cascade="all, delete-orphan"
     )
 
+    @property
+    def in_province(self) -> bool:
+        return self.region_code.startswith(GUIZHOU_PROVINCE_CODE)
+
+    @property
+    def region_name(self) -> str | None:
+        return validate_region_code(self.region_code).name
+
+    @property
+    def prefecture_name(self) -> str | None:
+        return validate_region_code(self.region_code).prefecture_name
+
+    @property
+    def industry_label(self) -> str | None:
+        """The industry's label in the list version it was classified by."""
+        return industries(self.industry_list_version).get(self.industry) if self.industry else None
+
+    @property
+    def size_basis(self) -> dict[str, Any] | None:
+        """Where the size comes from: declared by an admin, or classified from an annual report."""
+        if self.size_source == "declared":
+            return {"source": "declared"}
+        if self.size_source == "classified":
+            return {"source": "classified", "standard": SME_SIZE_STANDARD.name, "sector": self.sme_sector,
+                    "year": self.size_report_year}
+        return None
+
 
 class AnnualReport(Base):
     """营业收入 and 从业人员 of one year; a later report for the year replaces the earlier one."""
@@ -133,6 +177,10 @@ class Patent(Base):
     @property
     def pledge_ids(self) -> list[str]:
         return [p.pledge_id for p in self.pledges]
+
+    @property
+    def pledged(self) -> bool:
+        return bool(self.pledges)
 
     @property
     def ipc_symbols(self) -> list[str]:
@@ -195,6 +243,10 @@ class PatentHistoryEntry(Base):
     cause_event_type: Mapped[str | None] = mapped_column(String(128))
 
     __table_args__ = (Index("ix_patent_history_number_id", "number", "id"),)
+
+    @property
+    def cause(self) -> dict[str, str | None]:
+        return {"event_id": self.cause_event_id, "event_type": self.cause_event_type}
 
 
 # --- reactions to other services' events -------------------------------------------------------

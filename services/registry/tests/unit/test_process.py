@@ -5,7 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from pbkit.testing import ServiceProcess
+from pb_registry.events import EVENTS
+from pbkit.bus.local import LocalLogBus
+from pbkit.testing import ServiceProcess, wait_until
 from pbkit.web.auth import KeySet, TokenVerifier
 
 
@@ -25,11 +27,20 @@ def registry_process(tmp_path):  # noqa: ANN201
     process.stop()
 
 
-def test_the_process_serves_docs_readiness_and_tokens_that_verify_against_its_jwks(registry_process):
+def test_the_process_serves_docs_readiness_and_tokens_that_verify_against_its_jwks(registry_process, tmp_path):
     url = registry_process.url
     assert httpx.get(f"{url}/docs").status_code == 200
     assert "/api/v1/patents/{number}/history" in httpx.get(f"{url}/openapi.json").json()["paths"]
-    assert httpx.get(f"{url}/readyz").status_code == 200
+
+    def topics_check() -> str:
+        response = httpx.get(f"{url}/readyz")
+        assert (response.status_code == 200) == (response.json()["checks"]["topics"] == "ok")
+        return response.json()["checks"]["topics"]
+
+    # Not ready until the topics it reacts to exist: the transactions and pledge services make them.
+    wait_until(lambda: topics_check() == "waiting for pb.transactions.deals, pb.pledge.pledges", message="the wait")
+    LocalLogBus(tmp_path / "bus" / "events.sqlite3").ensure_topics(list(EVENTS.consumes))
+    wait_until(lambda: topics_check() == "ok", message="readiness once the consumed topics exist")
     response = httpx.post(
         f"{url}/api/v1/auth/token",
         data={"grant_type": "client_credentials", "client_id": "dev-admin", "client_secret": "dev-admin-secret"},

@@ -20,8 +20,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pb_registry.models import SigningKey
+from pbkit.errors import Unavailable
 from pbkit.events import utcnow
-from pbkit.web.problems import ServiceUnavailable
 
 ALGORITHM = "EdDSA"
 
@@ -61,7 +61,7 @@ def published_keys(sessions: sessionmaker[Session]) -> dict[str, Any]:
     try:
         return load_keyring(sessions).jwks
     except SQLAlchemyError as exc:
-        raise ServiceUnavailable("token verification keys unavailable: the database cannot be read") from exc
+        raise Unavailable("token verification keys unavailable: the database cannot be read") from exc
 
 
 def _create_key(session: Session) -> None:

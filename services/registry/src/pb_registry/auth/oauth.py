@@ -1,6 +1,7 @@
 """The OAuth2 client-credentials grant (RFC 6749 §4.4): reading the client's credentials from the request.
 
-Errors carry RFC 6749's `error` code and are problem+json like every other error of the API.
+A refused request is an `OAuthError` with RFC 6749's `error` code; the token endpoint answers it as
+problem+json like every other error of the API.
 """
 
 from __future__ import annotations
@@ -8,23 +9,24 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import unquote_plus
-
-from pbkit.web.problems import Problem
 
 GRANT_TYPE = "client_credentials"
 
 
-class OAuthError(Problem):
-    def __init__(self, status: int, error: str, detail: str, *, field: str | None = None):
-        errors = [{"loc": ["body", field], "msg": detail}] if field else None
-        headers = {"WWW-Authenticate": 'Basic realm="patentbridge"'} if status == 401 else None
-        super().__init__(detail, status=status, title=error, errors=errors, headers=headers)
-        self.error = error
+class OAuthError(Exception):
+    """A refused token request (RFC 6749 §5.2): its `error` code, what is wrong, and the form field at fault."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "error": self.error, "error_description": self.detail}
+    def __init__(self, error: str, detail: str, *, field: str | None = None):
+        super().__init__(detail)
+        self.error = error
+        self.detail = detail
+        self.field = field
+
+    @property
+    def client_unauthenticated(self) -> bool:
+        """The client is unknown, inactive or sent wrong or no credentials (401 rather than 400)."""
+        return self.error == "invalid_client"
 
 
 @dataclass(frozen=True)
@@ -38,18 +40,18 @@ def client_credentials(
 ) -> ClientCredentials:
     """The credentials of a token request: form fields, or HTTP Basic (RFC 6749 §2.3.1), not both."""
     if not grant_type:
-        raise OAuthError(400, "invalid_request", "grant_type is required", field="grant_type")
+        raise OAuthError("invalid_request", "grant_type is required", field="grant_type")
     if grant_type != GRANT_TYPE:
-        raise OAuthError(400, "unsupported_grant_type", f"only {GRANT_TYPE} is supported", field="grant_type")
+        raise OAuthError("unsupported_grant_type", f"only {GRANT_TYPE} is supported", field="grant_type")
     basic = _basic(authorization)
     if basic is not None:
         if client_id or client_secret:
-            raise OAuthError(400, "invalid_request", "send the client credentials either as Basic or as form fields")
+            raise OAuthError("invalid_request", "send the client credentials either as Basic or as form fields")
         return basic
     if not client_id:
-        raise OAuthError(401, "invalid_client", "client_id is required", field="client_id")
+        raise OAuthError("invalid_client", "client_id is required", field="client_id")
     if not client_secret:
-        raise OAuthError(401, "invalid_client", "client_secret is required", field="client_secret")
+        raise OAuthError("invalid_client", "client_secret is required", field="client_secret")
     return ClientCredentials(client_id, client_secret)
 
 
@@ -60,8 +62,8 @@ def _basic(authorization: str | None) -> ClientCredentials | None:
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
-        raise OAuthError(401, "invalid_client", "malformed Basic credentials") from None
+        raise OAuthError("invalid_client", "malformed Basic credentials") from None
     client_id, colon, secret = decoded.partition(":")
     if not colon or not client_id or not secret:
-        raise OAuthError(401, "invalid_client", "Basic credentials must be client_id:client_secret")
+        raise OAuthError("invalid_client", "Basic credentials must be client_id:client_secret")
     return ClientCredentials(unquote_plus(client_id), unquote_plus(secret))

@@ -1,39 +1,33 @@
-"""API clients: creation by an admin, authentication by secret, the bootstrap admin."""
+"""API clients: creation by an admin, authentication by secret, tokens, the bootstrap admin."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from pb_registry.auth.schemas import ORG_ROLES, ClientChange, ClientIn
+from pb_registry.auth.keys import Keyring
+from pb_registry.auth.oauth import ClientCredentials, OAuthError
+from pb_registry.auth.schemas import ORG_ROLES, ClientChange, ClientCreated, ClientIn, ClientOut, TokenOut
 from pb_registry.auth.secrets import hash_secret, needs_rehash, new_client_id, new_client_secret, secret_matches
+from pb_registry.auth.tokens import issue_token
 from pb_registry.models import ApiClient, Organization
+from pb_registry.settings import Settings
+from pbkit.context import Actor
+from pbkit.errors import NotFound, RuleBroken
 from pbkit.events import utcnow
 from pbkit.ids import new_id
+from pbkit.queries import equals, where_given
 from pbkit.uow import UnitOfWork
-from pbkit.web.problems import NotFound, Unprocessable
 
 log = logging.getLogger(__name__)
 
 
-def client_view(client: ApiClient) -> dict[str, Any]:
-    return {
-        "client_id": client.client_id,
-        "name": client.name,
-        "role": client.role,
-        "org_id": client.org_id,
-        "active": client.active,
-        "created_at": client.created_at,
-        "updated_at": client.updated_at,
-    }
-
-
-def create_client(*, uow: UnitOfWork, data: ClientIn) -> tuple[ApiClient, str]:
-    """A new client and its secret, which exists in plain text only in the return value."""
+def create_client(*, uow: UnitOfWork, data: ClientIn) -> tuple[ClientCreated, str]:
+    """A new client, as the answer that is kept for replays (without its secret), and its secret, which
+    exists in plain text only in this return value."""
     _check_org(uow.session, data.role, data.org_id)
     secret = new_client_secret()
     now = utcnow()
@@ -56,25 +50,30 @@ def create_client(*, uow: UnitOfWork, data: ClientIn) -> tuple[ApiClient, str]:
         target_id=client.client_id,
         details={"name": client.name, "role": client.role, "org_id": client.org_id},
     )
-    return client, secret
+    return ClientCreated(**ClientOut.model_validate(client).model_dump(), client_secret=None), secret
 
 
 def _check_org(session: Session, role: str, org_id: str | None) -> None:
     if role not in ORG_ROLES:
         if org_id is not None:
-            raise Unprocessable.field(["body", "org_id"], f"a {role} client acts for no organization; omit org_id")
+            raise RuleBroken.field(["body", "org_id"], f"a {role} client acts for no organization; omit org_id")
         return
     if org_id is None:
-        raise Unprocessable.field(["body", "org_id"], f"a {role} client needs the org_id of its organization")
+        raise RuleBroken.field(["body", "org_id"], f"a {role} client needs the org_id of its organization")
     org = session.get(Organization, org_id)
     if org is None:
-        raise Unprocessable.field(["body", "org_id"], f"no organization {org_id!r} is registered")
+        raise RuleBroken.field(["body", "org_id"], f"no organization {org_id!r} is registered")
     if role == "bank" and org.kind != "bank":
-        raise Unprocessable.field(["body", "org_id"], f"a bank client acts for a bank; {org.name} is a {org.kind}")
+        raise RuleBroken.field(["body", "org_id"], f"a bank client acts for a bank; {org.name} is a {org.kind}")
 
 
-def clients_query() -> Select:
-    return select(ApiClient)
+def clients_query(*, role: str | None = None, org_id: str | None = None, active: bool | None = None) -> Select:
+    return where_given(
+        select(ApiClient),
+        (role, equals(ApiClient.role)),
+        (org_id, equals(ApiClient.org_id)),
+        (active, equals(ApiClient.active)),
+    )
 
 
 def get_client(*, session: Session, client_id: str) -> ApiClient:
@@ -84,7 +83,7 @@ def get_client(*, session: Session, client_id: str) -> ApiClient:
     return client
 
 
-def update_client(*, uow: UnitOfWork, client_id: str, change: ClientChange) -> ApiClient:
+def update_client(*, uow: UnitOfWork, client_id: str, change: ClientChange) -> ClientOut:
     client = get_client(session=uow.session, client_id=client_id)
     changed = {
         field: value for field, value in change.model_dump(exclude_unset=True).items() if getattr(client, field) != value
@@ -94,10 +93,11 @@ def update_client(*, uow: UnitOfWork, client_id: str, change: ClientChange) -> A
             setattr(client, field, value)
         client.updated_at = utcnow()
         uow.audit("client.update", target_type="client", target_id=client_id, details=changed)
-    return client
+    return ClientOut.model_validate(client)
 
 
 def rotate_secret(*, uow: UnitOfWork, client_id: str) -> str:
+    """The client's new secret (in plain text only in this return value); the old one stops working."""
     client = get_client(session=uow.session, client_id=client_id)
     secret = new_client_secret()
     client.secret_hash = hash_secret(secret)
@@ -106,23 +106,32 @@ def rotate_secret(*, uow: UnitOfWork, client_id: str) -> str:
     return secret
 
 
-def authenticate(*, session: Session, client_id: str, secret: str) -> ApiClient | None:
-    """The active client with this id and secret, or None; unknown ids take as long as wrong secrets."""
-    client = session.scalars(select(ApiClient).where(ApiClient.client_id == client_id)).first()
-    session.rollback()  # end the read before the deliberately slow hash: SQLite would hold its write lock
-    if not secret_matches(client.secret_hash if client else None, secret):
-        return None
+def verified_client(*, sessions: sessionmaker[Session], credentials: ClientCredentials) -> ApiClient:
+    """The precheck of a token request: the active client with this id and secret. Unknown ids take as long
+    as wrong secrets, and the deliberately slow hash runs outside any transaction."""
+    with sessions() as session:
+        client = session.scalars(select(ApiClient).where(ApiClient.client_id == credentials.client_id)).first()
+    if not secret_matches(client.secret_hash if client else None, credentials.client_secret):
+        client = None
     if client is None or not client.active:
-        return None
+        raise OAuthError("invalid_client", "unknown or inactive client, or wrong secret")
     return client
 
 
-def record_token_issued(*, uow: UnitOfWork, client: ApiClient, secret: str) -> None:
-    """Audit the token; a hash made with older Argon2 parameters is upgraded while the secret is at hand."""
+def grant_token(
+    *, uow: UnitOfWork, client: ApiClient, secret: str, keyring: Keyring, settings: Settings
+) -> TokenOut:
+    """The action of a token request: a hash made with older Argon2 parameters is upgraded while the secret
+    is at hand, the token is audited as the client's, and signed."""
+    # From here on the verified client acts: the audit entry is its own, as for any call it makes.
+    uow.actor = Actor(client.client_id, client.role, client.org_id)
     if needs_rehash(client.secret_hash):
         stored = get_client(session=uow.session, client_id=client.client_id)
         stored.secret_hash = hash_secret(secret)
     uow.audit("token.issue", target_type="client", target_id=client.client_id)
+    token = issue_token(keyring=keyring, settings=settings, client_id=client.client_id, role=client.role,
+                        org_id=client.org_id)
+    return TokenOut(access_token=token, expires_in=settings.token_ttl_s)
 
 
 def ensure_bootstrap_admin(*, uow: UnitOfWork, client_id: str, secret: str) -> None:

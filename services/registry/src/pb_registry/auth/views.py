@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Header, Query
+from fastapi import APIRouter, Form, Header, Query
 from fastapi.responses import JSONResponse
 
 from pb_registry.auth import service
-from pb_registry.auth.keys import Keyring, load_keyring
 from pb_registry.auth.oauth import OAuthError, client_credentials
 from pb_registry.auth.schemas import (
     ClientChange,
@@ -20,24 +19,34 @@ from pb_registry.auth.schemas import (
     Role,
     TokenOut,
 )
-from pb_registry.auth.tokens import issue_token
+from pb_registry.deps import ActorUow, AdminOnly, CurrentKeyring, IdempotencyKey, Kit, Pagination
 from pb_registry.models import ApiClient
-from pbkit.context import Actor
-from pbkit.service import Kit
-from pbkit.web.auth import AdminOnly
-from pbkit.web.idempotency import IdempotencyKeyHeader, run_idempotent
-from pbkit.web.pagination import Page, Pagination, paginate
+from pbkit.commands import idempotent_command
+from pbkit.errors import Conflict
+from pbkit.queries import Page, paginate
+from pbkit.web.problems import Problem
 
 router = APIRouter(tags=["clients and tokens"])
 
-
-def current_keyring(kit: Kit) -> Keyring:
-    return load_keyring(kit.session_factory)
-
-
-KeyringDep = Annotated[Keyring, Depends(current_keyring)]
-
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class OAuthProblem(Problem):
+    """A refused token request as problem+json, carrying RFC 6749's `error` and `error_description` too."""
+
+    def __init__(self, refused: OAuthError):
+        status = 401 if refused.client_unauthenticated else 400
+        super().__init__(
+            refused.detail,
+            status=status,
+            title=refused.error,
+            errors=[{"loc": ["body", refused.field], "msg": refused.detail}] if refused.field else None,
+            headers={"WWW-Authenticate": 'Basic realm="patentbridge"'} if status == 401 else None,
+        )
+        self.error = refused.error
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "error": self.error, "error_description": self.detail}
 
 
 @router.post(
@@ -52,25 +61,30 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 )
 def obtain_token(
     kit: Kit,
-    keyring: KeyringDep,
+    keyring: CurrentKeyring,
     grant_type: Annotated[str | None, Form()] = None,
     client_id: Annotated[str | None, Form()] = None,
     client_secret: Annotated[str | None, Form()] = None,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> JSONResponse:
-    credentials = client_credentials(
-        grant_type=grant_type, client_id=client_id, client_secret=client_secret, authorization=authorization
-    )
-    with kit.session_factory() as session:
-        client = service.authenticate(session=session, client_id=credentials.client_id, secret=credentials.client_secret)
-    if client is None:
-        raise OAuthError(401, "invalid_client", "unknown or inactive client, or wrong secret")
-    token = issue_token(keyring=keyring, settings=kit.settings, client_id=client.client_id, role=client.role, org_id=client.org_id)
-    with kit.uow(Actor(client.client_id, client.role, client.org_id)) as uow:
-        service.record_token_issued(uow=uow, client=client, secret=credentials.client_secret)
-        uow.commit()
-    body = TokenOut(access_token=token, expires_in=kit.settings.token_ttl_s)
-    return JSONResponse(body.model_dump(), headers=_NO_STORE)
+    try:
+        credentials = client_credentials(
+            grant_type=grant_type, client_id=client_id, client_secret=client_secret, authorization=authorization
+        )
+        # No caller yet, so no key: the system's unit of work, which the verified client then acts in.
+        token = idempotent_command(
+            kit.uow,
+            key=None,
+            operation="token.issue",
+            body={"client_id": credentials.client_id},
+            precheck=lambda: service.verified_client(sessions=kit.session_factory, credentials=credentials),
+            action=lambda uow, client: service.grant_token(
+                uow=uow, client=client, secret=credentials.client_secret, keyring=keyring, settings=kit.settings
+            ),
+        )
+    except OAuthError as refused:
+        raise OAuthProblem(refused) from None
+    return JSONResponse(token, headers=_NO_STORE)
 
 
 @router.get(
@@ -78,7 +92,7 @@ def obtain_token(
     response_model=JWKSet,
     summary="the public keys that verify the registry's tokens (JWKS)",
 )
-def jwks(keyring: KeyringDep) -> JSONResponse:
+def jwks(keyring: CurrentKeyring) -> JSONResponse:
     return JSONResponse(keyring.jwks, headers={"Cache-Control": "public, max-age=300"})
 
 
@@ -94,29 +108,18 @@ def jwks(keyring: KeyringDep) -> JSONResponse:
         "stored in the clear, not even for replays (rotate it if the first response was lost)."
     ),
 )
-def create_client(body: ClientIn, kit: Kit, actor: AdminOnly, key: IdempotencyKeyHeader = None) -> JSONResponse:
+def create_client(body: ClientIn, _admin: AdminOnly, uow: ActorUow, key: IdempotencyKey = None) -> JSONResponse:
+    # Not the Command dependency: the secret goes into the first response only, never into the stored answer.
     shown_once: dict[str, str] = {}
 
-    def create(uow) -> tuple[int, dict[str, Any]]:  # noqa: ANN001
-        client, secret = service.create_client(uow=uow, data=body)
-        shown_once["secret"] = secret
-        return 201, _created(client)
+    def create(uow, _checked) -> ClientCreated:  # noqa: ANN001
+        created, shown_once["secret"] = service.create_client(uow=uow, data=body)
+        return created
 
-    status, payload = run_idempotent(lambda: kit.uow(actor), key=key, operation="client.create", body=body, action=create)
+    payload = idempotent_command(uow, key=key, operation="client.create", body=body, action=create, status=201)
     if "secret" in shown_once:
         payload = {**payload, "client_secret": shown_once["secret"]}
-    return JSONResponse(payload, status_code=status, headers=_NO_STORE)
-
-
-def _created(client: ApiClient) -> dict[str, Any]:
-    return {
-        "client_id": client.client_id,
-        "client_secret": None,
-        "name": client.name,
-        "role": client.role,
-        "org_id": client.org_id,
-        "active": client.active,
-    }
+    return JSONResponse(payload, status_code=201, headers=_NO_STORE)
 
 
 @router.get("/api/v1/auth/clients", response_model=Page[ClientOut], summary="list API clients (admin)")
@@ -128,21 +131,15 @@ def list_clients(
     org_id: Annotated[str | None, Query()] = None,
     active: Annotated[bool | None, Query()] = None,
 ) -> dict[str, Any]:
-    stmt = service.clients_query()
-    if role is not None:
-        stmt = stmt.where(ApiClient.role == role)
-    if org_id is not None:
-        stmt = stmt.where(ApiClient.org_id == org_id)
-    if active is not None:
-        stmt = stmt.where(ApiClient.active == active)
+    stmt = service.clients_query(role=role, org_id=org_id, active=active)
     with kit.session_factory() as session:
-        return paginate(session, stmt, key=ApiClient.id, params=page, to_item=service.client_view)
+        return paginate(session, stmt, key=ApiClient.id, params=page, to_item=ClientOut.model_validate)
 
 
 @router.get("/api/v1/auth/clients/{client_id}", response_model=ClientOut, summary="one API client (admin)")
-def get_client(client_id: str, kit: Kit, _admin: AdminOnly) -> dict[str, Any]:
+def get_client(client_id: str, kit: Kit, _admin: AdminOnly) -> ClientOut:
     with kit.session_factory() as session:
-        return service.client_view(service.get_client(session=session, client_id=client_id))
+        return ClientOut.model_validate(service.get_client(session=session, client_id=client_id))
 
 
 @router.patch(
@@ -151,11 +148,15 @@ def get_client(client_id: str, kit: Kit, _admin: AdminOnly) -> dict[str, Any]:
     summary="rename or (de)activate an API client (admin)",
     description="An inactive client obtains no new tokens; tokens already issued stay valid until they expire.",
 )
-def update_client(client_id: str, body: ClientChange, kit: Kit, actor: AdminOnly) -> dict[str, Any]:
-    with kit.uow(actor) as uow:
-        client = service.update_client(uow=uow, client_id=client_id, change=body)
-        uow.commit()
-        return service.client_view(client)
+def update_client(client_id: str, body: ClientChange, _admin: AdminOnly, uow: ActorUow) -> Any:
+    # A PATCH documents no Idempotency-Key: sending the same change again changes nothing more.
+    return idempotent_command(
+        uow,
+        key=None,
+        operation="client.update",
+        body={"client_id": client_id, "change": body},
+        action=lambda uow, _: service.update_client(uow=uow, client_id=client_id, change=body),
+    )
 
 
 @router.post(
@@ -164,8 +165,18 @@ def update_client(client_id: str, body: ClientChange, kit: Kit, actor: AdminOnly
     summary="replace an API client's secret (admin)",
     description="The new secret is in this response only; the old one stops working at once.",
 )
-def rotate_secret(client_id: str, kit: Kit, actor: AdminOnly) -> JSONResponse:
-    with kit.uow(actor) as uow:
-        secret = service.rotate_secret(uow=uow, client_id=client_id)
-        uow.commit()
-    return JSONResponse({"client_id": client_id, "client_secret": secret}, headers=_NO_STORE)
+def rotate_secret(client_id: str, _admin: AdminOnly, uow: ActorUow, key: IdempotencyKey = None) -> JSONResponse:
+    # Not the Command dependency: the new secret is answered once, and the key keeps only that it was replaced.
+    shown_once: dict[str, str] = {}
+
+    def rotate(uow, _checked) -> dict[str, str]:  # noqa: ANN001
+        shown_once["secret"] = service.rotate_secret(uow=uow, client_id=client_id)
+        return {"client_id": client_id}
+
+    idempotent_command(uow, key=key, operation="client.rotate_secret", body={"client_id": client_id}, action=rotate)
+    if "secret" not in shown_once:
+        raise Conflict(
+            "this Idempotency-Key already replaced the client's secret, which is shown only once: "
+            "replace it again with a new key"
+        )
+    return JSONResponse({"client_id": client_id, "client_secret": shown_once["secret"]}, headers=_NO_STORE)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
-from pb_registry.fields import Industry, Name, Uscc, Year, given_not_null
+from pb_registry.fields import Industry, Name, StoredMoney, Uscc, Year, given_not_null
 from pbkit.domain import SME_SIZE_STANDARD
 from pbkit.fields import RegionCode
 from pbkit.money import Money
@@ -70,6 +70,8 @@ class SizeBasis(BaseModel):
 
 
 class OrganizationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     name: str
     uscc: str
@@ -90,12 +92,38 @@ class OrganizationOut(BaseModel):
 
 
 class AnnualReportOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     org_id: str
     year: int
-    revenue: Money
+    # Read from a row's fen, or from this model's own JSON when FastAPI checks an answer made earlier.
+    revenue: StoredMoney = Field(validation_alias=AliasChoices("revenue_fen", "revenue"))
     employees: int
-    total_assets: Money | None
+    total_assets: StoredMoney | None = Field(validation_alias=AliasChoices("total_assets_fen", "total_assets"))
     filed_at: datetime
+
+
+class FiledReport(BaseModel):
+    """What filing a year's report did: the report as stored, and whether it is the year's first."""
+
+    report: AnnualReportOut
+    first_of_year: bool
+
+
+class OrganizationPayload(BaseModel):
+    """The organization as its events carry it (docs/EVENTS.md)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    uscc: str
+    kind: str
+    size: str | None
+    region_code: str
+    prefecture_code: str
+    in_province: bool
+    industry: str | None
 
 
 class IndustryOut(BaseModel):

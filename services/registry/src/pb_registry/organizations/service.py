@@ -7,26 +7,32 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from pb_registry.events import ANNUAL_REPORT_FILED, ORGANIZATION_REGISTERED, ORGANIZATION_UPDATED
 from pb_registry.models import AnnualReport, Organization
-from pb_registry.organizations.schemas import SIZED_KINDS, AnnualReportIn, OrganizationChange, OrganizationIn
-from pbkit.domain import (
-    INDUSTRY_LIST_VERSION,
-    SME_SIZE_STANDARD,
-    InsufficientData,
-    classify_size,
-    industries,
-    validate_region_code,
+from pb_registry.organizations.schemas import (
+    SIZED_KINDS,
+    AnnualReportIn,
+    AnnualReportOut,
+    FiledReport,
+    OrganizationChange,
+    OrganizationIn,
+    OrganizationOut,
+    OrganizationPayload,
 )
+from pbkit.domain import INDUSTRY_LIST_VERSION, InsufficientData, classify_size, validate_region_code
+from pbkit.domain.regions import GUIZHOU_PROVINCE_CODE
+from pbkit.errors import Conflict, NotFound, RuleBroken
 from pbkit.events import utcnow
 from pbkit.ids import new_id
 from pbkit.money import format_money
+from pbkit.queries import equals, where_given
 from pbkit.uow import UnitOfWork
-from pbkit.web.problems import Conflict, NotFound, Unprocessable
 
 AGGREGATE = "organization"
 
 
-def register_organization(*, uow: UnitOfWork, data: OrganizationIn) -> Organization:
+def register_organization(*, uow: UnitOfWork, data: OrganizationIn) -> OrganizationOut:
+    """The action of POST /organizations: the new organization, its events and audit entry."""
     _require_unique_uscc(uow.session, data.uscc)
     now = utcnow()
     org = Organization(
@@ -51,14 +57,14 @@ def register_organization(*, uow: UnitOfWork, data: OrganizationIn) -> Organizat
         report = _put_report(org, data.annual_report.year, data.annual_report)
     _settle_size(org)
     uow.session.flush()
-    uow.emit(event_type="pb.organization.registered.v1", aggregate_type=AGGREGATE, aggregate_id=org.id, data=event_data(org))
+    uow.emit(event_type=ORGANIZATION_REGISTERED, aggregate_type=AGGREGATE, aggregate_id=org.id, data=event_data(org))
     if report is not None:
         _emit_report(uow, org, report)
     uow.audit("organization.register", target_type=AGGREGATE, target_id=org.id, details=data.model_dump(mode="json"))
-    return org
+    return OrganizationOut.model_validate(org)
 
 
-def update_organization(*, uow: UnitOfWork, org_id: str, change: OrganizationChange) -> Organization:
+def update_organization(*, uow: UnitOfWork, org_id: str, change: OrganizationChange) -> OrganizationOut:
     org = get_organization(session=uow.session, org_id=org_id)
     given = change.model_dump(exclude_unset=True)
     if "uscc" in given and given["uscc"] != org.uscc:
@@ -82,17 +88,17 @@ def update_organization(*, uow: UnitOfWork, org_id: str, change: OrganizationCha
     changed = {k: {"from": before[k], "to": after[k]} for k in after if before[k] != after[k]}
     if changed:
         org.updated_at = utcnow()
-        uow.emit(event_type="pb.organization.updated.v1", aggregate_type=AGGREGATE, aggregate_id=org.id, data=event_data(org))
+        uow.emit(event_type=ORGANIZATION_UPDATED, aggregate_type=AGGREGATE, aggregate_id=org.id, data=event_data(org))
         uow.audit("organization.update", target_type=AGGREGATE, target_id=org.id, details=changed)
-    return org
+    return OrganizationOut.model_validate(org)
 
 
-def file_annual_report(*, uow: UnitOfWork, org_id: str, year: int, data: AnnualReportIn) -> tuple[AnnualReport, bool]:
-    """Store the year's report (replacing an earlier one); returns it and whether it is new."""
+def file_annual_report(*, uow: UnitOfWork, org_id: str, year: int, data: AnnualReportIn) -> FiledReport:
+    """Store the year's report (replacing an earlier one); a repeat of the stored figures changes nothing."""
     org = get_organization(session=uow.session, org_id=org_id)
     existing = next((r for r in org.annual_reports if r.year == year), None)
     if existing is not None and _report_figures(existing) == (data.revenue, data.employees, data.total_assets):
-        return existing, False
+        return FiledReport(report=AnnualReportOut.model_validate(existing), first_of_year=False)
     size_before = org.size
     report = _put_report(org, year, data)
     _settle_size(org)
@@ -100,14 +106,14 @@ def file_annual_report(*, uow: UnitOfWork, org_id: str, year: int, data: AnnualR
     _emit_report(uow, org, report)
     if org.size != size_before:
         org.updated_at = utcnow()
-        uow.emit(event_type="pb.organization.updated.v1", aggregate_type=AGGREGATE, aggregate_id=org.id, data=event_data(org))
+        uow.emit(event_type=ORGANIZATION_UPDATED, aggregate_type=AGGREGATE, aggregate_id=org.id, data=event_data(org))
     uow.audit(
         "organization.annual_report",
         target_type=AGGREGATE,
         target_id=org.id,
         details={"year": year, **data.model_dump(mode="json"), "size": org.size},
     )
-    return report, existing is None
+    return FiledReport(report=AnnualReportOut.model_validate(report), first_of_year=existing is None)
 
 
 def get_organization(*, session: Session, org_id: str) -> Organization:
@@ -127,68 +133,26 @@ def organizations_query(
     uscc: str | None = None,
     q: str | None = None,
 ) -> Select:
-    stmt = select(Organization)
-    if kind is not None:
-        stmt = stmt.where(Organization.kind == kind)
-    if region_code is not None:
-        stmt = stmt.where(Organization.region_code == region_code)
-    if prefecture_code is not None:
-        stmt = stmt.where(Organization.prefecture_code == prefecture_code)
-    if in_province is not None:
-        in_guizhou = Organization.region_code.startswith("52")
-        stmt = stmt.where(in_guizhou if in_province else ~in_guizhou)
-    if industry is not None:
-        stmt = stmt.where(Organization.industry == industry)
-    if uscc is not None:
-        stmt = stmt.where(Organization.uscc == uscc)
-    if q:
-        stmt = stmt.where(Organization.name.contains(q, autoescape=True))
-    return stmt
+    in_guizhou = Organization.region_code.startswith(GUIZHOU_PROVINCE_CODE)
+    return where_given(
+        select(Organization),
+        (kind, equals(Organization.kind)),
+        (region_code, equals(Organization.region_code)),
+        (prefecture_code, equals(Organization.prefecture_code)),
+        (in_province, lambda inside: in_guizhou if inside else ~in_guizhou),
+        (industry, equals(Organization.industry)),
+        (uscc, equals(Organization.uscc)),
+        (q or None, lambda part: Organization.name.contains(part, autoescape=True)),
+    )
 
 
 def reports_query(org_id: str) -> Select:
     return select(AnnualReport).where(AnnualReport.org_id == org_id)
 
 
-def organization_view(org: Organization) -> dict[str, Any]:
-    region = validate_region_code(org.region_code)
-    return {
-        **event_data(org),
-        "size_basis": _size_basis(org),
-        "sme_sector": org.sme_sector,
-        "region_name": region.name,
-        "prefecture_name": region.prefecture_name,
-        "industry_label": industries(org.industry_list_version).get(org.industry) if org.industry else None,
-        "industry_list_version": org.industry_list_version,
-        "created_at": org.created_at,
-        "updated_at": org.updated_at,
-    }
-
-
-def report_view(report: AnnualReport) -> dict[str, Any]:
-    return {
-        "org_id": report.org_id,
-        "year": report.year,
-        "revenue": format_money(report.revenue_fen),
-        "employees": report.employees,
-        "total_assets": format_money(report.total_assets_fen) if report.total_assets_fen is not None else None,
-        "filed_at": report.filed_at,
-    }
-
-
 def event_data(org: Organization) -> dict[str, Any]:
     """The organization as docs/EVENTS.md carries it."""
-    return {
-        "id": org.id,
-        "name": org.name,
-        "uscc": org.uscc,
-        "kind": org.kind,
-        "size": org.size,
-        "region_code": org.region_code,
-        "prefecture_code": org.prefecture_code,
-        "in_province": org.region_code.startswith("52"),
-        "industry": org.industry,
-    }
+    return OrganizationPayload.model_validate(org).model_dump(mode="json")
 
 
 def _require_unique_uscc(session: Session, uscc: str) -> None:
@@ -203,9 +167,9 @@ def _check_size_fields(org: Organization, *, size_field: str, sector_field: str)
     if org.kind in SIZED_KINDS:
         return
     if org.size_source == "declared":
-        raise Unprocessable.field(["body", size_field], f"a {org.kind} has no size class; only enterprises have one")
+        raise RuleBroken.field(["body", size_field], f"a {org.kind} has no size class; only enterprises have one")
     if org.sme_sector is not None:
-        raise Unprocessable.field(["body", sector_field], f"a {org.kind} has no SME sector; only enterprises have one")
+        raise RuleBroken.field(["body", sector_field], f"a {org.kind} has no SME sector; only enterprises have one")
 
 
 def _settle_size(org: Organization) -> None:
@@ -229,14 +193,6 @@ def _settle_size(org: Organization) -> None:
     org.size_source, org.size_report_year = "classified", latest.year
 
 
-def _size_basis(org: Organization) -> dict[str, Any] | None:
-    if org.size_source == "declared":
-        return {"source": "declared"}
-    if org.size_source == "classified":
-        return {"source": "classified", "standard": SME_SIZE_STANDARD.name, "sector": org.sme_sector, "year": org.size_report_year}
-    return None
-
-
 def _put_report(org: Organization, year: int, data: AnnualReportIn) -> AnnualReport:
     report = next((r for r in org.annual_reports if r.year == year), None)
     if report is None:
@@ -255,7 +211,7 @@ def _report_figures(report: AnnualReport) -> tuple[int, int, int | None]:
 
 def _emit_report(uow: UnitOfWork, org: Organization, report: AnnualReport) -> None:
     uow.emit(
-        event_type="pb.organization.annual_report_filed.v1",
+        event_type=ANNUAL_REPORT_FILED,
         aggregate_type=AGGREGATE,
         aggregate_id=org.id,
         data={

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
+from pb_registry.deps import ActorUow, AdminOnly, Command, Kit, Pagination, Reader, ReportReader
 from pb_registry.fields import Industry, Uscc, Year
 from pb_registry.models import AnnualReport, Organization
 from pb_registry.organizations import service
@@ -19,23 +20,12 @@ from pb_registry.organizations.schemas import (
     OrganizationOut,
     OrgKind,
 )
-from pbkit.context import Actor
+from pbkit.commands import idempotent_command
 from pbkit.domain import INDUSTRY_LIST_VERSION, industries
 from pbkit.fields import PrefectureCode, RegionCode
-from pbkit.service import Kit
-from pbkit.web.auth import AdminOnly, AnyRole, require_roles
-from pbkit.web.idempotency import IdempotencyKeyHeader, idempotent_response
-from pbkit.web.pagination import Page, Pagination, paginate
+from pbkit.queries import Page, paginate
 
 router = APIRouter(prefix="/api/v1", tags=["organizations"])
-
-# Revenue and headcount are the firms' business data: the provincial office's staff read them, not partners or banks.
-ReportReader = Annotated[Actor, Depends(require_roles("admin", "viewer"))]
-
-
-def _out(org: Organization) -> dict[str, Any]:
-    """The response body as a GET renders it, for responses built outside FastAPI's serialization."""
-    return OrganizationOut.model_validate(service.organization_view(org)).model_dump(mode="json")
 
 
 @router.post(
@@ -50,17 +40,18 @@ def _out(org: Organization) -> dict[str, Any]:
         "standard from `sme_sector` and its latest annual report, when both are known."
     ),
 )
-def register_organization(body: OrganizationIn, kit: Kit, actor: AdminOnly, key: IdempotencyKeyHeader = None) -> JSONResponse:
-    def register(uow) -> tuple[int, dict[str, Any]]:  # noqa: ANN001
-        return 201, _out(service.register_organization(uow=uow, data=body))
-
-    return idempotent_response(lambda: kit.uow(actor), key=key, operation="organization.register", body=body, action=register)
+def register_organization(body: OrganizationIn, _admin: AdminOnly, command: Command) -> JSONResponse:
+    return command(
+        operation="organization.register",
+        body=body,
+        action=lambda uow, _: service.register_organization(uow=uow, data=body),
+    )
 
 
 @router.get("/organizations", response_model=Page[OrganizationOut], summary="search organizations")
 def list_organizations(
     kit: Kit,
-    _reader: AnyRole,
+    _reader: Reader,
     page: Pagination,
     kind: Annotated[OrgKind | None, Query()] = None,
     region_code: Annotated[RegionCode | None, Query()] = None,
@@ -80,21 +71,25 @@ def list_organizations(
         q=q,
     )
     with kit.session_factory() as session:
-        return paginate(session, stmt, key=Organization.id, params=page, to_item=service.organization_view)
+        return paginate(session, stmt, key=Organization.id, params=page, to_item=OrganizationOut.model_validate)
 
 
 @router.get("/organizations/{org_id}", response_model=OrganizationOut, summary="one organization")
-def get_organization(org_id: str, kit: Kit, _reader: AnyRole) -> dict[str, Any]:
+def get_organization(org_id: str, kit: Kit, _reader: Reader) -> OrganizationOut:
     with kit.session_factory() as session:
-        return service.organization_view(service.get_organization(session=session, org_id=org_id))
+        return OrganizationOut.model_validate(service.get_organization(session=session, org_id=org_id))
 
 
 @router.patch("/organizations/{org_id}", response_model=OrganizationOut, summary="change an organization (admin)")
-def update_organization(org_id: str, body: OrganizationChange, kit: Kit, actor: AdminOnly) -> dict[str, Any]:
-    with kit.uow(actor) as uow:
-        org = service.update_organization(uow=uow, org_id=org_id, change=body)
-        uow.commit()
-        return service.organization_view(org)
+def update_organization(org_id: str, body: OrganizationChange, _admin: AdminOnly, uow: ActorUow) -> Any:
+    # A PATCH documents no Idempotency-Key: sending the same change again changes nothing more.
+    return idempotent_command(
+        uow,
+        key=None,
+        operation="organization.update",
+        body={"org_id": org_id, "change": body},
+        action=lambda uow, _: service.update_organization(uow=uow, org_id=org_id, change=body),
+    )
 
 
 @router.put(
@@ -105,13 +100,18 @@ def update_organization(org_id: str, body: OrganizationChange, kit: Kit, actor: 
     description="201 for the year's first report, 200 when it replaces an earlier one (or repeats it unchanged).",
 )
 def file_annual_report(
-    org_id: str, year: Annotated[Year, Path()], body: AnnualReportIn, kit: Kit, actor: AdminOnly, response: Response
-) -> dict[str, Any]:
-    with kit.uow(actor) as uow:
-        report, created = service.file_annual_report(uow=uow, org_id=org_id, year=year, data=body)
-        uow.commit()
-    response.status_code = 201 if created else 200
-    return service.report_view(report)
+    org_id: str, year: Annotated[Year, Path()], body: AnnualReportIn, _admin: AdminOnly, uow: ActorUow,
+    response: Response,
+) -> Any:
+    filed = idempotent_command(
+        uow,
+        key=None,
+        operation="organization.annual_report",
+        body={"org_id": org_id, "year": year, "report": body},
+        action=lambda uow, _: service.file_annual_report(uow=uow, org_id=org_id, year=year, data=body),
+    )
+    response.status_code = 201 if filed["first_of_year"] else 200
+    return filed["report"]
 
 
 @router.get(
@@ -122,11 +122,13 @@ def file_annual_report(
 def list_annual_reports(org_id: str, kit: Kit, _reader: ReportReader, page: Pagination) -> dict[str, Any]:
     with kit.session_factory() as session:
         service.get_organization(session=session, org_id=org_id)
-        return paginate(session, service.reports_query(org_id), key=AnnualReport.id, params=page, to_item=service.report_view)
+        return paginate(
+            session, service.reports_query(org_id), key=AnnualReport.id, params=page, to_item=AnnualReportOut.model_validate
+        )
 
 
 @router.get("/industries", response_model=IndustryList, summary="the industry list organizations are classified by")
-def list_industries(_reader: AnyRole) -> dict[str, Any]:
+def list_industries(_reader: Reader) -> dict[str, Any]:
     return {
         "version": INDUSTRY_LIST_VERSION,
         "items": [{"id": key, "label": label} for key, label in industries().items()],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from pb_registry.fields import IpcSymbol, given_not_null
 from pbkit.fields import PatentNumber
@@ -45,13 +45,16 @@ class PatentChange(BaseModel):
 
 
 class PatentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     number: str = Field(description="canonical application number")
     title: str
     type: PatentType
     status: PatentStatus
     filing_date: date
     grant_date: date | None
-    ipc: list[str]
+    # A patent's `ipc` are its rows; its symbols are `ipc_symbols` (or `ipc` in an answer made earlier).
+    ipc: list[str] = Field(validation_alias=AliasChoices("ipc_symbols", "ipc"))
     owner_ids: list[str]
     licensee_ids: list[str] = Field(description="holders of recorded, uncancelled licences")
     pledged: bool
@@ -60,12 +63,32 @@ class PatentOut(BaseModel):
     updated_at: datetime
 
 
+class PatentPayload(BaseModel):
+    """The patent as its events carry it (docs/EVENTS.md), plus its licensees and pledges (optional additions)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    number: str
+    title: str
+    type: str
+    filing_date: date
+    grant_date: date | None
+    ipc: list[str] = Field(validation_alias=AliasChoices("ipc_symbols", "ipc"))
+    owner_ids: list[str]
+    status: str
+    licensee_ids: list[str]
+    pledged: bool
+    pledge_ids: list[str]
+
+
 class Cause(BaseModel):
     event_id: str | None
     event_type: str | None
 
 
 class HistoryEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     at: datetime = Field(description="when the registry applied it")
     kind: HistoryKind

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.orm import Session, selectinload
 
+from pb_registry.events import PATENT_REGISTERED, PATENT_UPDATED
 from pb_registry.models import (
     Organization,
     Patent,
@@ -18,12 +19,13 @@ from pb_registry.models import (
     PatentOwner,
     PatentPledge,
 )
-from pb_registry.patents.schemas import PatentChange, PatentIn
+from pb_registry.patents.schemas import PatentChange, PatentIn, PatentOut, PatentPayload
 from pbkit.domain import parse_patent_number
+from pbkit.errors import Conflict, NotFound, RuleBroken
 from pbkit.events import utcnow
 from pbkit.ids import new_id
+from pbkit.queries import equals, where_given
 from pbkit.uow import UnitOfWork
-from pbkit.web.problems import Conflict, NotFound, Unprocessable
 
 AGGREGATE = "patent"
 _LOAD_ALL = (selectinload(Patent.owners), selectinload(Patent.ipc), selectinload(Patent.licences), selectinload(Patent.pledges))
@@ -37,11 +39,12 @@ class Cause:
     event_type: str | None
 
 
-def register_patent(*, uow: UnitOfWork, data: PatentIn, today: date) -> Patent:
+def register_patent(*, uow: UnitOfWork, data: PatentIn, today: date) -> PatentOut:
+    """The action of POST /patents: the new patent, its first chain-of-title entry, its event and audit entry."""
     errors = _check_number_and_dates(data.number, data.type, data.filing_date, data.grant_date, today=today)
     errors += _check_owners(uow.session, data.owner_ids)
     if errors:
-        raise Unprocessable("invalid patent: " + "; ".join(e["msg"] for e in errors), errors=errors)
+        raise RuleBroken("invalid patent: " + "; ".join(e["msg"] for e in errors), errors=errors)
     if uow.session.get(Patent, data.number) is not None:
         raise Conflict(
             f"patent {data.number} is already registered", errors=[{"loc": ["body", "number"], "msg": "already registered"}]
@@ -61,7 +64,7 @@ def register_patent(*, uow: UnitOfWork, data: PatentIn, today: date) -> Patent:
     _set_ipc(patent, data.ipc)
     uow.session.add(patent)
     uow.session.flush()
-    event = uow.emit(event_type="pb.patent.registered.v1", aggregate_type=AGGREGATE, aggregate_id=patent.number, data=event_data(patent))
+    event = uow.emit(event_type=PATENT_REGISTERED, aggregate_type=AGGREGATE, aggregate_id=patent.number, data=event_data(patent))
     record_history(
         uow,
         patent,
@@ -72,16 +75,16 @@ def register_patent(*, uow: UnitOfWork, data: PatentIn, today: date) -> Patent:
         cause=Cause(event.id, event.type),
     )
     uow.audit("patent.register", target_type=AGGREGATE, target_id=patent.number, details=data.model_dump(mode="json"))
-    return patent
+    return PatentOut.model_validate(patent)
 
 
-def update_patent(*, uow: UnitOfWork, number: str, change: PatentChange, today: date) -> Patent:
+def update_patent(*, uow: UnitOfWork, number: str, change: PatentChange, today: date) -> PatentOut:
     patent = get_patent(session=uow.session, number=number, for_update=True)
     given = change.model_dump(exclude_unset=True)
     if "grant_date" in given:
         errors = _check_number_and_dates(patent.number, patent.type, patent.filing_date, given["grant_date"], today=today)
         if errors:
-            raise Unprocessable(errors[0]["msg"], errors=errors)
+            raise RuleBroken(errors[0]["msg"], errors=errors)
     before = event_data(patent)
     for field in ("title", "status", "grant_date"):
         if field in given:
@@ -92,9 +95,9 @@ def update_patent(*, uow: UnitOfWork, number: str, change: PatentChange, today: 
     changed = {k: {"from": before[k], "to": after[k]} for k in after if before[k] != after[k]}
     if changed:
         patent.updated_at = utcnow()
-        uow.emit(event_type="pb.patent.updated.v1", aggregate_type=AGGREGATE, aggregate_id=patent.number, data=after)
+        uow.emit(event_type=PATENT_UPDATED, aggregate_type=AGGREGATE, aggregate_id=patent.number, data=after)
         uow.audit("patent.update", target_type=AGGREGATE, target_id=patent.number, details=changed)
-    return patent
+    return PatentOut.model_validate(patent)
 
 
 def get_patent(*, session: Session, number: str, for_update: bool = False) -> Patent:
@@ -115,69 +118,45 @@ def patents_query(
     q: str | None = None,
     pledged: bool | None = None,
 ) -> Select:
-    stmt = select(Patent).options(*_LOAD_ALL)
-    if owner_id is not None:
-        stmt = stmt.where(Patent.number.in_(select(PatentOwner.number).where(PatentOwner.org_id == owner_id)))
-    if licensee_id is not None:
-        stmt = stmt.where(Patent.number.in_(select(PatentLicence.number).where(PatentLicence.licensee_id == licensee_id)))
-    if type is not None:
-        stmt = stmt.where(Patent.type == type)
-    if status is not None:
-        stmt = stmt.where(Patent.status == status)
-    if ipc is not None:
-        stmt = stmt.where(Patent.number.in_(select(PatentIPC.number).where(_ipc_matches(ipc))))
-    if q:
-        stmt = stmt.where(Patent.title.contains(q, autoescape=True))
-    if pledged is not None:
-        has_pledge = exists().where(PatentPledge.number == Patent.number)
-        stmt = stmt.where(has_pledge if pledged else ~has_pledge)
-    return stmt
+    has_pledge = exists().where(PatentPledge.number == Patent.number)
+    return where_given(
+        select(Patent).options(*_LOAD_ALL),
+        (owner_id, _owned_by),
+        (licensee_id, _licensed_to),
+        (type, equals(Patent.type)),
+        (status, equals(Patent.status)),
+        (ipc, _classified_under),
+        (q or None, lambda part: Patent.title.contains(part, autoescape=True)),
+        (pledged, lambda flagged: has_pledge if flagged else ~has_pledge),
+    )
 
 
-def _ipc_matches(ipc: str):  # noqa: ANN202 - a SQL expression
+def _owned_by(org_id: str) -> ColumnElement[bool]:
+    return Patent.number.in_(select(PatentOwner.number).where(PatentOwner.org_id == org_id))
+
+
+def _licensed_to(org_id: str) -> ColumnElement[bool]:
+    return Patent.number.in_(select(PatentLicence.number).where(PatentLicence.licensee_id == org_id))
+
+
+def _classified_under(ipc: str) -> ColumnElement[bool]:
+    """An IPC symbol (exact), or a section, class, subclass or main group (everything under it)."""
     if "/" in ipc:
-        return PatentIPC.symbol == ipc
-    if " " in ipc:  # a main group: its own symbols, not those of a longer group number
-        return PatentIPC.symbol.startswith(ipc + "/", autoescape=True)
-    return PatentIPC.symbol.startswith(ipc, autoescape=True)
+        matches = PatentIPC.symbol == ipc
+    elif " " in ipc:  # a main group: its own symbols, not those of a longer group number
+        matches = PatentIPC.symbol.startswith(ipc + "/", autoescape=True)
+    else:
+        matches = PatentIPC.symbol.startswith(ipc, autoescape=True)
+    return Patent.number.in_(select(PatentIPC.number).where(matches))
 
 
 def history_query(number: str) -> Select:
     return select(PatentHistoryEntry).where(PatentHistoryEntry.number == number)
 
 
-def patent_view(patent: Patent) -> dict[str, Any]:
-    return {**event_data(patent), "created_at": patent.created_at, "updated_at": patent.updated_at}
-
-
-def history_view(entry: PatentHistoryEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "at": entry.at,
-        "kind": entry.kind,
-        "effective_on": entry.effective_on,
-        "owners_before": entry.owners_before,
-        "owners_after": entry.owners_after,
-        "details": entry.details,
-        "cause": {"event_id": entry.cause_event_id, "event_type": entry.cause_event_type},
-    }
-
-
 def event_data(patent: Patent) -> dict[str, Any]:
     """The patent as docs/EVENTS.md carries it, plus its licensees and pledges (optional additions)."""
-    return {
-        "number": patent.number,
-        "title": patent.title,
-        "type": patent.type,
-        "filing_date": patent.filing_date.isoformat(),
-        "grant_date": patent.grant_date.isoformat() if patent.grant_date else None,
-        "ipc": patent.ipc_symbols,
-        "owner_ids": patent.owner_ids,
-        "status": patent.status,
-        "licensee_ids": patent.licensee_ids,
-        "pledged": bool(patent.pledges),
-        "pledge_ids": patent.pledge_ids,
-    }
+    return PatentPayload.model_validate(patent).model_dump(mode="json")
 
 
 def set_owners(patent: Patent, owner_ids: list[str]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from pb_registry.events import PATENT_OWNERSHIP_CHANGED, PATENT_UPDATED
 from pb_registry.models import Patent, PatentLicence, PatentPledge
 from pb_registry.patents.service import AGGREGATE, Cause, event_data, record_history, set_owners
 from pbkit.events import utcnow
@@ -23,7 +24,7 @@ def change_owners(
     details = {"deal_id": deal_id, "reverted": reverted}
     record_history(uow, patent, kind="ownership_changed", owners_before=before, effective_on=effective, details=details, cause=cause)
     uow.emit(
-        event_type="pb.patent.ownership_changed.v1",
+        event_type=PATENT_OWNERSHIP_CHANGED,
         aggregate_type=AGGREGATE,
         aggregate_id=patent.number,
         data={
@@ -87,7 +88,7 @@ def _record_change(
     patent.updated_at = utcnow()
     record_history(uow, patent, kind=kind, owners_before=patent.owner_ids, effective_on=effective_on, details=details, cause=cause)
     uow.emit(
-        event_type="pb.patent.updated.v1",
+        event_type=PATENT_UPDATED,
         aggregate_type=AGGREGATE,
         aggregate_id=patent.number,
         data={**event_data(patent), "cause": {"event_id": cause.event_id, "event_type": cause.event_type, **details}},

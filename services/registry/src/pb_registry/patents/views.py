@@ -7,16 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
+from pb_registry.deps import ActorUow, AdminOnly, Command, Kit, Pagination, Reader, Today
 from pb_registry.fields import IpcFilter
 from pb_registry.models import Patent, PatentHistoryEntry
 from pb_registry.patents import service
 from pb_registry.patents.schemas import HistoryEntryOut, PatentChange, PatentIn, PatentOut, PatentStatus, PatentType
-from pbkit.dates import Today
+from pbkit.commands import idempotent_command
 from pbkit.fields import PatentNumber
-from pbkit.service import Kit
-from pbkit.web.auth import AdminOnly, AnyRole
-from pbkit.web.idempotency import IdempotencyKeyHeader, idempotent_response
-from pbkit.web.pagination import Page, Pagination, paginate
+from pbkit.queries import Page, paginate
 
 router = APIRouter(prefix="/api/v1", tags=["patents"])
 
@@ -34,18 +32,18 @@ NumberInPath = Annotated[PatentNumber, Path(description="any accepted form, URL-
         "A patent registered twice is a 409."
     ),
 )
-def register_patent(body: PatentIn, kit: Kit, actor: AdminOnly, today: Today, key: IdempotencyKeyHeader = None) -> JSONResponse:
-    def register(uow) -> tuple[int, dict[str, Any]]:  # noqa: ANN001
-        patent = service.register_patent(uow=uow, data=body, today=today)
-        return 201, PatentOut.model_validate(service.patent_view(patent)).model_dump(mode="json")
-
-    return idempotent_response(lambda: kit.uow(actor), key=key, operation="patent.register", body=body, action=register)
+def register_patent(body: PatentIn, _admin: AdminOnly, today: Today, command: Command) -> JSONResponse:
+    return command(
+        operation="patent.register",
+        body=body,
+        action=lambda uow, _: service.register_patent(uow=uow, data=body, today=today),
+    )
 
 
 @router.get("/patents", response_model=Page[PatentOut], summary="search patents")
 def list_patents(
     kit: Kit,
-    _reader: AnyRole,
+    _reader: Reader,
     page: Pagination,
     owner_id: Annotated[str | None, Query()] = None,
     licensee_id: Annotated[str | None, Query()] = None,
@@ -59,13 +57,13 @@ def list_patents(
         owner_id=owner_id, licensee_id=licensee_id, type=type, status=status, ipc=ipc, q=q, pledged=pledged
     )
     with kit.session_factory() as session:
-        return paginate(session, stmt, key=Patent.number, params=page, to_item=service.patent_view)
+        return paginate(session, stmt, key=Patent.number, params=page, to_item=PatentOut.model_validate)
 
 
 @router.get("/patents/{number}", response_model=PatentOut, summary="one patent, by any accepted form of its number")
-def get_patent(number: NumberInPath, kit: Kit, _reader: AnyRole) -> dict[str, Any]:
+def get_patent(number: NumberInPath, kit: Kit, _reader: Reader) -> PatentOut:
     with kit.session_factory() as session:
-        return service.patent_view(service.get_patent(session=session, number=number))
+        return PatentOut.model_validate(service.get_patent(session=session, number=number))
 
 
 @router.patch(
@@ -74,11 +72,15 @@ def get_patent(number: NumberInPath, kit: Kit, _reader: AnyRole) -> dict[str, An
     summary="correct a patent's title, status, grant date or IPC (admin)",
     description="Owners, licensees and pledges are not changed here: they follow recorded deals and pledges.",
 )
-def update_patent(number: NumberInPath, body: PatentChange, kit: Kit, actor: AdminOnly, today: Today) -> dict[str, Any]:
-    with kit.uow(actor) as uow:
-        patent = service.update_patent(uow=uow, number=number, change=body, today=today)
-        uow.commit()
-        return service.patent_view(patent)
+def update_patent(number: NumberInPath, body: PatentChange, _admin: AdminOnly, today: Today, uow: ActorUow) -> Any:
+    # A PATCH documents no Idempotency-Key: sending the same correction again changes nothing more.
+    return idempotent_command(
+        uow,
+        key=None,
+        operation="patent.update",
+        body={"number": number, "change": body},
+        action=lambda uow, _: service.update_patent(uow=uow, number=number, change=body, today=today),
+    )
 
 
 @router.get(
@@ -86,7 +88,10 @@ def update_patent(number: NumberInPath, body: PatentChange, kit: Kit, actor: Adm
     response_model=Page[HistoryEntryOut],
     summary="the chain of title: registration, ownership changes, licences, pledges, in order",
 )
-def patent_history(number: NumberInPath, kit: Kit, _reader: AnyRole, page: Pagination) -> dict[str, Any]:
+def patent_history(number: NumberInPath, kit: Kit, _reader: Reader, page: Pagination) -> dict[str, Any]:
     with kit.session_factory() as session:
         service.get_patent(session=session, number=number)
-        return paginate(session, service.history_query(number), key=PatentHistoryEntry.id, params=page, to_item=service.history_view)
+        return paginate(
+            session, service.history_query(number), key=PatentHistoryEntry.id, params=page,
+            to_item=HistoryEntryOut.model_validate,
+        )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from pb_registry.events import DEALS_TOPIC, PLEDGES_TOPIC
 from pb_registry.reactions.deals import react_to_deal
 from pb_registry.reactions.pledges import react_to_pledge
-from pbkit.consumer import Handler
+from pbkit.consumer import ConsumerSpec, Handler
 from pbkit.events import Event
-from pbkit.service import ConsumerSpec
 from pbkit.uow import UnitOfWork
 
 # Every deal event carries the whole deal, so each of them can bring a deal in or out of force.
@@ -26,4 +26,4 @@ def react(uow: UnitOfWork, event: Event) -> None:
         reaction(uow, event)
 
 
-REACTIONS_CONSUMER = ConsumerSpec("registry-reactions", ["pb.transactions.deals", "pb.pledge.pledges"], react)
+REACTIONS_CONSUMER = ConsumerSpec("registry-reactions", [DEALS_TOPIC, PLEDGES_TOPIC], react)

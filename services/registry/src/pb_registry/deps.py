@@ -1,0 +1,31 @@
+"""What the registry's views receive from FastAPI: the callers' roles, and the kit's typed dependencies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from pb_registry.auth.keys import Keyring, load_keyring
+from pbkit.context import Actor
+from pbkit.web.auth import AdminOnly, AnyRole, require_roles
+from pbkit.web.deps import ActorUow, Command, IdempotencyKey, Kit, Today
+from pbkit.web.pagination import Pagination
+
+# Every role reads organizations and patents; only admins write (the registry's description, "Roles").
+Reader = AnyRole
+# Revenue and headcount are the firms' business data: the provincial office's staff read them, not partners or banks.
+ReportReader = Annotated[Actor, Depends(require_roles("admin", "viewer"))]
+
+
+def _current_keyring(kit: Kit) -> Keyring:
+    return load_keyring(kit.session_factory)
+
+
+CurrentKeyring = Annotated[Keyring, Depends(_current_keyring)]
+"""The signing keys as the database holds them now (a key added there is used without a restart)."""
+
+__all__ = [
+    "ActorUow", "AdminOnly", "Command", "CurrentKeyring", "IdempotencyKey", "Kit", "Pagination", "Reader",
+    "ReportReader", "Today",
+]

@@ -1,0 +1,27 @@
+"""The registry's event catalogue (CONTRACT.md §7, docs/EVENTS.md): what it publishes, and what it reacts to."""
+
+from __future__ import annotations
+
+from pbkit.events import EventCatalog
+
+ORGANIZATIONS_TOPIC = "pb.registry.organizations"
+ORGANIZATION_REGISTERED = "pb.organization.registered.v1"
+ORGANIZATION_UPDATED = "pb.organization.updated.v1"
+ANNUAL_REPORT_FILED = "pb.organization.annual_report_filed.v1"
+
+PATENTS_TOPIC = "pb.registry.patents"
+PATENT_REGISTERED = "pb.patent.registered.v1"
+PATENT_UPDATED = "pb.patent.updated.v1"
+PATENT_OWNERSHIP_CHANGED = "pb.patent.ownership_changed.v1"
+
+# Published by the transactions and pledge services; the registry moves title and flags pledges from them.
+DEALS_TOPIC = "pb.transactions.deals"
+PLEDGES_TOPIC = "pb.pledge.pledges"
+
+EVENTS = EventCatalog(
+    publishes={
+        ORGANIZATIONS_TOPIC: (ORGANIZATION_REGISTERED, ORGANIZATION_UPDATED, ANNUAL_REPORT_FILED),
+        PATENTS_TOPIC: (PATENT_REGISTERED, PATENT_UPDATED, PATENT_OWNERSHIP_CHANGED),
+    },
+    consumes=(DEALS_TOPIC, PLEDGES_TOPIC),
+)
