@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from pb_transactions.app import build_app
 from pb_transactions.models import Deal, Payment, kit_tables
 from pb_transactions.settings import Settings
 from pbkit import testing
+from pbkit.ids import new_id
 
 
 class FakeRegistry(testing.FakeRegistry):
@@ -147,3 +149,14 @@ def recorded(service, submitted, registry) -> Callable[..., dict[str, Any]]:
         return response.json()
 
     return record
+
+
+@pytest.fixture
+def payment_row() -> Callable[..., Payment]:
+    """A payment row written past the service's rules, as a racing request would get it to the database."""
+
+    def make(deal_id: str, *, reference: str | None = None) -> Payment:
+        return Payment(id=new_id(), deal_id=deal_id, amount_fen=100, received_on=date(2022, 5, 1), reference=reference,
+                       created_by="racer", created_at=datetime.now(UTC))
+
+    return make

@@ -58,6 +58,19 @@ def test_a_retried_recording_returns_the_first_answer(service, submitted, regist
     assert service.post(f"{DEALS}/{deal['id']}/record", record).status_code == 409  # without the key: a new request
 
 
+def test_a_deal_no_longer_submitted_is_refused_without_asking_the_registry(service, recorded, registry):
+    deal = recorded()
+    registry.down = True
+    for key in ({}, _key("rec-2")):  # no key, or a fresh one: a new request, judged afresh
+        response = service.post(f"{DEALS}/{deal['id']}/record", {"recorded_on": "2022-04-01"}, **key)
+        assert response.status_code == 409 and "only a submitted deal" in response.json()["detail"]
+    registry.down = False
+    assert service.post(f"{DEALS}/{deal['id']}/cancel", {"reason": "撤销"}).status_code == 200
+    registry.down = True
+    again = service.post(f"{DEALS}/{deal['id']}/cancel", {"reason": "撤销"}, **_key("c-2"))
+    assert again.status_code == 409 and "already cancelled" in again.json()["detail"]
+
+
 def test_a_recording_key_is_bound_to_its_deal(service, submitted):
     one, other = submitted(kind="license"), submitted(kind="license")
     record = {"recorded_on": "2022-04-01"}

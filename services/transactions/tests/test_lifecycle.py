@@ -113,6 +113,12 @@ class TestOwnershipAtRecording:
         response = _record(service, deal)
         assert response.status_code == 409 and "lapsed" in response.json()["detail"]
 
+    def test_a_patent_gone_from_the_registry_cannot_be_recorded(self, service, submitted, registry):
+        deal = submitted()
+        del registry.patents[deal["patent_numbers"][0]]
+        response = _record(service, deal)
+        assert response.status_code == 409 and "no longer in the registry" in response.json()["detail"]
+
     @pytest.mark.parametrize("kind", ["transfer", "equity_contribution", "license"])
     def test_a_pledged_patent_needs_the_pledgees_consent(self, service, submitted, registry, kind):
         without, with_consent = submitted(kind=kind), submitted(kind=kind, pledgee_consent=True)
@@ -176,6 +182,13 @@ class TestCancellation:
         registry.set_owners(deal["patent_numbers"][1], registry.organization())
         response = _cancel(service, deal)
         assert response.status_code == 409 and deal["patent_numbers"][1] in response.json()["detail"]
+        assert service.get(f"{DEALS}/{deal['id']}").json()["status"] == "recorded"
+
+    def test_refused_when_a_patent_is_gone_from_the_registry(self, service, recorded, registry):
+        deal = recorded()
+        del registry.patents[deal["patent_numbers"][0]]
+        response = _cancel(service, deal)
+        assert response.status_code == 409 and "no longer in the registry" in response.json()["detail"]
         assert service.get(f"{DEALS}/{deal['id']}").json()["status"] == "recorded"
 
     def test_refused_while_the_registry_has_not_applied_the_recording(self, service, submitted):

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from pb_transactions.app import CONFLICTS
+from pbkit.db import violated_constraint
+
 DEALS = "/api/v1/deals"
 
 
@@ -59,6 +65,15 @@ def test_a_bank_reference_is_taken_once_per_deal(service, recorded):
     assert again.status_code == 409 and "BK1" in again.json()["detail"]
     assert _pay(service, other, reference="BK1").status_code == 201
     assert service.get(f"{DEALS}/{deal['id']}").json()["received_amount"] == "300000.00"
+
+
+def test_a_bank_reference_that_races_past_the_check_is_still_the_named_conflict(service, recorded, payment_row):
+    deal = recorded()
+    assert _pay(service, deal, reference="BK1").status_code == 201
+    with pytest.raises(IntegrityError) as raised, service.kit.session_factory() as session:
+        session.add(payment_row(deal["id"], reference="BK1"))
+        session.flush()
+    assert violated_constraint(raised.value, CONFLICTS) is CONFLICTS[0]
 
 
 def test_a_payment_is_audited(service, recorded):

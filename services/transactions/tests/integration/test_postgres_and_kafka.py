@@ -9,17 +9,20 @@ import uuid
 import pytest
 from alembic import command
 from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
 
+from pb_transactions.app import CONFLICTS
 from pb_transactions.deals import service as deals
 from pb_transactions.deals.schemas import RecordIn
 from pbkit.bus.kafka import KafkaBus
 from pbkit.bus.namespaced import NamespacedBus
+from pbkit.commands import idempotent_command
 from pbkit.context import Actor
-from pbkit.db import make_engine
+from pbkit.db import make_engine, violated_constraint
+from pbkit.errors import Conflict
 from pbkit.migrations import alembic_config, upgrade_head
 from pbkit.registry_client import RegistryLookups
 from pbkit.testing import wait_until
-from pbkit.web.problems import Conflict
 
 pytestmark = pytest.mark.integration
 DEALS = "/api/v1/deals"
@@ -66,26 +69,48 @@ def test_concurrent_recordings_cannot_sell_one_patent_twice(pg_service, registry
     kit = pg_service.kit
     admin = Actor("office", "admin")
     start = threading.Barrier(len(rivals))
-    outcomes: list[int] = []
+    outcomes: list[str] = []
 
     def record(deal_id: str) -> None:
         lookups = RegistryLookups(registry.client(), token="t")
+
+        def uow_factory():
+            return kit.uow(admin)
+
+        body = RecordIn(recorded_on="2022-04-01")
         start.wait()
         try:
-            status, _ = deals.record(uow_factory=lambda: kit.uow(admin), registry=lookups, deal_id=deal_id,
-                                     body=RecordIn(recorded_on="2022-04-01"), key=None)
-        except Conflict as conflict:
-            status = conflict.status
-        outcomes.append(status)
+            idempotent_command(
+                uow_factory, key=None, operation=deals.RECORD, body={"deal_id": deal_id, "record": body},
+                precheck=lambda: deals.check_record(uow_factory=uow_factory, registry=lookups, deal_id=deal_id,
+                                                    body=body),
+                action=lambda uow, _: deals.record(uow, deal_id=deal_id, body=body),
+            )
+        except Conflict:
+            outcomes.append("refused")
+        else:
+            outcomes.append("recorded")
 
     threads = [threading.Thread(target=record, args=(d["id"],)) for d in rivals]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
-    assert sorted(outcomes) == [200] + [409] * (len(rivals) - 1)
+    assert sorted(outcomes) == ["recorded"] + ["refused"] * (len(rivals) - 1)
     recorded = pg_service.get(DEALS, status="recorded").json()["items"]
     assert len(recorded) == 1
+
+
+def test_a_bank_reference_posted_twice_is_the_named_conflict_on_postgres(pg_service, deal_body, payment_row):
+    deal = pg_service.post(DEALS, deal_body(kind="license")).json()
+    assert pg_service.post(f"{DEALS}/{deal['id']}/record", {"recorded_on": "2022-04-01"}).status_code == 200
+    payment = {"amount": "1.00", "received_on": "2022-05-01", "reference": "BK-1"}
+    assert pg_service.post(f"{DEALS}/{deal['id']}/payments", payment).status_code == 201
+    # As a racing request would, past the payment's own check of its reference.
+    with pytest.raises(IntegrityError) as raised, pg_service.kit.session_factory() as session:
+        session.add(payment_row(deal["id"], reference="BK-1"))
+        session.flush()
+    assert violated_constraint(raised.value, CONFLICTS) is CONFLICTS[0]
 
 
 def test_events_reach_kafka_in_order_with_the_whole_deal(postgres_url, kafka_bootstrap, start_service, registry,

@@ -86,10 +86,8 @@ class CancelIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-def _party_of_row(party: Any) -> Any:
-    # PartySnapshot reads dicts only, so a deal's rows (DealParty) are read here.
-    if isinstance(party, dict | PartySnapshot):
-        return party
+def _party_of_row(party: Any) -> PartySnapshot:
+    # PartySnapshot reads dicts only; a deal's parties are rows (DealParty).
     return PartySnapshot.model_validate(party, from_attributes=True)
 
 
