@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -73,20 +74,33 @@ def program_answer(session: Session, program_id: str) -> ProgramOut:
     return ProgramOut.model_validate(load_program(session, program_id))
 
 
-def _indicator_row(
-    program_id: str, position: int, indicator_id: str, *, name: str | None, floor: int | None, growth_target: int | None
-) -> ProgramIndicator:
-    definition = INDICATORS[indicator_id]
-    return ProgramIndicator(
-        program_id=program_id,
-        indicator_id=indicator_id,
-        position=position,
-        name=name or definition.name,
-        unit=definition.unit,
-        period=definition.period,
-        floor=floor,
-        growth_target=growth_target,
+# One indicator of a new program: (indicator id, its name or None for the catalog's, floor, growth target).
+Targets = tuple[str, str | None, int | None, int | None]
+
+
+def _add_program(
+    session: Session, *, program_id: str, name: str, first_year: int, last_year: int, targets: Iterable[Targets]
+) -> None:
+    now = utcnow()
+    session.add(
+        Program(id=program_id, name=name, first_year=first_year, last_year=last_year, created_at=now, updated_at=now)
     )
+    session.flush()
+    for position, (indicator_id, indicator_name, floor, growth_target) in enumerate(targets):
+        definition = INDICATORS[indicator_id]
+        session.add(
+            ProgramIndicator(
+                program_id=program_id,
+                indicator_id=indicator_id,
+                position=position,
+                name=indicator_name or definition.name,
+                unit=definition.unit,
+                period=definition.period,
+                floor=floor,
+                growth_target=growth_target,
+            )
+        )
+    session.flush()
 
 
 def _ratio_floors(targets: list[IndicatorTargets]) -> None:
@@ -102,24 +116,15 @@ def create_program(*, uow: UnitOfWork, body: ProgramIn) -> ProgramOut:
     if session.get(Program, body.id) is not None:
         raise Conflict(f"program {body.id!r} exists")
     _ratio_floors(body.indicators)
-    now = utcnow()
-    session.add(
-        Program(
-            id=body.id,
-            name=body.name,
-            first_year=body.first_year,
-            last_year=body.last_year,
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    session.flush()
-    session.add_all(
+    _add_program(
+        session,
+        program_id=body.id,
+        name=body.name,
+        first_year=body.first_year,
+        last_year=body.last_year,
         # The validators have turned floor and growth target into integers.
-        _indicator_row(body.id, position, t.id, name=t.name, floor=t.floor, growth_target=t.growth_target)  # type: ignore
-        for position, t in enumerate(body.indicators)
+        targets=[(t.id, t.name, t.floor, t.growth_target) for t in body.indicators],  # type: ignore[misc]
     )
-    session.flush()
     uow.audit("program.create", target_type="program", target_id=body.id, details=body.model_dump(mode="json"))
     return program_answer(session, body.id)
 
@@ -192,23 +197,12 @@ def seed_programs(*, uow: UnitOfWork) -> None:
     session = uow.session
     if session.get(Program, SEED_PROGRAM_ID) is not None:
         return
-    now = utcnow()
-    session.add(
-        Program(
-            id=SEED_PROGRAM_ID,
-            name=SEED_PROGRAM_NAME,
-            first_year=SEED_FIRST_YEAR,
-            last_year=SEED_LAST_YEAR,
-            created_at=now,
-            updated_at=now,
-        )
+    _add_program(
+        session,
+        program_id=SEED_PROGRAM_ID,
+        name=SEED_PROGRAM_NAME,
+        first_year=SEED_FIRST_YEAR,
+        last_year=SEED_LAST_YEAR,
+        targets=[(t.indicator_id, None, t.floor, t.growth_target) for t in SEED_TARGETS],
     )
-    session.flush()
-    session.add_all(
-        _indicator_row(
-            SEED_PROGRAM_ID, position, t.indicator_id, name=None, floor=t.floor, growth_target=t.growth_target
-        )
-        for position, t in enumerate(SEED_TARGETS)
-    )
-    session.flush()
     uow.audit("program.seed", target_type="program", target_id=SEED_PROGRAM_ID)

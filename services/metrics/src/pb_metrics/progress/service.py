@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from pb_metrics.models import ProgramIndicator
 from pb_metrics.programs.catalog import INDICATORS, Dimension
 from pb_metrics.programs.service import ProgramView
-from pb_metrics.programs.units import divide_half_up, growth_between, rate_text, target_rate, value_json
+from pb_metrics.programs.units import divide_half_up, growth_between, target_rate, value_json
 from pb_metrics.progress.measures import GROWTH_OF_BENEFITED, MEASURES, Window, benefited_growth
+from pb_metrics.progress.schemas import BreakdownItem, BreakdownOut
 from pb_metrics.projections.generations import active_generation
 from pbkit.domain.industries import industries
 from pbkit.domain.regions import GUIZHOU_PROVINCE_CODE, PREFECTURES
@@ -50,25 +51,6 @@ class IndicatorProgress:
         """At least one check could be made (the report shows 是/否 only then)."""
         return self.floor_met is not None or self.growth_met is not None
 
-    def as_json(self) -> dict[str, Any]:
-        i = self.indicator
-        unit = i.unit
-        return {
-            "id": i.indicator_id,
-            "name": i.name,
-            "unit": unit,
-            "period": i.period,
-            "actual": value_json(unit, self.actual),  # type: ignore[arg-type]
-            "previous": value_json(unit, self.previous),  # type: ignore[arg-type]
-            "floor": value_json(unit, i.floor),  # type: ignore[arg-type]
-            "growth": rate_text(self.growth),
-            "growth_target": rate_text(target_rate(i.growth_target)),
-            "floor_met": self.floor_met,
-            "growth_met": self.growth_met,
-            "met": self.met,
-            "pace": value_json(unit, self.pace),  # type: ignore[arg-type]
-        }
-
 
 @dataclass(frozen=True)
 class Progress:
@@ -76,14 +58,6 @@ class Progress:
     year: int
     as_of: str | None
     indicators: list[IndicatorProgress]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "program_id": self.program.program.id,
-            "year": self.year,
-            "as_of": self.as_of,
-            "indicators": [i.as_json() for i in self.indicators],
-        }
 
 
 def _window(program: ProgramView, indicator_id: str, generation: int, year: int) -> Window:
@@ -211,7 +185,7 @@ def _first_per_entity(rows: list[Any]) -> list[Any]:
     return list(firsts.values())
 
 
-def breakdown(session: Session, program: ProgramView, *, indicator_id: str, year: int, by: Dimension) -> dict[str, Any]:
+def breakdown(session: Session, program: ProgramView, *, indicator_id: str, year: int, by: Dimension) -> BreakdownOut:
     program.check_year(year)
     indicator = program.indicator(indicator_id)
     if by not in INDICATORS[indicator_id].breakdowns:
@@ -232,17 +206,17 @@ def breakdown(session: Session, program: ProgramView, *, indicator_id: str, year
         totals[key] = totals.get(key, 0) + int(row.value)
     # Keys outside the listed ones (out of province, an industry of another list) follow, unknown last.
     ordered = sorted(totals.items(), key=lambda kv: kv[0] is None)
-    return {
-        "program_id": program.program.id,
-        "indicator_id": indicator_id,
-        "year": year,
-        "by": by,
-        "items": [
-            {
-                "key": key,
-                "label": UNKNOWN_LABEL if key is None else grouping.label(key),
-                "value": value_json(indicator.unit, value),  # type: ignore[arg-type]
-            }
+    return BreakdownOut(
+        program_id=program.program.id,
+        indicator_id=indicator_id,
+        year=year,
+        by=by,
+        items=[
+            BreakdownItem(
+                key=key,
+                label=UNKNOWN_LABEL if key is None else grouping.label(key),
+                value=value_json(indicator.unit, value),  # type: ignore[arg-type]
+            )
             for key, value in ordered
         ],
-    }
+    )

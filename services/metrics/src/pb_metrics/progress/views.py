@@ -10,6 +10,7 @@ from pb_metrics.deps import Kit, ProgramId, Reader, Today, Year
 from pb_metrics.programs.catalog import Dimension
 from pb_metrics.programs.service import load_program
 from pb_metrics.progress import service
+from pb_metrics.progress.schemas import ProgressOut
 from pb_metrics.projections.generations import consistent_read
 
 router = APIRouter(prefix="/api/v1/programs", tags=["progress"])
@@ -25,7 +26,8 @@ router = APIRouter(prefix="/api/v1/programs", tags=["progress"])
 def get_progress(program_id: ProgramId, kit: Kit, _actor: Reader, year: Year, today: Today) -> dict[str, Any]:
     # The office's calendar day decides which year is "current" for the pace figure.
     with consistent_read(kit.session_factory) as session:
-        return service.progress(session, load_program(session, program_id), year=year, today=today).as_json()
+        answer = service.progress(session, load_program(session, program_id), year=year, today=today)
+        return ProgressOut.model_validate(answer).model_dump(mode="json")
 
 
 @router.get(
@@ -46,4 +48,4 @@ def get_breakdown(
 ) -> dict[str, Any]:
     with consistent_read(kit.session_factory) as session:
         program = load_program(session, program_id)
-        return service.breakdown(session, program, indicator_id=indicator_id, year=year, by=by)
+        return service.breakdown(session, program, indicator_id=indicator_id, year=year, by=by).model_dump(mode="json")
