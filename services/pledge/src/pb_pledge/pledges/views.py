@@ -23,8 +23,7 @@ router = APIRouter(prefix="/api/v1", tags=["pledges"])
 
 @router.post("/pledges", status_code=201, response_model=PledgeOut, summary="register a pledge (bank, or admin for a bank)")
 def register(body: PledgeIn, registry: Registry, actor: Writer, command: Command) -> JSONResponse:
-    # The registry is asked before the unit of work opens, and not at all for a retry of an answered key:
-    # that one is replayed, even while the registry is down.
+    # The precheck asks the registry outside any transaction; a retry of an answered key skips it.
     return command(
         operation="pledge.register",
         body=body,
