@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from pb_transactions.app import build_app
 from pb_transactions.settings import Settings
+from pbkit.bus.local import LocalLogBus
 from pbkit.domain import check_character
 from pbkit.migrations import upgrade_head
 from pbkit.testing import free_port, running_registry, wait_until
@@ -26,10 +27,20 @@ def shared_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("stack")
 
 
+# The registry consumes the pledge service's topic too; that service is not run here, so the test makes its
+# topic as the pledge service would (the registry's consumers wait until every topic they read exists).
+PLEDGE_TOPIC = "pb.pledge.pledges"
+
+
 @pytest.fixture(scope="module")
 def running(postgres_admin_url, shared_dir):
     """One registry for the module (it takes seconds to start), on the event log this service shares;
     each test registers its own organizations."""
+    bus = LocalLogBus(shared_dir / "bus.sqlite3")
+    try:
+        bus.ensure_topics([PLEDGE_TOPIC])
+    finally:
+        bus.close()
     with running_registry(postgres_admin_url, shared_dir, bus_path=shared_dir / "bus.sqlite3") as process_and_admin:
         yield process_and_admin
 
