@@ -121,7 +121,10 @@ def _store(uow: UnitOfWork, key: str, operation: str, request_hash: str, status:
 
 def _replay(stored: Any, operation: str, request_hash: str) -> Any:
     if stored.operation != operation or stored.request_hash != request_hash:
-        raise RuleBroken.field(["header", "Idempotency-Key"], "reused with a different request body") from None
+        raise RuleBroken(
+            "Idempotency-Key was already used with a different request",
+            errors=[{"loc": ["header", "Idempotency-Key"], "msg": "reused with a different request body"}],
+        )
     return stored.response_body
 
 
