@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import get_args
 
 import pytest
 
-from pb_metrics.deps import Today
+from pbkit.web.deps import today
 
 
 def values(progress, *ids):
@@ -202,7 +201,6 @@ def test_as_of_is_the_time_of_the_newest_event_applied(orgs, client, viewer, pro
 
 
 def test_pace_projects_the_current_year_at_its_rate_so_far(orgs, client, producers, apply, progress_of):
-    today = get_args(Today)[1].dependency
     client.app.dependency_overrides[today] = lambda: date(2022, 3, 31)  # day 90 of 365
     apply(producers.pledge(orgs.sme, amount="100.00").register(date(2022, 1, 10 + i)) for i in range(3))
     pledges = progress_of(2022)

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from pb_product_filing.deps import Today
+from pbkit.web.deps import today
 
 # How to bring a fresh (submitted) filing into each state.
 PATHS = {
@@ -85,10 +85,8 @@ def test_a_rejected_filing_carries_its_reason(submit, review, db):
 @pytest.fixture
 def today_is(client):
     """Pins the programme's "today" that the views receive, through the `Today` dependency itself."""
-    (today,) = Today.__metadata__
-
     def pin(day: date) -> None:
-        client.app.dependency_overrides[today.dependency] = lambda: day
+        client.app.dependency_overrides[today] = lambda: day
 
     yield pin
     client.app.dependency_overrides.clear()

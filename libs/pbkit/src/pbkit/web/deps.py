@@ -27,11 +27,12 @@ Kit = Annotated[ServiceKit, Depends(kit_of)]
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
-def _today(kit: Kit) -> date:
+def today(kit: Kit) -> date:
+    """The dependency behind `Today` (a test pins the day with `app.dependency_overrides[today]`)."""
     return business_today(kit.settings.business_timezone)
 
 
-Today = Annotated[date, Depends(_today)]
+Today = Annotated[date, Depends(today)]
 """Today in `PB_BUSINESS_TIMEZONE` (Asia/Shanghai by default)."""
 
 
