@@ -125,10 +125,10 @@ def _fresh_counters():
 
 
 def make_kit(tmp_path, test_keys, *, bus=None, **settings) -> ServiceKit:  # noqa: ANN001
-    settings = ServiceSettings(
-        service_name="widgets", database_url=f"sqlite:///{tmp_path}/w.sqlite3", var_dir=tmp_path,
-        jwks_json=test_keys.jwks_json, **settings,
-    )
+    settings = ServiceSettings(**{
+        "service_name": "widgets", "database_url": f"sqlite:///{tmp_path}/w.sqlite3", "var_dir": tmp_path,
+        "jwks_json": test_keys.jwks_json, **settings,
+    })
     kit = ServiceKit.from_settings(settings, kit_tables, catalog=CATALOG, conflicts=CONFLICTS, bus=bus)
     metadata.create_all(kit.engine)
     return kit
