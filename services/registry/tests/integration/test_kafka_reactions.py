@@ -7,10 +7,10 @@ import uuid
 
 import pytest
 
+from pb_registry.events import EVENTS
 from pb_registry.settings import Settings
 from pbkit.bus.kafka import KafkaBus
 from pbkit.bus.namespaced import NamespacedBus
-from pbkit.events import TOPICS
 from pbkit.testing import wait_until
 
 pytestmark = pytest.mark.integration
@@ -34,15 +34,16 @@ def registry_settings(postgres_url, kafka_bootstrap, tmp_path) -> Settings:
 
 @pytest.fixture
 def producer(kafka_bootstrap):  # noqa: ANN201
-    """Stands in for the transactions and pledge services: a plain Kafka producer in the same namespace."""
+    """Stands in for the transactions and pledge services: a plain Kafka producer in the same namespace, which
+    makes the topics they publish, as they would; the registry's consumer starts once they exist."""
     bus = NamespacedBus(KafkaBus(kafka_bootstrap, client_id="registry-test-producer", delivery_timeout_s=10), PREFIX)
-    bus.ensure_topics(list(TOPICS))
+    bus.ensure_topics(list(EVENTS.consumes))
     yield bus
     bus.close()
 
 
 def test_deal_and_pledge_events_on_kafka_move_ownership_and_set_pledged(
-    api, admin, make_org, make_patent, producer, deal_events, pledge_events
+    producer, api, admin, make_org, make_patent, deal_events, pledge_events
 ):
     university = make_org(name="贵州大学", kind="university")["id"]
     sme = make_org(name="贵州小微科技有限公司", size="small")["id"]

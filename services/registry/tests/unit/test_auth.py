@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from pb_registry.app import build_app
-from pb_registry.models import ApiClient, SigningKey
+from pb_registry.models import ApiClient, SigningKey, kit_tables
 from pb_registry.settings import Settings
 from pbkit.events import utcnow
 from pbkit.migrations import upgrade_head
@@ -124,6 +124,34 @@ def test_a_replayed_client_creation_creates_nothing_and_does_not_show_the_secret
     assert [c["client_id"] for c in viewers] == [first.json()["client_id"]]
 
 
+def stored_answers(registry_app) -> list:  # noqa: ANN001
+    with registry_app.state.kit.session_factory() as session:
+        return session.execute(select(kit_tables.idempotency_keys.c.response_body)).scalars().all()
+
+
+def test_the_answer_kept_for_an_idempotency_key_holds_no_secret(api, admin, registry_app):
+    headers = admin | {"Idempotency-Key": "create-viewer-1"}
+    created = api.post("/api/v1/auth/clients", json={"name": "省局查询", "role": "viewer"}, headers=headers).json()
+    rotated = api.post(f"/api/v1/auth/clients/{created['client_id']}/secret", headers=admin | {"Idempotency-Key": "rotate-1"})
+    assert rotated.status_code == 200
+    (first, second) = stored_answers(registry_app)
+    assert first["client_secret"] is None and second == {"client_id": created["client_id"]}
+    assert created["client_secret"] not in str(stored_answers(registry_app))
+    assert rotated.json()["client_secret"] not in str(stored_answers(registry_app))
+
+
+def test_a_replayed_rotation_replaces_the_secret_once_and_says_it_cannot_show_it_again(api, admin):
+    created = api.post("/api/v1/auth/clients", json={"name": "查询", "role": "viewer"}, headers=admin).json()
+    url, headers = f"/api/v1/auth/clients/{created['client_id']}/secret", admin | {"Idempotency-Key": "rotate-1"}
+    first = api.post(url, headers=headers)
+    again = api.post(url, headers=headers)
+    assert first.status_code == 200 and again.status_code == 409
+    assert "shown only once" in again.json()["detail"]
+    assert token_request(api, created["client_id"], first.json()["client_secret"]).status_code == 200
+    another = api.post(url, headers=admin | {"Idempotency-Key": "rotate-2"})
+    assert another.status_code == 200 and another.json()["client_secret"] != first.json()["client_secret"]
+
+
 @pytest.mark.parametrize(
     ("body", "msg_part"),
     [
@@ -172,9 +200,19 @@ def test_client_management_is_audited(api, admin):
     assert created["client_secret"] not in str(audit)
 
 
+def test_a_token_is_audited_as_the_client_that_obtained_it(api, admin):
+    token_request(api, ADMIN_ID, ADMIN_SECRET)
+    assert token_request(api, ADMIN_ID, "wrong").status_code == 401
+    audit = api.get("/api/v1/audit", params={"target_id": ADMIN_ID}, headers=admin).json()["items"]
+    assert [(a["actor"], a["role"], a["action"]) for a in audit if a["action"] == "token.issue"] == [
+        (ADMIN_ID, "admin", "token.issue")
+    ]
+
+
 def test_unknown_clients_are_404(api, admin):
     assert api.get("/api/v1/auth/clients/pbc_nobody", headers=admin).status_code == 404
     assert api.patch("/api/v1/auth/clients/pbc_nobody", json={"active": False}, headers=admin).status_code == 404
+    assert api.post("/api/v1/auth/clients/pbc_nobody/secret", headers=admin | {"Idempotency-Key": "k"}).status_code == 404
 
 
 def test_the_signing_key_survives_a_restart_and_the_bootstrap_admin_is_not_duplicated(registry_settings, api):

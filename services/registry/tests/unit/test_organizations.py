@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from pb_registry.organizations import service as organizations
+
 BODY = {"name": "贵州大学", "uscc": "91350200776049653A", "kind": "university", "region_code": "520111"}
 
 
@@ -289,3 +291,13 @@ def test_a_replayed_registration_returns_the_first_answer_and_registers_once(api
     assert len(emitted("pb.organization.registered.v1")) == 1
     different = api.post("/api/v1/organizations", json=BODY | {"name": "别的"}, headers=headers)
     assert different.status_code == 422 and different.json()["errors"][0]["loc"] == ["header", "Idempotency-Key"]
+
+
+def test_a_registration_racing_past_the_uscc_check_is_a_409_from_the_unique_constraint(api, admin, monkeypatch):
+    """Two admins registering one organization at once both pass the check; the database answers the later one."""
+    monkeypatch.setattr(organizations, "_require_unique_uscc", lambda _session, _uscc: None)
+    assert api.post("/api/v1/organizations", json=BODY, headers=admin).status_code == 201
+    again = api.post("/api/v1/organizations", json=BODY, headers=admin)
+    assert again.status_code == 409, again.text
+    assert again.json()["detail"] == "an organization with this USCC is already registered"
+    assert len(api.get("/api/v1/organizations", headers=admin).json()["items"]) == 1

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pb_registry.patents import service as patents
 from pbkit.domain import check_character
 
 TYPE_OF_DIGIT = {"1": "invention", "2": "utility_model", "3": "design", "8": "invention", "9": "utility_model"}
@@ -206,3 +207,20 @@ def test_a_replayed_registration_registers_once(api, admin, body, emitted):
     assert len(emitted("pb.patent.registered.v1")) == 1
     audit = api.get("/api/v1/audit", params={"target_type": "patent"}, headers=admin).json()["items"]
     assert [(a["action"], a["target_id"]) for a in audit] == [("patent.register", "201710601862.3")]
+
+
+def test_a_registration_racing_past_the_number_check_is_a_409_from_the_primary_key(api, admin, body, monkeypatch):
+    monkeypatch.setattr(patents, "_require_new_number", lambda _session, _number: None)
+    assert api.post("/api/v1/patents", json=body, headers=admin).status_code == 201
+    again = api.post("/api/v1/patents", json=body, headers=admin)
+    assert again.status_code == 409, again.text
+    assert again.json()["detail"] == "this patent is already registered"
+
+
+def test_an_integrity_error_no_constraint_names_is_a_logged_500_not_a_conflict(api, admin, body, monkeypatch, emitted):
+    """Only the constraints the registry names are the client's conflict: an owner missing at the foreign key is a bug."""
+    monkeypatch.setattr(patents, "_check_owners", lambda _session, _owner_ids: [])
+    response = api.post("/api/v1/patents", json=body | {"owner_ids": ["no-such-org"]}, headers=admin)
+    assert response.status_code == 500
+    assert response.json()["detail"] == "an unexpected error occurred; it has been logged"
+    assert emitted("pb.patent.registered.v1") == []

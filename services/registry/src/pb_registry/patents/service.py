@@ -45,10 +45,7 @@ def register_patent(*, uow: UnitOfWork, data: PatentIn, today: date) -> PatentOu
     errors += _check_owners(uow.session, data.owner_ids)
     if errors:
         raise RuleBroken("invalid patent: " + "; ".join(e["msg"] for e in errors), errors=errors)
-    if uow.session.get(Patent, data.number) is not None:
-        raise Conflict(
-            f"patent {data.number} is already registered", errors=[{"loc": ["body", "number"], "msg": "already registered"}]
-        )
+    _require_new_number(uow.session, data.number)
     now = utcnow()
     patent = Patent(
         number=data.number,
@@ -198,6 +195,13 @@ def _set_ipc(patent: Patent, symbols: list[str]) -> None:
     patent.ipc = [current.get(symbol) or PatentIPC(symbol=symbol) for symbol in unique]
     for position, row in enumerate(patent.ipc):
         row.position = position
+
+
+def _require_new_number(session: Session, number: str) -> None:
+    if session.get(Patent, number) is not None:
+        raise Conflict(
+            f"patent {number} is already registered", errors=[{"loc": ["body", "number"], "msg": "already registered"}]
+        )
 
 
 def _check_number_and_dates(
