@@ -9,7 +9,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "password", "admin", "dev-secret"})
+# The secret `make run` prints in development (README): refused in every other mode, like the placeholders below.
+DEVELOPMENT_ADMIN_SECRET = "dev-admin-secret-do-not-use-in-production"
+
+# Secret rules outside development (see `weak_secret_reason`).
+MIN_SECRET_LENGTH = 16
+MIN_DISTINCT_CHARACTERS = 10
+# Well-known placeholders, compared on their letters and digits only, case-insensitively.
+PLACEHOLDER_SECRETS = frozenset({
+    DEVELOPMENT_ADMIN_SECRET, "dev-admin-secret", "dev-secret", "changeme", "change-me", "changeit", "secret",
+    "password", "passw0rd", "admin", "administrator", "root", "default", "letmein", "qwerty", "welcome",
+    "changeme-changeme", "passwordpassword", "secretsecret", "adminadmin", "your-secret-here", "replace-me",
+    "do-not-use-in-production", "not-a-secret", "example-secret", "test-secret",
+})
+# A secret made only of these words, digits and runs of consecutive characters (abc…, 987…) is predictable.
+PLACEHOLDER_WORDS = (
+    "administrator", "admin", "changeme", "change", "changeit", "default", "demo", "dev", "example", "letmein",
+    "passw0rd", "password", "passwd", "pass", "placeholder", "qwerty", "root", "sample", "secret", "welcome",
+)
 
 
 class ServiceSettings(BaseSettings):
@@ -20,7 +37,8 @@ class ServiceSettings(BaseSettings):
     a PostgreSQL `PB_DATABASE_URL` and `PB_BUS=kafka`.
     """
 
-    model_config = SettingsConfigDict(env_prefix="PB_", extra="ignore")
+    # hide_input_in_errors: a refused setting's error must not print the secrets beside it.
+    model_config = SettingsConfigDict(env_prefix="PB_", extra="ignore", hide_input_in_errors=True)
 
     env: Literal["development", "test", "production"] = "development"
     service_name: str = "service"
@@ -80,7 +98,88 @@ class ServiceSettings(BaseSettings):
         return self.jwks_url or self.registry_url.rstrip("/") + "/.well-known/jwks.json"
 
 
-def refuse_placeholder(settings: ServiceSettings, name: str, value: str | None) -> None:
-    """Outside development a secret must be set and must not be a well-known placeholder."""
-    if settings.env == "production" and (value is None or value.strip().lower() in PLACEHOLDER_SECRETS):
-        raise ValueError(f"{name} must be set to a real secret outside development")
+def _core(value: str) -> str:
+    """The letters and digits of `value`, case-folded: what the rules below compare."""
+    return "".join(ch for ch in value.casefold() if ch.isalnum())
+
+
+def _is_repetition(text: str) -> bool:
+    """`text` is one shorter string repeated (changemechangeme, abcabcabc…)."""
+    return any(len(text) % k == 0 and text == text[:k] * (len(text) // k) for k in range(1, len(text) // 2 + 1))
+
+
+def _is_predictable(text: str) -> bool:
+    """`text` splits wholly into placeholder words, digits and runs of 3 or more consecutive characters."""
+    reachable = [False] * (len(text) + 1)
+    reachable[0] = True
+    for i in range(len(text)):
+        if not reachable[i]:
+            continue
+        for word in PLACEHOLDER_WORDS:
+            if text.startswith(word, i):
+                reachable[i + len(word)] = True
+        j = i
+        while j < len(text) and text[j].isdigit():
+            j += 1
+            reachable[j] = True
+        for step in (1, -1):
+            j = i + 1
+            while j < len(text) and ord(text[j]) - ord(text[j - 1]) == step:
+                j += 1
+                if j - i >= 3:
+                    reachable[j] = True
+    return bool(text) and reachable[len(text)]
+
+
+def weak_secret_reason(value: str) -> str | None:
+    """Why `value` is too weak for a secret outside development, or None when it is strong enough.
+
+    The rule, in order (the first that applies is the reason given):
+    1. a known placeholder: its letters and digits, case-insensitively, are one of `PLACEHOLDER_SECRETS`
+       (the development secret of `make run` included);
+    2. shorter than `MIN_SECRET_LENGTH` (16) characters;
+    3. fewer than `MIN_DISTINCT_CHARACTERS` (10) distinct characters;
+    4. a repetition: its letters and digits are one shorter string repeated (changeme-changeme);
+    5. predictable: its letters and digits are made only of `PLACEHOLDER_WORDS`, digits and runs of
+       consecutive characters (Admin-Secret-2024, changeme-123456789, abcdefghijklmnop).
+    A random secret (`openssl rand -base64 32`, `python -c "import secrets; print(secrets.token_urlsafe(32))"`)
+    passes all of them.
+    """
+    core = _core(value)
+    placeholders = {_core(p) for p in PLACEHOLDER_SECRETS}
+    if core in placeholders or value.strip().casefold() in PLACEHOLDER_SECRETS:
+        return "it is a well-known placeholder" + (" (the development secret of `make run`)"
+                                                    if core == _core(DEVELOPMENT_ADMIN_SECRET) else "")
+    length = len(value.strip())
+    if length < MIN_SECRET_LENGTH:
+        return f"it has {length} characters, fewer than {MIN_SECRET_LENGTH}"
+    distinct = len(set(value))
+    if distinct < MIN_DISTINCT_CHARACTERS:
+        return f"it has {distinct} distinct characters, fewer than {MIN_DISTINCT_CHARACTERS} (too little entropy)"
+    if _is_repetition(core or value):
+        return "it is one shorter string repeated (too little entropy)"
+    if _is_predictable(core):
+        return "it is made only of placeholder words, digits and runs like abc… or 123… (predictable)"
+    return None
+
+
+def refuse_weak_secret(settings: ServiceSettings, name: str, value: str | None) -> None:
+    """Outside development (`PB_ENV` test or production) a secret that is set must be strong
+    (`weak_secret_reason`), and in production it must be set. Development accepts anything, so that
+    `make run` can print its well-known development pair."""
+    if settings.env == "development":
+        return
+    if not value:
+        if settings.env == "production":
+            raise ValueError(f"{name} must be set in production (PB_ENV=production)")
+        return
+    reason = weak_secret_reason(value)
+    if reason is not None:
+        raise ValueError(
+            f"{name} is refused under PB_ENV={settings.env}: {reason}. Outside development use a long random "
+            "secret, e.g. the output of `openssl rand -base64 32`"
+        )
+
+
+# The earlier name, kept for callers.
+refuse_placeholder = refuse_weak_secret

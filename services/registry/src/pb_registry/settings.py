@@ -2,10 +2,7 @@
 
 from pydantic import Field, model_validator
 
-from pbkit.settings import ServiceSettings, refuse_placeholder
-
-# Outside development a bootstrap secret shorter than this is refused: it would be guessable.
-MIN_PRODUCTION_SECRET_LENGTH = 16
+from pbkit.settings import ServiceSettings, refuse_weak_secret
 
 
 class Settings(ServiceSettings):
@@ -20,14 +17,10 @@ class Settings(ServiceSettings):
 
     @model_validator(mode="after")
     def _bootstrap_admin(self) -> "Settings":
-        refuse_placeholder(self, "PB_BOOTSTRAP_ADMIN_SECRET", self.bootstrap_admin_secret)
-        if self.env == "production":
-            if not self.bootstrap_admin_id:
-                raise ValueError("PB_BOOTSTRAP_ADMIN_ID must be set in production")
-            if len(self.bootstrap_admin_secret or "") < MIN_PRODUCTION_SECRET_LENGTH:
-                raise ValueError(
-                    f"PB_BOOTSTRAP_ADMIN_SECRET must have at least {MIN_PRODUCTION_SECRET_LENGTH} characters in production"
-                )
+        # Outside development: short, low-entropy and placeholder secrets stop the start (pbkit.settings).
+        refuse_weak_secret(self, "PB_BOOTSTRAP_ADMIN_SECRET", self.bootstrap_admin_secret)
+        if self.env == "production" and not self.bootstrap_admin_id:
+            raise ValueError("PB_BOOTSTRAP_ADMIN_ID must be set in production")
         if bool(self.bootstrap_admin_id) != bool(self.bootstrap_admin_secret):
             raise ValueError("PB_BOOTSTRAP_ADMIN_ID and PB_BOOTSTRAP_ADMIN_SECRET are set together or not at all")
         return self

@@ -39,7 +39,8 @@ def test_an_empty_postgres_database_upgrades_to_head_matching_the_models_and_bac
 def test_registry_processes_starting_together_agree_on_one_signing_key_and_one_admin(postgres_url, tmp_path):
     upgrade_head("pb_registry", postgres_url)
     settings = Settings(
-        env="test", database_url=postgres_url, var_dir=tmp_path, bootstrap_admin_id="root", bootstrap_admin_secret="root-secret"
+        env="test", database_url=postgres_url, var_dir=tmp_path, bootstrap_admin_id="root",
+        bootstrap_admin_secret="root-secret-for-six-starts-7Qw2",
     )
     starts = 6
     barrier = threading.Barrier(starts)

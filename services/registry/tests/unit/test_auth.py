@@ -247,7 +247,7 @@ def test_production_refuses_a_missing_or_placeholder_bootstrap_secret(tmp_path):
     for secret in (None, "changeme", "short"):
         with pytest.raises(ValidationError, match="PB_BOOTSTRAP_ADMIN_SECRET"):
             Settings(**common, bootstrap_admin_id="root", bootstrap_admin_secret=secret)
-    assert Settings(**common, bootstrap_admin_id="root", bootstrap_admin_secret="x" * 24).bootstrap_admin_id == "root"
+    assert Settings(**common, bootstrap_admin_id="root", bootstrap_admin_secret=ADMIN_SECRET).bootstrap_admin_id == "root"
 
 
 def test_a_bootstrap_id_of_an_existing_non_admin_client_stops_the_start(registry_settings, api, admin, make_org, tmp_path):
