@@ -2,24 +2,59 @@
 # Starts the five services with honcho (Ctrl-C stops them all).
 #   deploy/run.sh          embedded default: one SQLite file per service and the local event log, under var/
 #   deploy/run.sh kafka    production mode on one machine: PostgreSQL + Apache Kafka from deploy/infra.sh
+#   deploy/run.sh --print-env [local|kafka]
+#                          print the PB_* environment the services would get, and start nothing
+# The bootstrap admin client (PB_BOOTSTRAP_ADMIN_ID / PB_BOOTSTRAP_ADMIN_SECRET), unless set: the well-known
+# development pair only when PB_ENV is development (the default of `make run`); in any other mode (the default
+# of `make run-kafka` is production) a random secret generated once and kept in $PB_VAR_DIR/bootstrap-admin.secret.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+print_env=
+if [[ "${1:-}" == "--print-env" ]]; then
+    print_env=1
+    shift
+fi
 mode=${1:-${PB_BUS:-local}}
 
-deploy/bootstrap.sh
-
-if [[ -z "${PB_BOOTSTRAP_ADMIN_ID:-}" || -z "${PB_BOOTSTRAP_ADMIN_SECRET:-}" ]]; then
-    export PB_BOOTSTRAP_ADMIN_ID=dev-admin
-    export PB_BOOTSTRAP_ADMIN_SECRET=dev-admin-secret-do-not-use-in-production
-    dev_pair=1
+if [[ "$mode" == "kafka" ]]; then
+    export PB_ENV=${PB_ENV:-production}
+else
+    export PB_ENV=${PB_ENV:-development}
 fi
-export PB_ENV=${PB_ENV:-development}
-# PB_VAR_DIR: where the SQLite files, the local event log and the Procfile go.
+# PB_VAR_DIR: where the SQLite files, the local event log, the Procfile and the generated admin secret go.
 # PB_PORT_OFFSET: added to every port, to run a second copy beside the first.
 export PB_VAR_DIR=${PB_VAR_DIR:-var}
 offset=${PB_PORT_OFFSET:-0}
 mkdir -p "$PB_VAR_DIR"
 export PB_REGISTRY_URL=${PB_REGISTRY_URL:-http://127.0.0.1:$((8001 + offset))}
+
+admin_note=
+if [[ -z "${PB_BOOTSTRAP_ADMIN_ID:-}" && -z "${PB_BOOTSTRAP_ADMIN_SECRET:-}" ]]; then
+    if [[ "$PB_ENV" == "development" ]]; then
+        export PB_BOOTSTRAP_ADMIN_ID=dev-admin
+        export PB_BOOTSTRAP_ADMIN_SECRET=dev-admin-secret-do-not-use-in-production
+        admin_note="Development admin client"
+    else
+        # Never the development pair outside development: a random secret, kept so that restarts reuse it.
+        secret_file=$PB_VAR_DIR/bootstrap-admin.secret
+        if [[ ! -s "$secret_file" ]]; then
+            raw=$(head -c 48 /dev/urandom | base64 -w0)
+            (umask 077 && printf '%s\n' "${raw//[^A-Za-z0-9]/}" > "$secret_file")
+        fi
+        export PB_BOOTSTRAP_ADMIN_ID=admin
+        PB_BOOTSTRAP_ADMIN_SECRET=$(head -n 1 "$secret_file")
+        export PB_BOOTSTRAP_ADMIN_SECRET
+        admin_note="Admin client (PB_ENV=$PB_ENV; generated once, kept in $secret_file)"
+    fi
+fi
+if [[ "$mode" == "kafka" ]]; then export PB_BUS=kafka; else export PB_BUS=local; fi
+
+if [[ -n "$print_env" ]]; then
+    env | grep '^PB_' | sort
+    exit 0
+fi
+
+deploy/bootstrap.sh
 
 declare -A ports=([registry]=8001 [transactions]=8002 [pledge]=8003 [product_filing]=8004 [metrics]=8005)
 order=(registry transactions pledge product_filing metrics)
@@ -43,8 +78,6 @@ with engine.connect() as conn:
 PY
     done
     trap 'deploy/infra.sh down' EXIT
-else
-    export PB_BUS=local
 fi
 
 : > "$procfile"
@@ -58,8 +91,8 @@ echo "PatentBridge ($mode mode) starting:"
 for svc in "${order[@]}"; do
     printf '  %-15s http://127.0.0.1:%s  (OpenAPI: /docs)\n' "$svc" "$((ports[$svc] + offset))"
 done
-if [[ -n "${dev_pair:-}" ]]; then
-    echo "Development admin client: PB_BOOTSTRAP_ADMIN_ID=$PB_BOOTSTRAP_ADMIN_ID PB_BOOTSTRAP_ADMIN_SECRET=$PB_BOOTSTRAP_ADMIN_SECRET"
+if [[ -n "$admin_note" ]]; then
+    echo "$admin_note: PB_BOOTSTRAP_ADMIN_ID=$PB_BOOTSTRAP_ADMIN_ID PB_BOOTSTRAP_ADMIN_SECRET=$PB_BOOTSTRAP_ADMIN_SECRET"
 fi
 echo "Press Ctrl-C to stop."
 exec_status=0
