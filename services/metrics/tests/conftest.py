@@ -480,3 +480,160 @@ def constraint_hit_by_duplicate() -> Callable[[str, str], str | None]:
             engine.dispose()
 
     return hit
+
+
+BIG = 9223372036854775808  # 2**63: one past what a BIGINT holds
+
+
+@pytest.fixture(scope="session")
+def out_of_bound_writes() -> list[tuple[str, str, dict[str, Any], list[Any]]]:
+    """Writes whose integers or amounts lie past the bounds metrics sets: (method, url, body, the loc of the 422)."""
+    program = {"id": "gz-bounds-2024", "name": "边界", "first_year": 2024, "last_year": 2025}
+    programs, seeded, baseline = "/api/v1/programs", "/api/v1/programs/gz-2021-2023", "/api/v1/programs/gz-2021-2023/baselines/2020"
+    floor, target, value = ["body", "indicators", 0, "floor"], ["body", "indicators", 0, "growth_target"], ["body", "values"]
+    return [
+        ("POST", programs, program | {"indicators": [{"id": "pledge_count", "floor": BIG}]}, floor),
+        ("POST", programs, program | {"indicators": [{"id": "pledge_count", "floor": 10**9 + 1}]}, floor),
+        ("POST", programs, program | {"indicators": [{"id": "pledge_amount", "floor": "1000000000000.01"}]}, floor),
+        ("POST", programs, program | {"indicators": [{"id": "pledge_amount", "floor": "9999999999999999.99"}]}, floor),
+        ("POST", programs, program | {"indicators": [{"id": "filing_prefecture_coverage", "floor": 10}]}, floor),
+        ("POST", programs, program | {"first_year": BIG, "indicators": [{"id": "pledge_count"}]}, ["body", "first_year"]),
+        ("POST", programs, program | {"last_year": -BIG, "indicators": [{"id": "pledge_count"}]}, ["body", "last_year"]),
+        ("PUT", seeded, {"indicators": [{"id": "pledge_count", "floor": BIG}]}, floor),
+        ("PUT", seeded, {"indicators": [{"id": "pledge_count", "floor": -BIG - 1}]}, floor),
+        ("PUT", seeded, {"indicators": [{"id": "pledge_count", "floor": 10**400}]}, floor),
+        ("PUT", seeded, {"indicators": [{"id": "sme_inbound_contract_amount", "floor": "99999999999999999999.00"}]}, floor),
+        ("PUT", seeded, {"indicators": [{"id": "pledge_count", "growth_target": "100.0001"}]}, target),
+        ("PUT", seeded, {"indicators": [{"id": "pledge_count", "growth_target": "9223372036854775808"}]}, target),
+        ("PUT", seeded, {"indicators": [{"id": "pledge_count", "growth_target": "1e5"}]}, target),
+        ("PUT", seeded, {"indicators": [{"id": "pledge_count"}] * 14}, ["body", "indicators"]),
+        ("PUT", baseline, {"values": {"pledge_count": BIG}}, [*value, "pledge_count"]),
+        ("PUT", baseline, {"values": {"smes_benefited": 10**9 + 1}}, [*value, "smes_benefited"]),
+        ("PUT", baseline, {"values": {"filing_prefecture_coverage": 10}}, [*value, "filing_prefecture_coverage"]),
+        ("PUT", baseline, {"values": {"pledge_amount": "1000000000000.01"}}, [*value, "pledge_amount"]),
+        ("PUT", baseline, {"values": {"pledge_amount": "9999999999999999.99"}}, [*value, "pledge_amount"]),
+        ("PUT", baseline, {"values": {f"x{i}": 1 for i in range(14)}}, value),
+    ]
+
+
+@pytest.fixture(scope="session")
+def program_state() -> Callable[[TestClient, dict[str, str]], Any]:
+    """Every program as an admin reads it: what a refused write must leave unchanged."""
+
+    def read(client: TestClient, headers: dict[str, str]) -> Any:
+        listed = client.get("/api/v1/programs", headers=headers)
+        assert listed.status_code == 200, listed.text
+        return listed.json()
+
+    return read
+
+
+MAX_FEN = 10**14  # CONTRACT.md §9 Limits: an amount is at most 10¹² yuan
+
+
+@pytest.fixture(scope="session")
+def fill_with_maximum_amounts() -> Callable[..., None]:
+    """Bulk-insert facts of the largest amount an event may carry into the active generation, in large batches
+    straight through the projection's tables (what the handler would write for as many events, at a fraction of
+    the time): `count` recorded SME-inbound deals from a university, each paid in full, and `count` pledges, all
+    in `year`; `plus_a_fen` adds a pledge of 0.01, so the total has more digits than a float holds."""
+
+    def fill(url: str, *, count: int, year: int, plus_a_fen: bool = False, batch: int = 20_000) -> None:
+        from sqlalchemy import insert
+
+        from pb_metrics.models import DealFact, PaymentFact, PledgeFact
+        from pb_metrics.projections.generations import active_generation
+
+        engine = make_engine(url)
+        sessions = make_session_factory(engine)
+        on = date(year, 6, 1)
+        try:
+            with sessions() as session:
+                generation = active_generation(session).generation
+                for start in range(0, count, batch):
+                    ids = range(start, min(start + batch, count))
+                    session.execute(insert(DealFact), [
+                        {"generation": generation, "deal_id": f"max-{year}-{i}", "sequence": 3, "status": "recorded",
+                         "recorded_on": on, "patent_count": 1, "contract_amount": MAX_FEN,
+                         "transferee_org_id": f"sme-{i}", "transferee_prefecture_code": "520100",
+                         "transferee_industry": "big_data_electronics", "sme_inbound": True,
+                         "lead_transferor_kind": "university", "inst_outbound": True, "inst_kind": "university",
+                         "inst_prefecture_code": "520100"}
+                        for i in ids
+                    ])
+                    session.execute(insert(PaymentFact), [
+                        {"generation": generation, "payment_id": f"pay-{year}-{i}", "deal_id": f"max-{year}-{i}",
+                         "amount": MAX_FEN, "received_on": on}
+                        for i in ids
+                    ])
+                    session.execute(insert(PledgeFact), [
+                        {"generation": generation, "pledge_id": f"pledge-{year}-{i}", "sequence": 1,
+                         "status": "registered", "registered_on": on, "amount": MAX_FEN, "pledgor_org_id": f"sme-{i}",
+                         "pledgor_prefecture_code": "520100", "pledgor_industry": "big_data_electronics",
+                         "pledgor_sme_in_province": True}
+                        for i in ids
+                    ])
+                if plus_a_fen:
+                    session.execute(insert(PledgeFact), [
+                        {"generation": generation, "pledge_id": f"pledge-{year}-fen", "sequence": 1,
+                         "status": "registered", "registered_on": on, "amount": 1, "pledgor_org_id": "sme-fen",
+                         "pledgor_prefecture_code": "520100", "pledgor_industry": None, "pledgor_sme_in_province": True}
+                    ])
+                session.commit()
+        finally:
+            engine.dispose()
+
+    return fill
+
+
+@pytest.fixture(scope="session")
+def check_exact_totals() -> Callable[..., None]:
+    """Progress, a breakdown and both reports give the exact totals of `count` maximum amounts in 2022 and one
+    pledge of 0.01 more (filled by `fill_with_maximum_amounts`), and one maximum amount in 2021, the previous year."""
+
+    def check(client: TestClient, headers: dict[str, str], *, count: int) -> None:
+        import csv
+        import io
+        from decimal import Decimal
+
+        import openpyxl
+
+        deals = f"{count * MAX_FEN // 100}.00"
+        pledges = f"{count * MAX_FEN // 100}.01"
+        url = "/api/v1/programs/gz-2021-2023"
+        response = client.get(f"{url}/progress", params={"year": 2022}, headers=headers)
+        assert response.status_code == 200, response.text
+        got = {i["id"]: i for i in response.json()["indicators"]}
+        expected = {
+            "pledge_amount": (pledges, "1000000000000.00", f"{count - 1}.0000"),
+            "pledge_count": (count + 1, 1, f"{count}.0000"),
+            "sme_inbound_patents": (count, 1, f"{count - 1}.0000"),
+        } | {
+            indicator: (deals, "1000000000000.00", f"{count - 1}.0000")
+            for indicator in ("sme_inbound_contract_amount", "sme_inbound_received_amount",
+                              "inst_outbound_contract_amount", "inst_outbound_received_amount")
+        }
+        assert {k: (got[k]["actual"], got[k]["previous"], got[k]["growth"]) for k in expected} == expected
+        months = client.get(f"{url}/progress/pledge_amount/breakdown", params={"year": 2022, "by": "month"},
+                            headers=headers)
+        assert months.status_code == 200, months.text
+        assert {i["key"]: i["value"] for i in months.json()["items"]}["2022-06"] == pledges
+
+        report = client.get(f"{url}/report", params={"year": 2022, "format": "csv"}, headers=headers)
+        assert report.status_code == 200, report.text
+        rows = {r["指标编号"]: r for r in csv.DictReader(io.StringIO(report.content.decode("utf-8-sig")))}
+        assert (rows["pledge_amount"]["实际值"], rows["sme_inbound_received_amount"]["实际值"]) == (pledges, deals)
+        assert rows["pledge_count"]["实际值"] == str(count + 1)
+
+        workbook = client.get(f"{url}/report", params={"year": 2022, "format": "xlsx"}, headers=headers)
+        assert workbook.status_code == 200, workbook.text
+        sheet = openpyxl.load_workbook(io.BytesIO(workbook.content)).active
+        cells = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
+        # An Excel number is a double (15 significant digits): an amount with more is the exact text instead.
+        # Decimal() of a float is its exact binary value, so an equal one is the exact figure too.
+        assert cells["pledge_amount"][5] == pledges
+        assert Decimal(cells["sme_inbound_received_amount"][5]) == Decimal(deals)  # 10¹⁷: a double holds it
+        assert Decimal(cells["pledge_amount"][6]) == Decimal("1000000000000.00")
+        assert cells["pledge_count"][5] == count + 1
+
+    return check

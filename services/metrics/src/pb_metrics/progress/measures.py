@@ -24,10 +24,12 @@ from sqlalchemy import (
     CompoundSelect,
     Date,
     Integer,
+    Numeric,
     Select,
     String,
     and_,
     bindparam,
+    cast,
     distinct,
     func,
     literal,
@@ -38,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from pb_metrics.models import AnnualReportFact, DealFact, FilingFact, PaymentFact, PledgeFact
 from pb_metrics.programs.units import rate
+from pbkit.db import is_postgres
 from pbkit.domain.regions import PREFECTURES
 
 RECORDED = "recorded"
@@ -168,27 +171,53 @@ def _smes_benefited() -> CompoundSelect:
     return union_all(deals, pledges, _filing_smes())
 
 
+# SQLite's SUM stops with "integer overflow" past 2⁶³ − 1, which 100,000 amounts of 10¹⁴ fen (the bound of
+# CONTRACT.md §9) exceed. There each value is split at 10⁹ and the two parts are summed apart: every part sum
+# stays below 2⁶³ until a billion rows of the largest BIGINT, and Python joins them exactly.
+_SPLIT = 10**9
+
+
 @dataclass(frozen=True)
 class Measure:
     rows: Select | CompoundSelect
     # Count distinct `entity` values (organizations, prefectures) instead of summing `value`.
     distinct: bool = False
-    _total: Select = field(init=False, repr=False)
+    _numeric_total: Select = field(init=False, repr=False)
+    _split_total: Select = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         contributions = self.rows.subquery()
+        value = contributions.c.value
         if self.distinct:
-            aggregate = func.count(distinct(contributions.c.entity))
+            count = func.count(distinct(contributions.c.entity))
+            numeric, split = select(count), select(literal(0), count)
         else:
-            aggregate = func.coalesce(func.sum(contributions.c.value), 0)
-        object.__setattr__(self, "_total", select(aggregate))
+            # PostgreSQL: NUMERIC has no overflow to speak of, and the driver answers a Decimal, never a float.
+            numeric = select(func.coalesce(func.sum(cast(value, Numeric)), 0))
+            split = select(
+                func.coalesce(func.sum(value.op("/")(_SPLIT)), 0), func.coalesce(func.sum(value.op("%")(_SPLIT)), 0)
+            )
+        object.__setattr__(self, "_numeric_total", numeric)
+        object.__setattr__(self, "_split_total", split)
 
     def total(self, session: Session, window: Window) -> int:
-        # PostgreSQL sums bigints into a numeric; the value is an integer either way.
-        return int(session.execute(self._total, window.params()).scalar_one())
+        """The exact total, as a Python integer, on both backends."""
+        if is_postgres(session):
+            return _exact_int(session.execute(self._numeric_total, window.params()).scalar_one())
+        high, low = session.execute(self._split_total, window.params()).one()
+        return _exact_int(high) * _SPLIT + _exact_int(low)
 
     def contributions(self, session: Session, window: Window) -> list[Any]:
         return list(session.execute(self.rows, window.params()).all())
+
+
+def _exact_int(value: Any) -> int:
+    """An aggregate as an integer: an int or an integral Decimal; a float would already have lost digits."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise TypeError(f"an aggregate of integers came back as {type(value).__name__}")
+    if isinstance(value, Decimal) and value != value.to_integral_value():
+        raise ValueError(f"an aggregate of integers came back as {value}")
+    return int(value)
 
 
 SMES_BENEFITED = Measure(_smes_benefited(), distinct=True)

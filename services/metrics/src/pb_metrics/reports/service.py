@@ -20,6 +20,8 @@ HEADINGS = ("指标编号", "指标", "统计口径", "单位", "目标值", "�
 NOT_ASSESSED = "—"
 _MONEY_FORMAT = "#,##0.00"
 _PERCENT_FORMAT = "0.00%"
+# An Excel number is a double: 15 significant digits are all it keeps. A value with more is written as text.
+EXCEL_DIGITS = 15
 
 Cell = int | Decimal | str | None
 
@@ -109,7 +111,9 @@ def to_xlsx(progress: Progress) -> bytes:
     for row in rows(progress):
         sheet.append([_xlsx_value(cell) for cell in row])
         for cell, source in zip(sheet[sheet.max_row], row, strict=True):
-            if isinstance(source, Quantity) and source.kind != "count":
+            if isinstance(source, Quantity) and isinstance(cell.value, str):
+                cell.alignment = Alignment(horizontal="right")  # a figure too long for a number, as text
+            elif isinstance(source, Quantity) and source.kind != "count":
                 cell.number_format = _MONEY_FORMAT if source.kind == "yuan" else _PERCENT_FORMAT
     for index, width in enumerate((32, 40, 16, 6, 18, 18, 18, 10, 10, 10), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
@@ -124,6 +128,7 @@ def _xlsx_value(cell: str | Quantity) -> Cell:
         return cell
     if cell.value is None:
         return None
-    if cell.kind == "yuan":
-        return Decimal(int(cell.value)).scaleb(-2)
-    return cell.value
+    number = Decimal(int(cell.value)).scaleb(-2) if cell.kind == "yuan" else Decimal(cell.value)
+    if len(number.normalize().as_tuple().digits) > EXCEL_DIGITS:
+        return _text(cell)  # the exact figure, as the CSV writes it, rather than a rounded number
+    return number if cell.kind == "yuan" else cell.value
