@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
+from pydantic import BeforeValidator
 
 from pb_metrics.rebuilds.worker import Rebuilds
 from pbkit.context import Actor
@@ -15,8 +17,31 @@ from pbkit.web.pagination import Pagination
 Reader = Annotated[Actor, Depends(require_roles("admin", "viewer"))]
 """The provincial office's admins and the viewers who follow the figures."""
 
+# An id of another form names nothing: 404 without a query (a NUL or lone surrogate would fail in the driver).
 ProgramId = Annotated[str, Path(max_length=64)]
-Year = Annotated[int, Query(description="a year of the program")]
+RebuildId = Annotated[str, Path(max_length=36)]
+
+# Programs run within 2000–2100 (programs/schemas.py); a baseline is of the year before the first.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def _year_digits(value: Any) -> Any:
+    # Plain int parsing would also take "2022.0"; a year in a URL is four ASCII digits.
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}", value):
+        raise ValueError("a year is written as four ASCII digits, e.g. 2022")
+    return value
+
+
+Year = Annotated[
+    int,
+    Query(ge=FIRST_YEAR, le=LAST_YEAR, description="a year of the program"),
+    BeforeValidator(_year_digits),
+]
+BaselineYear = Annotated[
+    int,
+    Path(ge=FIRST_YEAR - 1, le=LAST_YEAR - 1, description="the year before the program's first"),
+    BeforeValidator(_year_digits),
+]
 
 
 def _rebuilds(request: Request) -> Rebuilds:
@@ -27,5 +52,6 @@ RebuildWorkers = Annotated[Rebuilds, Depends(_rebuilds)]
 """The worker that runs requested rebuilds in the background."""
 
 __all__ = [
-    "ActorUow", "AdminOnly", "Command", "Kit", "Pagination", "ProgramId", "RebuildWorkers", "Reader", "Today", "Year",
+    "ActorUow", "AdminOnly", "BaselineYear", "Command", "Kit", "Pagination", "ProgramId", "RebuildId", "RebuildWorkers",
+    "Reader", "Today", "Year",
 ]

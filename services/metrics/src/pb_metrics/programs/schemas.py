@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     AliasPath,
     BaseModel,
     BeforeValidator,
@@ -21,7 +23,17 @@ from pydantic import (
 )
 
 from pb_metrics.programs.catalog import INDICATORS
-from pb_metrics.programs.units import parse_rate, parse_value, rate_text, target_rate, value_json
+from pb_metrics.programs.units import (
+    MAX_COUNT,
+    MAX_FEN,
+    MAX_PREFECTURES,
+    parse_rate,
+    parse_value,
+    rate_text,
+    target_rate,
+    value_json,
+)
+from pbkit.money import format_money
 
 Rate = Annotated[
     int,
@@ -33,6 +45,42 @@ Rate = Annotated[
 
 PROGRAM_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$"
 
+IndicatorValue = Annotated[
+    StrictInt | StrictStr,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": MAX_COUNT,
+                    "description": f"a count, at most {MAX_COUNT} (prefecture coverage: at most {MAX_PREFECTURES})",
+                },
+                {
+                    "type": "string",
+                    "pattern": r"^[0-9]+(\.[0-9]{1,2})?$",
+                    "maxLength": 16,
+                    "description": f"yuan, at most {format_money(MAX_FEN)} (CONTRACT.md §9)",
+                    "examples": ["2000000000.00"],
+                },
+            ]
+        }
+    ),
+]
+"""A floor or baseline: a JSON integer for counts, a yuan string for money; bounded (programs/units.py)."""
+
+
+def _printable(text: str) -> str:
+    # A NUL cannot be stored by PostgreSQL, a lone surrogate cannot be encoded: either would be a 500 later.
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
+        raise ValueError("a name has no control characters")
+    if not text.strip():
+        raise ValueError("a name is not blank")
+    return text
+
+
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
+
 
 class IndicatorTargets(BaseModel):
     """An indicator of the catalog and its targets. On update, only the fields given change."""
@@ -40,8 +88,8 @@ class IndicatorTargets(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(description="an indicator id of CONTRACT.md §8, e.g. `sme_inbound_patents`")
-    name: str | None = Field(default=None, min_length=1, max_length=200, description="defaults to the catalog's name")
-    floor: StrictInt | StrictStr | None = Field(
+    name: Name | None = Field(default=None, description="defaults to the catalog's name")
+    floor: IndicatorValue | None = Field(
         default=None, description="a JSON integer for counts, a yuan string for money; null for none"
     )
     growth_target: Rate | None = Field(default=None, description='minimum growth, e.g. "0.1000" for 10%')
@@ -78,7 +126,7 @@ class ProgramIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=PROGRAM_ID_PATTERN, description="lower-case letters, digits and dashes")
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     first_year: int = Field(ge=2000, le=2100)
     last_year: int = Field(ge=2000, le=2100)
     indicators: list[IndicatorTargets] = Field(min_length=1, max_length=len(INDICATORS))
@@ -99,8 +147,8 @@ class ProgramUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    indicators: list[IndicatorTargets] = Field(default_factory=list)
+    name: Name | None = None
+    indicators: list[IndicatorTargets] = Field(default_factory=list, max_length=len(INDICATORS))
 
     distinct_indicators = field_validator("indicators")(_distinct_ids)
 
@@ -108,8 +156,9 @@ class ProgramUpdate(BaseModel):
 class BaselineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    values: dict[str, StrictInt | StrictStr] = Field(
-        description="indicator id → the value of the year before the first: a count, or a yuan string"
+    values: dict[Annotated[str, Field(max_length=64)], IndicatorValue] = Field(
+        max_length=len(INDICATORS),
+        description="indicator id → the value of the year before the first: a count, or a yuan string",
     )
 
 

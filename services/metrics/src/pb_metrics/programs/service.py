@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -17,7 +18,15 @@ from pb_metrics.programs.catalog import (
     SEED_PROGRAM_NAME,
     SEED_TARGETS,
 )
-from pb_metrics.programs.schemas import BaselineIn, BaselineOut, IndicatorTargets, ProgramIn, ProgramOut, ProgramUpdate
+from pb_metrics.programs.schemas import (
+    PROGRAM_ID_PATTERN,
+    BaselineIn,
+    BaselineOut,
+    IndicatorTargets,
+    ProgramIn,
+    ProgramOut,
+    ProgramUpdate,
+)
 from pb_metrics.programs.units import parse_value
 from pbkit.errors import Conflict, NotFound, RuleBroken, Violation
 from pbkit.events import utcnow
@@ -54,7 +63,8 @@ class ProgramView:
 
 
 def load_program(session: Session, program_id: str) -> ProgramView:
-    program = session.get(Program, program_id)
+    # An id no program can have is not looked up (a NUL or a lone surrogate would fail in the driver).
+    program = session.get(Program, program_id) if re.fullmatch(PROGRAM_ID_PATTERN, program_id) else None
     if program is None:
         raise NotFound(f"no program {program_id!r}")
     indicators = session.scalars(

@@ -3,14 +3,29 @@ rates are decimals with 4 places, rounded half-up. Never floats."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
 from pb_metrics.programs.catalog import Unit
+from pbkit.domain.regions import PREFECTURES
 from pbkit.money import format_money, parse_money
 
 RATE_PLACES = 4
 _RATE_SCALE = 10**RATE_PLACES
+MAX_RATE = 100  # 10,000 %: the largest growth target
+
+# What a client may send (floors and baselines), so every value is one the domain can mean and a BIGINT holds.
+MAX_FEN = 10**14
+"""An amount is at most 1,000,000,000,000.00 yuan (CONTRACT.md §9 Limits)."""
+MAX_COUNT = 10**9
+"""A count (patents, SMEs, pledges) is at most a billion: a province's programme counts in thousands."""
+MAX_PREFECTURES = len(PREFECTURES)
+"""Prefecture coverage counts Guizhou's prefectures (市州)."""
+MAX_OF_UNIT: dict[str, int] = {"count": MAX_COUNT, "yuan": MAX_FEN, "prefectures": MAX_PREFECTURES}
+
+_RATE_TEXT = re.compile(rf"[0-9]+(?:\.[0-9]{{1,{RATE_PLACES}}})?")
+_TOO_MANY_PLACES = re.compile(rf"[0-9]+\.[0-9]{{{RATE_PLACES + 1},}}")
 
 
 def divide_half_up(numerator: int, denominator: int) -> int:
@@ -42,18 +57,18 @@ def target_rate(ten_thousandths: int | None) -> Decimal | None:
 
 def parse_rate(text: Any) -> int:
     """`"0.1"` or `"0.1000"` → 1000 ten-thousandths; a string, like money, so no float sneaks in."""
-    if not isinstance(text, str):
+    if not isinstance(text, str) or len(text) > 64:
         raise ValueError('a rate is a decimal string such as "0.1000"')
-    try:
-        value = Decimal(text.strip())
-    except ArithmeticError:
-        raise ValueError('a rate is a decimal string such as "0.1000"') from None
-    if not value.is_finite() or value < 0 or value > 100:
-        raise ValueError("a rate lies between 0 and 100")
-    scaled = value * _RATE_SCALE
-    if scaled != scaled.to_integral_value():
+    if text.startswith("-"):
+        raise ValueError(f"a rate lies between 0 and {MAX_RATE}")
+    if _TOO_MANY_PLACES.fullmatch(text):
         raise ValueError(f"a rate has at most {RATE_PLACES} decimal places")
-    return int(scaled)
+    if not _RATE_TEXT.fullmatch(text):
+        raise ValueError('a rate is a decimal string of ASCII digits such as "0.1000"')
+    value = Decimal(text)
+    if value > MAX_RATE:
+        raise ValueError(f"a rate lies between 0 and {MAX_RATE}")
+    return int(value * _RATE_SCALE)
 
 
 def value_json(unit: Unit, value: int | Decimal | None) -> int | str | None:
@@ -72,9 +87,16 @@ def parse_value(unit: Unit, raw: Any) -> int:
     if unit == "ratio":
         raise ValueError("a growth-rate indicator takes no floor or baseline value")
     if unit == "yuan":
-        return parse_money(raw)
+        if isinstance(raw, str) and not raw.isascii():
+            raise ValueError("money is written with ASCII digits")
+        fen = parse_money(raw)
+        if fen > MAX_FEN:
+            raise ValueError(f"an amount is at most {format_money(MAX_FEN)}")
+        return fen
     if isinstance(raw, bool) or not isinstance(raw, int):
         raise ValueError("a count is a JSON integer")
     if raw < 0:
         raise ValueError("a count must not be negative")
+    if raw > MAX_OF_UNIT[unit]:
+        raise ValueError(f"a value of this indicator is at most {MAX_OF_UNIT[unit]}")
     return raw

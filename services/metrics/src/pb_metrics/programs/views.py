@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from pb_metrics.deps import ActorUow, AdminOnly, Command, Kit, Pagination, ProgramId, Reader
+from pb_metrics.deps import ActorUow, AdminOnly, BaselineYear, Command, Kit, Pagination, ProgramId, Reader
 from pb_metrics.models import Program
 from pb_metrics.programs import service
 from pb_metrics.programs.schemas import BaselineIn, ProgramIn, ProgramUpdate
@@ -70,7 +70,7 @@ def update_program(
     "Only the year before `first_year` takes a baseline (422 otherwise).",
 )
 def set_baseline(
-    program_id: ProgramId, year: int, body: BaselineIn, _admin: AdminOnly, units_of_work: ActorUow
+    program_id: ProgramId, year: BaselineYear, body: BaselineIn, _admin: AdminOnly, units_of_work: ActorUow
 ) -> dict[str, Any]:
     return idempotent_command(
         units_of_work,

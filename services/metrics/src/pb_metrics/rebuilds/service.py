@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import delete, select
@@ -72,8 +73,12 @@ def request_rebuild(*, uow: UnitOfWork, stale_after: timedelta) -> RebuildOut:
     return RebuildOut.model_validate(rebuild)
 
 
+_REBUILD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")  # pbkit.ids.new_id
+
+
 def get_rebuild(session: Session, rebuild_id: str) -> RebuildOut:
-    rebuild = session.get(Rebuild, rebuild_id)
+    # An id no rebuild can have is not looked up (a NUL or a lone surrogate would fail in the driver).
+    rebuild = session.get(Rebuild, rebuild_id) if _REBUILD_ID.fullmatch(rebuild_id) else None
     if rebuild is None:
         raise NotFound(f"no rebuild {rebuild_id!r}")
     return RebuildOut.model_validate(rebuild)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from pb_metrics.deps import AdminOnly, Command, Kit, RebuildWorkers
+from pb_metrics.deps import AdminOnly, Command, Kit, RebuildId, RebuildWorkers
 from pb_metrics.rebuilds import service
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
@@ -31,6 +31,6 @@ def start_rebuild(_admin: AdminOnly, workers: RebuildWorkers, command: Command) 
 
 
 @router.get("/rebuild/{rebuild_id}", summary="a rebuild's status (admin)")
-def get_rebuild(rebuild_id: Annotated[str, Path(max_length=36)], kit: Kit, _admin: AdminOnly) -> dict[str, Any]:
+def get_rebuild(rebuild_id: RebuildId, kit: Kit, _admin: AdminOnly) -> dict[str, Any]:
     with kit.session_factory() as session:
         return service.get_rebuild(session, rebuild_id).model_dump(mode="json")

@@ -24,6 +24,8 @@ MEDIA_TYPES = {
 @router.get(
     "/{program_id}/report",
     summary="the year's progress table with Chinese headings, as CSV or Excel",
+    description="Amounts are exact in both formats. In the workbook a figure of more than 15 significant "
+    "digits, more than an Excel number holds, is a text cell with the exact figure, as the CSV writes it.",
     response_class=Response,
     responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}},
 )
