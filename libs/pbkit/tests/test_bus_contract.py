@@ -105,6 +105,16 @@ def test_a_local_group_has_one_active_member_at_a_time(tmp_path):
         second.close()
 
 
+def test_missing_topics_names_those_not_made_yet_and_makes_none(stack, topic):
+    bus = stack["bus"]
+    absent = f"pb.contract.absent.{uuid.uuid4().hex[:8]}"
+    assert bus.missing_topics([topic, absent]) == [absent]
+    assert bus.missing_topics([absent]) == [absent]  # asking did not make it
+    assert bus.missing_topics([]) == []
+    bus.ensure_topics([absent])
+    assert bus.missing_topics([absent, topic]) == []
+
+
 def test_end_offsets_tell_how_far_the_log_reaches(stack, topic):
     bus = stack["bus"]
     assert sum(bus.end_offsets([topic]).values()) == 0
