@@ -11,7 +11,7 @@ import pytest
 from fastapi import APIRouter, Depends
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
-from sqlalchemy import Column, MetaData, String, Table, func, insert, select
+from sqlalchemy import Column, MetaData, String, Table, UniqueConstraint, func, insert, select
 
 from pbkit.bus.local import LocalLogBus
 from pbkit.consumer import ConsumerSpec
@@ -379,6 +379,39 @@ def test_on_postgres_a_constraint_is_known_by_its_name_not_its_columns(postgres_
             assert c.post("/api/v1/widgets-unchecked", json={"name": "a", "price": "1.00"}, headers=h).status_code == 500
     finally:
         kit.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
+def test_a_named_constraint_matches_its_own_violation_only(backend, request, tmp_path):
+    """Not a NOT NULL failure of the same column (SQLite's message names the column alike), nor a
+    composite constraint's columns in another order."""
+    from sqlalchemy.exc import IntegrityError
+
+    from pbkit.db import make_engine, violated_constraint
+
+    url = f"sqlite:///{tmp_path}/n.sqlite3" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    m = MetaData()
+    t = Table("t", m, Column("id", String(8), primary_key=True), Column("a", String(8), nullable=False, unique=True),
+              Column("b", String(8)), Column("c", String(8)), UniqueConstraint("b", "c", name="uq_t_b_c"))
+    m.create_all(engine)
+    named = (NamedConstraint("t_a_key", "t.a", "a is taken"), NamedConstraint("uq_t_b_c", "t.b, t.c", "b and c are taken"))
+
+    def violation(**values) -> IntegrityError:  # noqa: ANN003
+        with engine.connect() as conn:
+            conn.execute(insert(t).values(id="1", a="x", b="y", c="z"))
+            with pytest.raises(IntegrityError) as failed:
+                conn.execute(insert(t).values(**values))
+            conn.rollback()
+        return failed.value
+
+    try:
+        assert violated_constraint(violation(id="2", a="x"), named).detail == "a is taken"
+        assert violated_constraint(violation(id="2", a="w", b="y", c="z"), named).detail == "b and c are taken"
+        assert violated_constraint(violation(id="2", a=None), named) is None  # NOT NULL of a named column
+        assert violated_constraint(violation(id="1", a="w"), named) is None  # the unnamed primary key
+    finally:
+        engine.dispose()
 
 
 def test_a_key_published_after_start_is_fetched_but_forged_key_ids_do_not_hammer_the_registry(monkeypatch, test_keys):

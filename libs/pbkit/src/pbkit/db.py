@@ -188,7 +188,9 @@ class NamedConstraint:
         diag = getattr(exc.orig, "diag", None)
         if diag is not None:
             return getattr(diag, "constraint_name", None) == self.name
-        return str(exc.orig).endswith(f"constraint failed: {self.sqlite_columns}")
+        message = str(exc.orig)
+        # "NOT NULL constraint failed: t.a" names the columns too, but a missing value is a bug, not a conflict.
+        return message.endswith(f"constraint failed: {self.sqlite_columns}") and not message.startswith("NOT NULL")
 
 
 def violated_constraint(exc: IntegrityError, constraints: tuple[NamedConstraint, ...]) -> NamedConstraint | None:

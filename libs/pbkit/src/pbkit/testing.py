@@ -38,6 +38,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from pbkit.domain.patent_numbers import check_character, parse_patent_number
+from pbkit.domain.regions import GUIZHOU_PROVINCE_CODE
 from pbkit.domain.uscc import USCC_ALPHABET, uscc_check_character
 from pbkit.registry_client import RegistryClient
 
@@ -179,7 +180,7 @@ class FakeRegistry:
         self.organizations[org_id] = {
             "id": org_id, "name": name, "uscc": "91350200776049653A", "kind": kind, "size": size,
             "region_code": region_code, "prefecture_code": region_code[:4] + "00",
-            "in_province": region_code.startswith("52"), "industry": industry,
+            "in_province": region_code.startswith(GUIZHOU_PROVINCE_CODE), "industry": industry,
         }
         return org_id
 
