@@ -92,3 +92,51 @@ def test_a_bad_payment_body_is_a_422(service, recorded):
 
 def test_paying_an_unknown_deal_is_a_404(service):
     assert service.post(f"{DEALS}/nope/payments", {"amount": "1.00", "received_on": "2022-05-01"}).status_code == 404
+
+
+def test_payments_beyond_the_contract_amount_are_accepted_counted_and_shown_as_overpaid(service, recorded):
+    deal = recorded(kind="license", contract_amount="100.00")  # a royalty licence may bring in more
+    assert deal["received_amount"] == "0.00" and deal["overpaid_amount"] == "0.00"
+    exact = _pay(service, deal, amount="100.00")
+    assert exact.status_code == 201
+    assert (exact.json()["deal"]["received_amount"], exact.json()["deal"]["overpaid_amount"]) == ("100.00", "0.00")
+    beyond = _pay(service, deal, amount="140.00", reference="BK-royalty")
+    assert beyond.status_code == 201, beyond.text
+    assert (beyond.json()["deal"]["received_amount"], beyond.json()["deal"]["overpaid_amount"]) == ("240.00", "140.00")
+
+    shown = service.get(f"{DEALS}/{deal['id']}", "viewer").json()
+    assert (shown["contract_amount"], shown["received_amount"], shown["overpaid_amount"]) == ("100.00", "240.00", "140.00")
+    listed = service.get(DEALS, "viewer").json()["items"]
+    assert [(d["id"], d["overpaid_amount"]) for d in listed] == [(deal["id"], "140.00")]
+    # What consumers (the metrics) count is what was actually received, every payment of it.
+    paid = [e["data"] for e in service.events(deal["id"]) if e["type"] == "pb.deal.payment_received.v1"]
+    assert [(e["payment"]["amount"], e["received_amount"]) for e in paid] == [("100.00", "100.00"), ("140.00", "240.00")]
+    assert service.get(f"{DEALS}/{deal['id']}/payments").json()["items"][-1]["amount"] == "140.00"
+
+
+def test_a_payment_below_the_contract_amount_is_not_overpaid(service, recorded):
+    deal = recorded(contract_amount="100.00")
+    assert _pay(service, deal, amount="99.99").json()["deal"]["overpaid_amount"] == "0.00"
+
+
+def test_100_000_maximum_amounts_on_one_deal_are_kept_exactly(service, recorded, hundred_thousand_maximum_amounts):
+    hundred_thousand_maximum_amounts(service, recorded(kind="license"))
+
+
+def test_a_total_the_column_cannot_hold_is_a_409_that_changes_nothing(service, recorded, a_total_at_the_column_limit):
+    a_total_at_the_column_limit(service, recorded(kind="license"))
+
+
+def test_a_stored_amount_is_answered_as_stored_whatever_a_request_may_carry(service, recorded, max_amount):
+    from pb_transactions.models import Deal
+    from pbkit.money import format_money, parse_money
+
+    deal = recorded(kind="license")
+    beyond_any_request = parse_money(max_amount) + 1  # e.g. a contract stored before the bound on amounts
+    with service.kit.session_factory() as session:
+        session.get(Deal, deal["id"]).contract_amount_fen = beyond_any_request
+        session.commit()
+    shown = service.get(f"{DEALS}/{deal['id']}")
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["contract_amount"] == format_money(beyond_any_request)
+    assert _pay(service, deal, amount="1.00").status_code == 201

@@ -69,3 +69,7 @@ def test_the_openapi_document_describes_what_the_service_answers(service, submit
     # The batch takes a key per item instead.
     assert keyed == {"/api/v1/deals", "/api/v1/deals/{deal_id}/record", "/api/v1/deals/{deal_id}/cancel",
                      "/api/v1/deals/{deal_id}/payments"}
+
+
+def test_received_totals_survive_the_migration_to_exact_totals_on_sqlite(tmp_path, totals_survive_the_migration):
+    totals_survive_the_migration(f"sqlite:///{tmp_path}/transactions.sqlite3")

@@ -8,9 +8,12 @@ payments, so that neither a reader nor an event ever needs another lookup.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, Dialect, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from pbkit.db import UTCDateTime, install_kit_tables
 from pbkit.money import format_money
@@ -21,6 +24,35 @@ class Base(DeclarativeBase):
 
 
 kit_tables = install_kit_tables(Base.metadata)
+
+# The largest total a deal can hold, in fen: 38 digits, about 10^36 yuan (NUMERIC(38, 0)). With every amount at
+# most 10^12 yuan (CONTRACT §9) that is 10^24 maximum payments on one deal; a BIGINT of fen would stop at 92,233.
+TOTAL_DIGITS = 38
+MAX_TOTAL_FEN = 10**TOTAL_DIGITS - 1
+
+
+class ExactFen(TypeDecorator[int]):
+    """A sum of fen, exact at any size up to MAX_TOTAL_FEN, read back as a Python int.
+
+    PostgreSQL: NUMERIC(38, 0). SQLite: the decimal digits as text, since its INTEGER stops at 2^63 - 1 and its
+    NUMERIC affinity turns a larger integer into a float. Nothing in SQL sums or orders these columns.
+    """
+
+    impl = Numeric(TOTAL_DIGITS, 0)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(TOTAL_DIGITS + 2))
+        return dialect.type_descriptor(Numeric(TOTAL_DIGITS, 0))
+
+    def process_bind_param(self, value: int | None, dialect: Dialect) -> str | Decimal | None:
+        if value is None:
+            return None
+        return str(int(value)) if dialect.name == "sqlite" else Decimal(int(value))
+
+    def process_result_value(self, value: Any, _dialect: Dialect) -> int | None:
+        return None if value is None else int(value)
 
 
 class Deal(Base):
@@ -42,7 +74,8 @@ class Deal(Base):
     was_recorded: Mapped[bool] = mapped_column(Boolean)
     cancelled_on: Mapped[date | None] = mapped_column(Date)
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
-    received_amount_fen: Mapped[int] = mapped_column(BigInteger)
+    # The sum of the payments: unbounded by the contract amount (royalties may exceed it), and never overflowing.
+    received_amount_fen: Mapped[int] = mapped_column(ExactFen())
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -78,6 +111,11 @@ class Deal(Base):
     @property
     def received_amount(self) -> str:
         return format_money(self.received_amount_fen)
+
+    @property
+    def overpaid_amount(self) -> str:
+        """What was received beyond the contract amount; "0.00" while the payments do not exceed it."""
+        return format_money(max(self.received_amount_fen - self.contract_amount_fen, 0))
 
     @property
     def transferors(self) -> list[DealParty]:

@@ -8,12 +8,15 @@ import uuid
 
 import pytest
 from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
 from pb_transactions.app import CONFLICTS
 from pb_transactions.deals import service as deals
 from pb_transactions.deals.schemas import RecordIn
+from pb_transactions.models import Base
 from pbkit.bus.kafka import KafkaBus
 from pbkit.bus.namespaced import NamespacedBus
 from pbkit.commands import idempotent_command
@@ -156,3 +159,44 @@ def test_events_reach_kafka_in_order_with_the_whole_deal(postgres_url, kafka_boo
     assert (cancelled["status"], cancelled["was_recorded"], cancelled["received_amount"]) == ("cancelled", True, "10.00")
     assert cancelled["cancel_reason"] == "作价入股协议解除" and cancelled["cancelled_on"]
     wait_until(lambda: service.written()["events"] == 0, message="the relay to empty the outbox")
+
+
+def test_received_totals_become_numeric_on_postgres_and_survive_the_migration(postgres_url, totals_survive_the_migration):
+    totals_survive_the_migration(postgres_url)
+    engine = make_engine(postgres_url)
+    try:
+        column = next(c for c in inspect(engine).get_columns("deals") if c["name"] == "received_amount_fen")
+        assert (str(column["type"]), column["nullable"]) == ("NUMERIC(38, 0)", False)
+        with engine.connect() as conn:  # the models and the history agree on PostgreSQL too
+            assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def pg_recorded(pg_service, deal_body):
+    def record(**overrides):
+        deal = pg_service.post(DEALS, deal_body(kind="license", **overrides)).json()
+        response = pg_service.post(f"{DEALS}/{deal['id']}/record", {"recorded_on": "2022-04-01"})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    return record
+
+
+def test_payments_beyond_the_contract_amount_are_counted_and_shown_as_overpaid_on_postgres(pg_service, pg_recorded):
+    deal = pg_recorded(contract_amount="100.00")
+    for amount in ("100.00", "140.00"):
+        paid = pg_service.post(f"{DEALS}/{deal['id']}/payments", {"amount": amount, "received_on": "2022-05-01"})
+        assert paid.status_code == 201, paid.text
+    shown = pg_service.get(f"{DEALS}/{deal['id']}").json()
+    assert (shown["received_amount"], shown["overpaid_amount"]) == ("240.00", "140.00")
+
+
+def test_100_000_maximum_amounts_on_one_deal_are_kept_exactly_on_postgres(pg_service, pg_recorded,
+                                                                           hundred_thousand_maximum_amounts):
+    hundred_thousand_maximum_amounts(pg_service, pg_recorded())
+
+
+def test_a_total_the_column_cannot_hold_is_a_409_on_postgres(pg_service, pg_recorded, a_total_at_the_column_limit):
+    a_total_at_the_column_limit(pg_service, pg_recorded())

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from pbkit.fields import IsoDate, OrgId, PatentNumbers, listed_once
-from pbkit.money import Money
+from pbkit.money import Money, format_money
 from pbkit.parties import PartySnapshot
 
 DealKind = Literal["transfer", "license", "equity_contribution"]
@@ -86,6 +96,28 @@ class CancelIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+_STORED_MONEY = re.compile(r"(0|[1-9][0-9]*)\.([0-9]{2})")
+
+
+def _stored_fen(value: Any) -> int:
+    # An answer reads its amounts from the row (format_money of int fen). They are not re-checked against the
+    # bound on what a request may send: a deal's received total has no bound, and a row is what was stored.
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and (match := _STORED_MONEY.fullmatch(value)):
+        return int(match.group(1)) * 100 + int(match.group(2))
+    raise ValueError(f"not a stored amount: {value!r}")
+
+
+StoredMoney = Annotated[
+    int,
+    BeforeValidator(_stored_fen),
+    PlainSerializer(format_money, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "examples": ["1250000.00"]}),
+]
+"""Money in an answer, read from a row: a decimal yuan string with two places, of any size."""
+
+
 def _party_of_row(party: Any) -> PartySnapshot:
     # PartySnapshot reads dicts only; a deal's parties are rows (DealParty).
     return PartySnapshot.model_validate(party, from_attributes=True)
@@ -108,7 +140,7 @@ class DealOut(BaseModel):
     transferors: list[PartyOfRow] = Field(description="as the registry described them when the deal was submitted")
     transferee: PartyOfRow = Field(description="as the registry described it when the deal was submitted")
     contract_date: IsoDate
-    contract_amount: Money
+    contract_amount: StoredMoney
     pledgee_consent: bool
     external_ref: str | None
     status: DealStatus
@@ -117,7 +149,18 @@ class DealOut(BaseModel):
     was_recorded: bool
     cancelled_on: date | None
     cancel_reason: str | None
-    received_amount: Money = Field(description="the sum of the payments received so far")
+    received_amount: StoredMoney = Field(
+        description=(
+            "the sum of the payments received so far, all of them counted: it may exceed the contract amount "
+            "(royalties, for instance); kept exactly up to 36 digits of yuan"
+        )
+    )
+    overpaid_amount: StoredMoney = Field(
+        description=(
+            "how much the payments exceed the contract amount: received_amount − contract_amount when that is "
+            'positive, else "0.00" (always present, never null)'
+        )
+    )
     created_by: str
     created_at: datetime
     updated_at: datetime

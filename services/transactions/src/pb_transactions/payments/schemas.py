@@ -6,9 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pb_transactions.deals.schemas import DealOut
+from pb_transactions.deals.schemas import DealOut, StoredMoney
 from pbkit.fields import IsoDate, PositiveMoney
-from pbkit.money import Money
 
 
 class PaymentIn(BaseModel):
@@ -27,7 +26,7 @@ class PaymentOut(BaseModel):
 
     id: str
     deal_id: str
-    amount: Money
+    amount: StoredMoney
     received_on: date
     reference: str | None
     created_by: str
@@ -35,4 +34,6 @@ class PaymentOut(BaseModel):
 
 
 class PaymentCreated(PaymentOut):
-    deal: DealOut = Field(description="the deal after this payment, its received_amount included")
+    deal: DealOut = Field(
+        description="the deal after this payment, its received_amount and overpaid_amount included"
+    )

@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 from pb_transactions.deals.events import emit_deal_event
 from pb_transactions.deals.service import visible_deal
 from pb_transactions.events import DEAL_PAYMENT_RECEIVED
-from pb_transactions.models import Payment
+from pb_transactions.models import MAX_TOTAL_FEN, Payment
 from pb_transactions.payments.schemas import PaymentCreated, PaymentIn, PaymentOut
 from pbkit.context import Actor
 from pbkit.errors import Conflict, RuleBroken
 from pbkit.ids import new_id
+from pbkit.money import format_money
 from pbkit.queries import PageParams, paginate
 from pbkit.uow import UnitOfWork
 
@@ -29,6 +30,9 @@ def receive(uow: UnitOfWork, *, deal_id: str, body: PaymentIn) -> PaymentCreated
         raise RuleBroken.field(["body", "received_on"], f"received_on is before the contract date {deal.contract_date}")
     if deal.status != "recorded":
         raise Conflict(f"deal {deal_id} is {deal.status}; payments are taken on recorded deals only")
+    if deal.received_amount_fen + body.amount > MAX_TOTAL_FEN:
+        # Out of reach with amounts bounded at 10^12 yuan (10^24 payments); refused cleanly all the same.
+        raise Conflict(f"deal {deal_id} cannot hold a received total above {format_money(MAX_TOTAL_FEN)}")
     if body.reference is not None and uow.session.scalars(
         select(Payment.id).where(Payment.deal_id == deal_id, Payment.reference == body.reference)
     ).first():
@@ -44,6 +48,7 @@ def receive(uow: UnitOfWork, *, deal_id: str, body: PaymentIn) -> PaymentCreated
         created_at=datetime.now(UTC),
     )
     uow.session.add(payment)
+    # Every payment counts, beyond the contract amount too (royalties): the deal shows the excess as overpaid_amount.
     deal.received_amount_fen += body.amount
     deal.updated_at = payment.created_at
     out = PaymentOut.model_validate(payment).model_dump(mode="json")

@@ -21,8 +21,11 @@ router = APIRouter(prefix="/api/v1", tags=["payments"])
     description=(
         "Only on a recorded deal (409 otherwise). `amount` is more than 0.00; `received_on` is not before "
         "the contract date (422). A `reference` already used on this deal is a 409 (the same bank "
-        "transfer posted twice). A partner reaches only the deals it created (404 for others). "
-        "Honours `Idempotency-Key`."
+        "transfer posted twice). Payments are not capped by the contract amount (a royalty licence may "
+        "bring in more): each one is accepted and counted in the deal's `received_amount`, and what "
+        "exceeds the contract amount shows as the deal's `overpaid_amount`. A payment that would take the received total past what a deal "
+        "holds (36 digits of yuan, out of reach of real payments) is a 409. A partner reaches only the "
+        "deals it created (404 for others). Honours `Idempotency-Key`."
     ),
     responses={201: {"model": PaymentCreated}},
 )
