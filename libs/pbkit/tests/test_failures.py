@@ -15,6 +15,7 @@ from pbkit.testing import wait_until
 HERE = Path(__file__).parent
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("stack", ["postgres+kafka"], indirect=True)  # a broker outage is a Kafka story
 def test_writes_succeed_while_kafka_is_down_and_every_event_arrives_after(stack, pipeline, kafka_ctl):
     pipeline.write("before", 3)
