@@ -85,12 +85,6 @@ def idempotent_command(
         return payload
 
 
-def stored_status(uow_factory: UowFactory, key: str | None, default: int) -> int:
-    """The status a key's first answer was sent with, or `default` for a fresh answer."""
-    stored = _stored_answer(uow_factory, key)
-    return stored.status_code if stored is not None else default
-
-
 def _stored_answer(uow_factory: UowFactory, key: str | None) -> Any:
     if key is None:
         return None
@@ -128,4 +122,4 @@ def _replay(stored: Any, operation: str, request_hash: str) -> Any:
     return stored.response_body
 
 
-__all__ = ["UowFactory", "fingerprint", "idempotent_command", "stored_status"]
+__all__ = ["UowFactory", "fingerprint", "idempotent_command"]
