@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
@@ -12,7 +12,12 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 from pbkit.domain import parse_patent_number, validate_industry, validate_region_code
 from pbkit.money import Money
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# [0-9], not \d: \d is any Unicode decimal digit; the contract's digits are ASCII (CONTRACT.md §9).
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+PAST_DATE_TOLERANCE_DAYS = 3
+"""How far after today (UTC) a `PastDate` may be: it covers every time zone's today and a clock's drift; the
+services that know the programme's today (`pbkit.web.deps.Today`) check more closely where they must."""
 
 
 def canonical_patent_number(text: str) -> str:
@@ -34,12 +39,47 @@ def prefecture_code(code: str) -> str:
 
 
 def _iso_date_text(value: Any) -> Any:
-    # pydantic alone would also take timestamps and numbers as dates; the contract says YYYY-MM-DD.
-    if isinstance(value, date):
-        return value
+    # pydantic alone would also take timestamps, numbers and datetimes as dates; the contract says YYYY-MM-DD.
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value  # built in Python (a test, a service), not parsed from a request
     if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
         raise ValueError("a date is written YYYY-MM-DD")
-    return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value} is not a date of the calendar") from None
+
+
+def _not_after_today(day: date) -> date:
+    latest = datetime.now(UTC).date() + timedelta(days=PAST_DATE_TOLERANCE_DAYS)
+    if day > latest:
+        raise ValueError(f"{day.isoformat()} is in the future; this date is of something that has happened")
+    return day
+
+
+_CONTROL_EXCEPT_TAB_NEWLINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _storable(text: str, controls: re.Pattern[str], allowed: str) -> str:
+    # PostgreSQL takes no NUL in text, and no string with a lone surrogate ("\ud800" in JSON) encodes in UTF-8:
+    # either would be a 500 at the driver. Other control characters are refused as no name or note has them.
+    if (found := controls.search(text)) is not None:
+        raise ValueError(f"control character U+{ord(found.group()):04X} is not allowed{allowed}")
+    if (found := _SURROGATE.search(text)) is not None:
+        raise ValueError(f"U+{ord(found.group()):04X} is a lone surrogate, not a character")
+    return text
+
+
+def text_without_controls(text: str) -> str:
+    """For a `Text`: no NUL, no other C0 or C1 control character but tab and newline, no lone surrogate."""
+    return _storable(text, _CONTROL_EXCEPT_TAB_NEWLINE, " (only tab and newline are)")
+
+
+def line_without_controls(text: str) -> str:
+    """For a `Line`: no control character at all (tab and newline included), no lone surrogate."""
+    return _storable(text, _CONTROL, "")
 
 
 def listed_once(what: str) -> AfterValidator:
@@ -89,6 +129,23 @@ Industry = Annotated[
     Field(description="an id of the current industry list", examples=["big_data_electronics"]),
 ]
 IsoDate = Annotated[date, BeforeValidator(_iso_date_text), Field(examples=["2022-03-01"])]
-OrgId = Annotated[str, Field(min_length=1, max_length=64, description="a registered organization's id")]
+"""A date written `YYYY-MM-DD` (ASCII digits, a day of the calendar): no timestamp, number or datetime.
+
+In a body: `filing_date: IsoDate`. In a query, the same type:
+`recorded_from: Annotated[IsoDate | None, Query(description=...)] = None` (FastAPI validates a query parameter
+with its whole annotation, so the strict parsing applies there too; `IsoDateQuery` names that optional form)."""
+IsoDateQuery = IsoDate | None
+"""An optional date query parameter: `recorded_from: Annotated[IsoDateQuery, Query(description=...)] = None`."""
+PastDate = Annotated[IsoDate, AfterValidator(_not_after_today)]
+"""An `IsoDate` of something that has already happened (a registration, a receipt, a recording): not after
+today + PAST_DATE_TOLERANCE_DAYS."""
+Text = Annotated[str, AfterValidator(text_without_controls)]
+"""Free text a database can store: no NUL or other control character but tab and newline, no lone surrogate.
+Length is the caller's: `Annotated[Text, StringConstraints(max_length=2000)]`."""
+Line = Annotated[str, AfterValidator(line_without_controls)]
+"""One line of text (a name, a reference, a search term): a `Text` without tab or newline either."""
+OrgId = Annotated[
+    str, AfterValidator(line_without_controls), Field(min_length=1, max_length=64, description="a registered organization's id")
+]
 PositiveMoney = Annotated[Money, AfterValidator(_positive)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), AfterValidator(text_without_controls)]

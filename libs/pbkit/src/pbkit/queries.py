@@ -37,14 +37,34 @@ def encode_cursor(key: str) -> str:
     return base64.urlsafe_b64encode(json.dumps([key]).encode()).decode().rstrip("=")
 
 
+MAX_CURSOR_KEY_LENGTH = 128
+"""The longest key a cursor may carry (every list's key, an id or a patent number, is far shorter)."""
+_MAX_CURSOR_LENGTH = 1024
+
+
+def _cursor_key(key: Any) -> str:
+    # The key is compared with a column in SQL: it must be text the database can take. A lone surrogate
+    # ("\ud800") cannot be encoded in UTF-8, and a NUL is refused by PostgreSQL; either would be a 500.
+    if not isinstance(key, str) or not 1 <= len(key) <= MAX_CURSOR_KEY_LENGTH or not key.isprintable():
+        raise ValueError
+    key.encode("utf-8")  # a surrogate is not printable already; this states what the database needs
+    return key
+
+
 def decode_cursor(cursor: str) -> str:
+    """The key of a `next_cursor` this service issued; anything else is a 422 naming `query.cursor`.
+
+    A key is printable text (no control character, NUL included, no lone surrogate) of at most
+    `MAX_CURSOR_KEY_LENGTH` characters, so a tampered cursor can never reach the database as a key it cannot take.
+    """
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        (key,) = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(key, str):
+        if len(cursor) > _MAX_CURSOR_LENGTH:
             raise ValueError
-        return key
-    except (ValueError, binascii.Error, UnicodeDecodeError, TypeError):
+        padded = cursor + "=" * (-len(cursor) % 4)
+        (key,) = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        return _cursor_key(key)
+    except (ValueError, binascii.Error, TypeError, RecursionError):
+        # UnicodeDecodeError and UnicodeEncodeError are ValueErrors.
         raise RuleBroken.field(["query", "cursor"], "cursor is not one this service issued") from None
 
 
@@ -98,5 +118,5 @@ def at_most(column: ColumnElement) -> Callable[[Any], ColumnElement[bool]]:
 
 
 __all__ = [
-    "Page", "PageParams", "at_least", "at_most", "decode_cursor", "encode_cursor", "equals", "paginate", "where_given",
+    "MAX_CURSOR_KEY_LENGTH", "Page", "PageParams", "at_least", "at_most", "decode_cursor", "encode_cursor", "equals", "paginate", "where_given",
 ]

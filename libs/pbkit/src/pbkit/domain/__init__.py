@@ -8,6 +8,7 @@ from .patent_numbers import (
     InvalidPatentNumber,
     PatentNumber,
     check_character,
+    current_cnipa_year,
     parse_patent_number,
     patent_type_matches,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "SizeStandard",
     "check_character",
     "classify_size",
+    "current_cnipa_year",
     "industries",
     "load_size_standard",
     "normalise_ipc",

@@ -10,8 +10,9 @@ exactly one space between subclass and main group.
 import re
 import unicodedata
 
-_VERSION_SUFFIX = re.compile(r"\s*\(\d{4}\.\d{2}\)\s*$")
-_SYMBOL = re.compile(r"([A-H]\d{2}[A-Z]) ?(\d{1,4}/\d{2,6})")
+# [0-9], not \d: \d is any Unicode decimal digit, and IPC digits are ASCII (full-width ones are folded first).
+_VERSION_SUFFIX = re.compile(r"\s*\([0-9]{4}\.[0-9]{2}\)\s*$")
+_SYMBOL = re.compile(r"([A-H][0-9]{2}[A-Z]) ?([0-9]{1,4}/[0-9]{2,6})")
 
 
 class InvalidIPC(ValueError):

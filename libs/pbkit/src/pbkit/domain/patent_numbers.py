@@ -16,6 +16,12 @@ Check character: the digits times the weights 2, 3, ..., 9 (repeating),
 summed, modulo 11; a remainder of 10 is written ``X``. There is no
 "11 - r" step.
 
+Year window: an 8-digit number's year is 1985 to 2003 (``85``-``99``, ``00``-``03``); a 12-digit number's is
+2003 to the current year in China Standard Time (UTC+8): a number of a later year (e.g. ``2099...``) has not
+been issued yet and is refused.
+
+Digits are ASCII (full-width ones are folded by NFKC first); other Unicode digits are refused.
+
 Publication numbers (公开/公告号, ``CN`` + serial + kind code A/B/C/U/Y/S)
 identify documents, not applications, and are refused.
 """
@@ -23,6 +29,7 @@ identify documents, not applications, and are refused.
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 KINDS = {
     "1": "invention",
@@ -42,8 +49,11 @@ _PATENT_TYPE_OF_KIND = {
 
 _WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9)
 _PREFIXES = ("ZL", "CN")
-_APPLICATION = re.compile(r"(\d{8}|\d{12})\.?([0-9X])")
-_PUBLICATION = re.compile(r"\d{6,10}([ABCUYS])\d?")
+# [0-9], not \d: \d is any Unicode decimal digit (Arabic-Indic ones too); full-width digits are folded by NFKC.
+_APPLICATION = re.compile(r"([0-9]{8}|[0-9]{12})\.?([0-9X])")
+_PUBLICATION = re.compile(r"[0-9]{6,10}([ABCUYS])[0-9]?")
+# CNIPA numbers applications by its own calendar, China Standard Time (UTC+8, no daylight saving).
+_CNIPA_TIME = timezone(timedelta(hours=8))
 _OLD_FORM_YEARS = {f"{yy:02d}" for yy in (*range(85, 100), *range(0, 4))}
 _EXPECTED_FORM = (
     "expected 12 digits and a check character (e.g. 201710601862.3) or, "
@@ -90,11 +100,17 @@ def check_character(digits: str) -> str:
     return "X" if remainder == 10 else str(remainder)
 
 
-def parse_patent_number(text: str) -> PatentNumber:
+def current_cnipa_year() -> int:
+    """The year it is now at CNIPA (UTC+8): the latest year an application number can carry."""
+    return datetime.now(_CNIPA_TIME).year
+
+
+def parse_patent_number(text: str, *, this_year: int | None = None) -> PatentNumber:
     """Parse any accepted spelling into a verified :class:`PatentNumber`.
 
     Accepts a ``ZL`` or ``CN`` prefix in any case, spaces anywhere,
-    full-width characters and a missing dot.
+    full-width characters and a missing dot. ``this_year`` (default: the
+    current year at CNIPA) is the latest year a number may carry.
     """
     compact = _compact(text)
     match = _APPLICATION.fullmatch(compact)
@@ -108,6 +124,11 @@ def parse_patent_number(text: str) -> PatentNumber:
             raise InvalidPatentNumber(
                 f"{text!r}: year {year} predates the 12-digit form "
                 "(used since 2003-10-01); older numbers have 8 digits"
+            )
+        latest = current_cnipa_year() if this_year is None else this_year
+        if year > latest:
+            raise InvalidPatentNumber(
+                f"{text!r}: year {year} is after {latest}; no application of that year has been filed"
             )
     else:
         yy, type_digit, serial = digits[:2], digits[2], digits[3:]

@@ -17,7 +17,7 @@ from importlib import resources
 from types import MappingProxyType
 
 GUIZHOU_PROVINCE_CODE = "52"
-_SIX_DIGITS = re.compile(r"\d{6}")
+_SIX_DIGITS = re.compile(r"[0-9]{6}")  # ASCII: \d would also take "11٠٠٠٠"
 
 
 class InvalidRegionCode(ValueError):
