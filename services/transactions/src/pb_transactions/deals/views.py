@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -13,6 +12,7 @@ from pb_transactions.deals.batch import SUBMITTED, ItemAnswer, submit_batch
 from pb_transactions.deals.schemas import BatchIn, BatchOut, CancelIn, DealIn, DealKind, DealOut, DealStatus, RecordIn
 from pb_transactions.deps import ActorUow, AdminOnly, Command, Kit, Pagination, Reader, Registry, Submitter, Today
 from pbkit.errors import DomainError, RuleBroken
+from pbkit.fields import IsoDateQuery, OrgId
 from pbkit.web.problems import problem_of
 
 router = APIRouter(prefix="/api/v1", tags=["deals"])
@@ -129,10 +129,10 @@ def get_deal(deal_id: str, kit: Kit, actor: Reader) -> DealOut:
 def deal_filters(
     status: Annotated[DealStatus | None, Query()] = None,
     kind: Annotated[DealKind | None, Query()] = None,
-    transferee_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-    transferor_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-    recorded_from: Annotated[date | None, Query(description="recorded on or after")] = None,
-    recorded_to: Annotated[date | None, Query(description="recorded on or before")] = None,
+    transferee_id: Annotated[OrgId | None, Query()] = None,
+    transferor_id: Annotated[OrgId | None, Query()] = None,
+    recorded_from: Annotated[IsoDateQuery, Query(description="recorded on or after (YYYY-MM-DD)")] = None,
+    recorded_to: Annotated[IsoDateQuery, Query(description="recorded on or before (YYYY-MM-DD)")] = None,
     external_ref: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
 ) -> service.DealFilters:
     if recorded_from and recorded_to and recorded_from > recorded_to:
