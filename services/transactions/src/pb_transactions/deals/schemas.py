@@ -17,7 +17,7 @@ from pydantic import (
     field_validator,
 )
 
-from pbkit.fields import IsoDate, OrgId, PatentNumbers, listed_once
+from pbkit.fields import IsoDate, OrgId, PastDate, PatentNumbers, listed_once
 from pbkit.money import Money, format_money
 from pbkit.parties import PartySnapshot
 
@@ -45,7 +45,7 @@ class DealIn(BaseModel):
         min_length=1, max_length=50, description="for a transfer or equity contribution: every current owner"
     )
     transferee_id: OrgId
-    contract_date: IsoDate
+    contract_date: PastDate
     contract_amount: Money
     pledgee_consent: bool = Field(
         default=False, description="the pledgee of a pledged patent agreed; needed to record such a patent's deal"
@@ -86,7 +86,7 @@ class BatchIn(BaseModel):
 class RecordIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    recorded_on: IsoDate = Field(description="the day the recordation took effect (登记/备案); not before the contract")
+    recorded_on: PastDate = Field(description="the day the recordation took effect (登记/备案); not before the contract")
     recordation_no: str | None = Field(default=None, min_length=1, max_length=64)
 
 
