@@ -7,14 +7,14 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from pb_transactions.deals.schemas import DealOut, StoredMoney
-from pbkit.fields import IsoDate, PositiveMoney
+from pbkit.fields import PastDate, PositiveMoney
 
 
 class PaymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     amount: PositiveMoney
-    received_on: IsoDate = Field(description="the day the money arrived; not before the contract date")
+    received_on: PastDate = Field(description="the day the money arrived; not before the contract date")
     reference: str | None = Field(
         default=None, min_length=1, max_length=128,
         description="the bank's transaction reference; one payment per reference and deal",
