@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
-from pbkit.fields import IsoDate, OrgId, PatentNumbers, PositiveMoney
+from pbkit.fields import IsoDate, OrgId, PastDate, PatentNumbers, PositiveMoney
 from pbkit.money import format_money
 from pbkit.parties import PartySnapshot
 
@@ -26,7 +26,7 @@ class PledgeIn(BaseModel):
     )
     patent_numbers: PatentNumbers = Field(min_length=1, max_length=MAX_PATENTS_PER_PLEDGE)
     amount: PositiveMoney = Field(description="the secured amount, CNY yuan, more than zero")
-    registered_on: IsoDate
+    registered_on: PastDate
     term_start: IsoDate
     term_end: IsoDate = Field(description="after term_start, and not past any pledged patent's expiry")
     registration_no: str | None = Field(default=None, min_length=1, max_length=64)
@@ -48,7 +48,7 @@ class PledgeIn(BaseModel):
 class ReleaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    released_on: IsoDate = Field(description="the date of cancellation (注销); not before registered_on")
+    released_on: PastDate = Field(description="the date of cancellation (注销); not before registered_on")
 
 
 # A pledge as a reader gets it, read from its row: `PledgeOut.model_validate(pledge)`. (A comment, not a
