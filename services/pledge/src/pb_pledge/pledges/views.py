@@ -15,7 +15,7 @@ from pb_pledge.pledges.service import (
     release_pledge,
     visible_pledges,
 )
-from pbkit.fields import IsoDate
+from pbkit.fields import IsoDate, OrgId
 from pbkit.queries import paginate
 
 router = APIRouter(prefix="/api/v1", tags=["pledges"])
@@ -53,7 +53,7 @@ def list_pledges(
     actor: Reader,
     page: Pagination,
     status: Annotated[PledgeStatus | None, Query()] = None,
-    pledgor_id: Annotated[str | None, Query(max_length=64)] = None,
+    pledgor_id: Annotated[OrgId | None, Query()] = None,
     registered_from: Annotated[IsoDate | None, Query(description="registered on or after (YYYY-MM-DD)")] = None,
     registered_to: Annotated[IsoDate | None, Query(description="registered on or before (YYYY-MM-DD)")] = None,
 ) -> dict[str, Any]:
