@@ -17,7 +17,7 @@ from pydantic import (
     field_validator,
 )
 
-from pbkit.fields import Industry, IsoDate, OrgId, PatentNumbers, Reason, RegionCode
+from pbkit.fields import Industry, OrgId, PastDate, PatentNumbers, Reason, RegionCode
 from pbkit.money import Money, format_money
 from pbkit.parties import PartySnapshot
 
@@ -71,7 +71,7 @@ class FilingIn(BaseModel):
 class ApproveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    approved_on: IsoDate = Field(description="the date of recognition; today or earlier (Asia/Shanghai)")
+    approved_on: PastDate = Field(description="the date of recognition; today or earlier (Asia/Shanghai)")
 
 
 class ReasonIn(BaseModel):
