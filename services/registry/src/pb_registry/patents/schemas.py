@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from pb_registry.fields import IpcSymbol, given_not_null
-from pbkit.fields import PatentNumber
+from pbkit.fields import PastDate, PatentNumber
 
 PatentType = Literal["invention", "utility_model", "design"]
 PatentStatus = Literal["valid", "lapsed", "expired", "invalidated"]
@@ -24,8 +24,8 @@ class PatentIn(BaseModel):
     )
     title: Title
     type: PatentType = Field(description="must agree with the number's type digit (1, 8 invention; 2, 9 utility model; 3 design)")
-    filing_date: date = Field(description="申请日; not after the year the number carries")
-    grant_date: date | None = Field(default=None, description="授权公告日, not before the filing date")
+    filing_date: PastDate = Field(description="申请日; not after the year the number carries")
+    grant_date: PastDate | None = Field(default=None, description="授权公告日, not before the filing date")
     ipc: list[IpcSymbol] = Field(default_factory=list, max_length=100)
     owner_ids: list[str] = Field(min_length=1, max_length=100, description="registered organization ids, the 专利权人")
     status: PatentStatus
@@ -38,7 +38,7 @@ class PatentChange(BaseModel):
 
     title: Title | None = None
     status: PatentStatus | None = None
-    grant_date: date | None = None
+    grant_date: PastDate | None = None
     ipc: list[IpcSymbol] | None = Field(default=None, max_length=100)
 
     _not_null = field_validator("title", "status", "ipc")(given_not_null)
