@@ -337,3 +337,17 @@ def test_text_keeps_tab_and_newline_and_a_line_does_not():
         refused(org_id, f"a{character}b")
     assert line.validate_python("贵州大学 (Guizhou University) 😀") == "贵州大学 (Guizhou University) 😀"
     assert org_id.validate_python("0190f3a2-7c4e-7b1d-8a2f-3c4d5e6f7a8b") == "0190f3a2-7c4e-7b1d-8a2f-3c4d5e6f7a8b"
+
+
+# --- reading back what was stored or published: no bound --------------------------------------------
+
+def test_stored_money_reads_amounts_of_any_size_exactly():
+    from pbkit.money import StoredMoney
+
+    stored = TypeAdapter(StoredMoney)
+    assert stored.validate_python("9999999999999999.99") == 999999999999999999
+    assert stored.validate_python("99999999999999999999.90") == 9999999999999999999990
+    assert stored.validate_python(10**20) == 10**20
+    assert stored.dump_python(10**20, mode="json") == "1000000000000000000.00"
+    for bad in ["1٠٠.٠٠", "-1.00", 1.5, True, "1.001", "01.00", -1]:
+        refused(stored, bad)
