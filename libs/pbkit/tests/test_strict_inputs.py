@@ -347,7 +347,6 @@ def test_stored_money_reads_amounts_of_any_size_exactly():
     stored = TypeAdapter(StoredMoney)
     assert stored.validate_python("9999999999999999.99") == 999999999999999999
     assert stored.validate_python("99999999999999999999.90") == 9999999999999999999990
-    assert stored.validate_python(10**20) == 10**20
     assert stored.dump_python(10**20, mode="json") == "1000000000000000000.00"
-    for bad in ["1٠٠.٠٠", "-1.00", 1.5, True, "1.001", "01.00", -1]:
+    for bad in ["1٠٠.٠٠", "-1.00", 1.5, True, "1.001", "01.00", -1, 100]:
         refused(stored, bad)

@@ -68,15 +68,12 @@ _STORED = re.compile(r"(0|[1-9][0-9]*)(?:\.([0-9]{1,2}))?")
 
 
 def parse_stored_money(value: Any) -> int:
-    """An amount read back from a row (int fen) or an event (a decimal yuan string), of any size.
+    """An amount read back from an event payload or a stored text (a decimal yuan string), of any size.
 
-    The bound of `Money` is what a request may send; what was stored or published before it, or a total, may be
-    larger and must still be read exactly. ASCII digits only, never negative, never a float.
+    The bound of `Money` is what a request may send; what was published before it, or a total, may be larger
+    and must still be read exactly. ASCII digits only, never negative; a JSON number is refused as by `Money`
+    (it could be a rounded float, or be taken for fen).
     """
-    if isinstance(value, int) and not isinstance(value, bool):
-        if value < 0:
-            raise ValueError("a stored amount is never negative")
-        return value
     if not isinstance(value, str) or (match := _STORED.fullmatch(value)) is None:
         raise ValueError(f'not a stored amount (a decimal yuan string such as "1250000.00"): {value!r}')
     return int(match.group(1)) * 100 + int((match.group(2) or "").ljust(2, "0"))
@@ -88,5 +85,5 @@ StoredMoney = Annotated[
     PlainSerializer(format_money, return_type=str),
     WithJsonSchema({"type": "string", "pattern": r"^(0|[1-9][0-9]*)(\.[0-9]{1,2})?$", "examples": ["1250000.00"]}),
 ]
-"""Money read from a row or an event payload: integer fen or a decimal yuan string of any size (not for requests:
+"""Money read from an event payload: a decimal yuan string of any size, held as integer fen (not for requests:
 they take `Money`, bounded)."""
