@@ -12,7 +12,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from pbkit.domain.regions import GUIZHOU_PROVINCE_CODE
-from pbkit.money import Money
+from pbkit.money import StoredMoney
 
 SME_SIZES = frozenset({"micro", "small", "medium"})
 INSTITUTION_KINDS = frozenset({"university", "research_institute", "state_owned_enterprise"})
@@ -51,7 +51,7 @@ class Party(_Payload):
 
 class Payment(_Payload):
     payment_id: str
-    amount: Money
+    amount: StoredMoney
     received_on: date
 
 
@@ -61,7 +61,7 @@ class DealPayload(_Payload):
     patent_numbers: list[str] = Field(min_length=1)
     transferors: list[Party] = Field(min_length=1)
     transferee: Party
-    contract_amount: Money
+    contract_amount: StoredMoney
     recorded_on: date | None = None
     payment: Payment | None = None
 
@@ -70,7 +70,7 @@ class PledgePayload(_Payload):
     pledge_id: str
     status: str
     pledgor: Party
-    amount: Money
+    amount: StoredMoney
     registered_on: date
 
 
@@ -90,5 +90,5 @@ class FilingPayload(_Payload):
 class AnnualReportPayload(_Payload):
     org_id: str
     year: int = Field(ge=1900, le=2200)
-    revenue: Money
+    revenue: StoredMoney
     employees: int = Field(ge=0)
