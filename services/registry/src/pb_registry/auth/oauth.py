@@ -11,6 +11,8 @@ import binascii
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
+from pb_registry.fields import one_line
+
 GRANT_TYPE = "client_credentials"
 
 
@@ -47,12 +49,21 @@ def client_credentials(
     if basic is not None:
         if client_id or client_secret:
             raise OAuthError("invalid_request", "send the client credentials either as Basic or as form fields")
-        return basic
+        return _lookupable(basic)
     if not client_id:
         raise OAuthError("invalid_client", "client_id is required", field="client_id")
     if not client_secret:
         raise OAuthError("invalid_client", "client_secret is required", field="client_secret")
-    return ClientCredentials(client_id, client_secret)
+    return _lookupable(ClientCredentials(client_id, client_secret))
+
+
+def _lookupable(credentials: ClientCredentials) -> ClientCredentials:
+    # No client id has a control character; a NUL would fail at PostgreSQL's driver (a 500) before the lookup.
+    try:
+        one_line(credentials.client_id)
+    except ValueError as bad:
+        raise OAuthError("invalid_client", f"no such client: {bad}", field="client_id") from None
+    return credentials
 
 
 def _basic(authorization: str | None) -> ClientCredentials | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Header, Query
+from fastapi import APIRouter, Form, Header, Path, Query
 from fastapi.responses import JSONResponse
 
 from pb_registry.auth import service
@@ -20,6 +20,7 @@ from pb_registry.auth.schemas import (
     TokenOut,
 )
 from pb_registry.deps import ActorUow, AdminOnly, CurrentKeyring, IdempotencyKey, Kit, Pagination
+from pb_registry.fields import Identifier
 from pb_registry.models import ApiClient
 from pbkit.commands import idempotent_command
 from pbkit.errors import Conflict
@@ -27,6 +28,8 @@ from pbkit.queries import Page, paginate
 from pbkit.web.problems import Problem
 
 router = APIRouter(tags=["clients and tokens"])
+
+ClientIdInPath = Annotated[Identifier, Path(description="the client's client_id")]
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -128,7 +131,7 @@ def list_clients(
     _admin: AdminOnly,
     page: Pagination,
     role: Annotated[Role | None, Query()] = None,
-    org_id: Annotated[str | None, Query()] = None,
+    org_id: Annotated[Identifier | None, Query()] = None,
     active: Annotated[bool | None, Query()] = None,
 ) -> dict[str, Any]:
     stmt = service.clients_query(role=role, org_id=org_id, active=active)
@@ -137,7 +140,7 @@ def list_clients(
 
 
 @router.get("/api/v1/auth/clients/{client_id}", response_model=ClientOut, summary="one API client (admin)")
-def get_client(client_id: str, kit: Kit, _admin: AdminOnly) -> ClientOut:
+def get_client(client_id: ClientIdInPath, kit: Kit, _admin: AdminOnly) -> ClientOut:
     with kit.session_factory() as session:
         return ClientOut.model_validate(service.get_client(session=session, client_id=client_id))
 
@@ -148,7 +151,7 @@ def get_client(client_id: str, kit: Kit, _admin: AdminOnly) -> ClientOut:
     summary="rename or (de)activate an API client (admin)",
     description="An inactive client obtains no new tokens; tokens already issued stay valid until they expire.",
 )
-def update_client(client_id: str, body: ClientChange, _admin: AdminOnly, uow: ActorUow) -> Any:
+def update_client(client_id: ClientIdInPath, body: ClientChange, _admin: AdminOnly, uow: ActorUow) -> Any:
     # A PATCH documents no Idempotency-Key: sending the same change again changes nothing more.
     return idempotent_command(
         uow,
@@ -165,7 +168,7 @@ def update_client(client_id: str, body: ClientChange, _admin: AdminOnly, uow: Ac
     summary="replace an API client's secret (admin)",
     description="The new secret is in this response only; the old one stops working at once.",
 )
-def rotate_secret(client_id: str, _admin: AdminOnly, uow: ActorUow, key: IdempotencyKey = None) -> JSONResponse:
+def rotate_secret(client_id: ClientIdInPath, _admin: AdminOnly, uow: ActorUow, key: IdempotencyKey = None) -> JSONResponse:
     # Not the Command dependency: the new secret is answered once, and the key keeps only that it was replaced.
     shown_once: dict[str, str] = {}
 

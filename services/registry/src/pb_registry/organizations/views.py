@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from pb_registry.deps import ActorUow, AdminOnly, Command, Kit, Pagination, Reader, ReportReader
-from pb_registry.fields import Industry, Uscc, Year
+from pb_registry.fields import Identifier, Industry, SearchText, Uscc, Year
 from pb_registry.models import AnnualReport, Organization
 from pb_registry.organizations import service
 from pb_registry.organizations.schemas import (
@@ -26,6 +26,8 @@ from pbkit.fields import PrefectureCode, RegionCode
 from pbkit.queries import Page, paginate
 
 router = APIRouter(prefix="/api/v1", tags=["organizations"])
+
+OrgIdInPath = Annotated[Identifier, Path(description="the organization's id")]
 
 
 @router.post(
@@ -59,7 +61,7 @@ def list_organizations(
     in_province: Annotated[bool | None, Query(description="registered in Guizhou (region code 52…)")] = None,
     industry: Annotated[Industry | None, Query()] = None,
     uscc: Annotated[Uscc | None, Query()] = None,
-    q: Annotated[str | None, Query(max_length=200, description="part of the name, e.g. 大学")] = None,
+    q: Annotated[SearchText | None, Query(description="part of the name, e.g. 大学; no control character")] = None,
 ) -> dict[str, Any]:
     stmt = service.organizations_query(
         kind=kind,
@@ -75,13 +77,13 @@ def list_organizations(
 
 
 @router.get("/organizations/{org_id}", response_model=OrganizationOut, summary="one organization")
-def get_organization(org_id: str, kit: Kit, _reader: Reader) -> OrganizationOut:
+def get_organization(org_id: OrgIdInPath, kit: Kit, _reader: Reader) -> OrganizationOut:
     with kit.session_factory() as session:
         return OrganizationOut.model_validate(service.get_organization(session=session, org_id=org_id))
 
 
 @router.patch("/organizations/{org_id}", response_model=OrganizationOut, summary="change an organization (admin)")
-def update_organization(org_id: str, body: OrganizationChange, _admin: AdminOnly, uow: ActorUow) -> Any:
+def update_organization(org_id: OrgIdInPath, body: OrganizationChange, _admin: AdminOnly, uow: ActorUow) -> Any:
     # A PATCH documents no Idempotency-Key: sending the same change again changes nothing more.
     return idempotent_command(
         uow,
@@ -100,7 +102,7 @@ def update_organization(org_id: str, body: OrganizationChange, _admin: AdminOnly
     description="201 for the year's first report, 200 when it replaces an earlier one (or repeats it unchanged).",
 )
 def file_annual_report(
-    org_id: str, year: Annotated[Year, Path()], body: AnnualReportIn, _admin: AdminOnly, uow: ActorUow,
+    org_id: OrgIdInPath, year: Annotated[Year, Path()], body: AnnualReportIn, _admin: AdminOnly, uow: ActorUow,
     response: Response,
 ) -> Any:
     filed = idempotent_command(
@@ -119,7 +121,7 @@ def file_annual_report(
     response_model=Page[AnnualReportOut],
     summary="an organization's annual reports (admin, viewer)",
 )
-def list_annual_reports(org_id: str, kit: Kit, _reader: ReportReader, page: Pagination) -> dict[str, Any]:
+def list_annual_reports(org_id: OrgIdInPath, kit: Kit, _reader: ReportReader, page: Pagination) -> dict[str, Any]:
     with kit.session_factory() as session:
         service.get_organization(session=session, org_id=org_id)
         return paginate(

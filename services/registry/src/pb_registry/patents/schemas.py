@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
-from pb_registry.fields import IpcSymbol, given_not_null
+from pb_registry.fields import Identifier, IpcSymbol, Title, given_not_null
 from pbkit.fields import PastDate, PatentNumber
 
 PatentType = Literal["invention", "utility_model", "design"]
 PatentStatus = Literal["valid", "lapsed", "expired", "invalidated"]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 HistoryKind = Literal[
     "registered", "ownership_changed", "license_recorded", "license_cancelled", "pledge_registered", "pledge_released"
 ]
@@ -27,7 +26,7 @@ class PatentIn(BaseModel):
     filing_date: PastDate = Field(description="申请日; not after the year the number carries")
     grant_date: PastDate | None = Field(default=None, description="授权公告日, not before the filing date")
     ipc: list[IpcSymbol] = Field(default_factory=list, max_length=100)
-    owner_ids: list[str] = Field(min_length=1, max_length=100, description="registered organization ids, the 专利权人")
+    owner_ids: list[Identifier] = Field(min_length=1, max_length=100, description="registered organization ids, the 专利权人")
     status: PatentStatus
 
 
@@ -58,7 +57,7 @@ class PatentOut(BaseModel):
     owner_ids: list[str]
     licensee_ids: list[str] = Field(description="holders of recorded, uncancelled licences")
     pledged: bool
-    pledge_ids: list[str] = Field(description="registered, unreleased pledges")
+    pledge_ids: list[str] = Field(description="registered, unreleased pledges; a bank sees only its own")
     created_at: datetime
     updated_at: datetime
 

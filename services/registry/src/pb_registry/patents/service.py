@@ -19,7 +19,8 @@ from pb_registry.models import (
     PatentOwner,
     PatentPledge,
 )
-from pb_registry.patents.schemas import PatentChange, PatentIn, PatentOut, PatentPayload
+from pb_registry.patents.schemas import HistoryEntryOut, PatentChange, PatentIn, PatentOut, PatentPayload
+from pbkit.context import Actor
 from pbkit.domain import parse_patent_number
 from pbkit.errors import Conflict, NotFound, RuleBroken
 from pbkit.events import utcnow
@@ -28,6 +29,7 @@ from pbkit.queries import equals, where_given
 from pbkit.uow import UnitOfWork
 
 AGGREGATE = "patent"
+PLEDGE_KINDS = ("pledge_registered", "pledge_released")
 _LOAD_ALL = (selectinload(Patent.owners), selectinload(Patent.ipc), selectinload(Patent.licences), selectinload(Patent.pledges))
 
 
@@ -145,6 +147,41 @@ def _classified_under(ipc: str) -> ColumnElement[bool]:
     else:
         matches = PatentIPC.symbol.startswith(ipc, autoescape=True)
     return Patent.number.in_(select(PatentIPC.number).where(matches))
+
+
+def _own_pledge(actor: Actor, pledgee_id: str | None) -> bool:
+    return actor.org_id is not None and pledgee_id == actor.org_id
+
+
+def patent_seen_by(actor: Actor, patent: Patent) -> PatentOut:
+    """The patent as `actor` may see it: a bank sees only its own pledges in `pledge_ids` (CONTRACT §3).
+
+    `pledged` stays true while any pledge exists, so a bank still learns that the patent is encumbered.
+    Every other role sees every pledge.
+    """
+    answer = PatentOut.model_validate(patent)
+    if actor.role != "bank":
+        return answer
+    own = [pledge.pledge_id for pledge in patent.pledges if _own_pledge(actor, pledge.pledgee_id)]
+    return answer.model_copy(update={"pledge_ids": own})
+
+
+def history_entry_seen_by(actor: Actor, entry: PatentHistoryEntry) -> HistoryEntryOut:
+    """A chain-of-title entry as `actor` may see it.
+
+    A bank keeps every entry, so the chain stays whole and in order (it shows when the patent was pledged
+    and released), but in an entry of another bank's pledge the pledge's and the pledgee's ids, and the id
+    of the pledge event that caused it, are null.
+    """
+    answer = HistoryEntryOut.model_validate(entry)
+    if actor.role != "bank" or entry.kind not in PLEDGE_KINDS or _own_pledge(actor, entry.details.get("pledgee_id")):
+        return answer
+    return answer.model_copy(
+        update={
+            "details": {key: None for key in entry.details},
+            "cause": answer.cause.model_copy(update={"event_id": None}),
+        }
+    )
 
 
 def history_query(number: str) -> Select:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from pb_registry.deps import ActorUow, AdminOnly, Command, Kit, Pagination, Reader, Today
-from pb_registry.fields import IpcFilter
+from pb_registry.fields import Identifier, IpcFilter, SearchText
 from pb_registry.models import Patent, PatentHistoryEntry
 from pb_registry.patents import service
 from pb_registry.patents.schemas import HistoryEntryOut, PatentChange, PatentIn, PatentOut, PatentStatus, PatentType
@@ -40,30 +40,48 @@ def register_patent(body: PatentIn, _admin: AdminOnly, today: Today, command: Co
     )
 
 
-@router.get("/patents", response_model=Page[PatentOut], summary="search patents")
+_BANK_SEES_ITS_OWN_PLEDGES = (
+    "A bank sees in `pledge_ids` only its own pledges (those whose pledgee is its organization); `pledged` "
+    "is true while any pledge exists, whoever the pledgee. Every other role sees every pledge."
+)
+
+
+@router.get(
+    "/patents",
+    response_model=Page[PatentOut],
+    summary="search patents",
+    description=_BANK_SEES_ITS_OWN_PLEDGES + " `pledged=true` finds every pledged patent, for banks too.",
+)
 def list_patents(
     kit: Kit,
-    _reader: Reader,
+    reader: Reader,
     page: Pagination,
-    owner_id: Annotated[str | None, Query()] = None,
-    licensee_id: Annotated[str | None, Query()] = None,
+    owner_id: Annotated[Identifier | None, Query()] = None,
+    licensee_id: Annotated[Identifier | None, Query()] = None,
     type: Annotated[PatentType | None, Query()] = None,  # noqa: A002 - the contract's parameter name
     status: Annotated[PatentStatus | None, Query()] = None,
     ipc: Annotated[IpcFilter | None, Query()] = None,
-    q: Annotated[str | None, Query(max_length=200, description="part of the title")] = None,
+    q: Annotated[SearchText | None, Query(description="part of the title; no control character")] = None,
     pledged: Annotated[bool | None, Query()] = None,
 ) -> dict[str, Any]:
     stmt = service.patents_query(
         owner_id=owner_id, licensee_id=licensee_id, type=type, status=status, ipc=ipc, q=q, pledged=pledged
     )
     with kit.session_factory() as session:
-        return paginate(session, stmt, key=Patent.number, params=page, to_item=PatentOut.model_validate)
+        return paginate(
+            session, stmt, key=Patent.number, params=page, to_item=lambda patent: service.patent_seen_by(reader, patent)
+        )
 
 
-@router.get("/patents/{number}", response_model=PatentOut, summary="one patent, by any accepted form of its number")
-def get_patent(number: NumberInPath, kit: Kit, _reader: Reader) -> PatentOut:
+@router.get(
+    "/patents/{number}",
+    response_model=PatentOut,
+    summary="one patent, by any accepted form of its number",
+    description=_BANK_SEES_ITS_OWN_PLEDGES,
+)
+def get_patent(number: NumberInPath, kit: Kit, reader: Reader) -> PatentOut:
     with kit.session_factory() as session:
-        return PatentOut.model_validate(service.get_patent(session=session, number=number))
+        return service.patent_seen_by(reader, service.get_patent(session=session, number=number))
 
 
 @router.patch(
@@ -87,11 +105,16 @@ def update_patent(number: NumberInPath, body: PatentChange, _admin: AdminOnly, t
     "/patents/{number}/history",
     response_model=Page[HistoryEntryOut],
     summary="the chain of title: registration, ownership changes, licences, pledges, in order",
+    description=(
+        "Every entry, for every role. A bank sees its own pledges in full; in an entry of another bank's pledge "
+        "(`pledge_registered`, `pledge_released`) `details.pledge_id`, `details.pledgee_id` and `cause.event_id` "
+        "are null, so it sees when the patent was pledged and released, not by or to whom."
+    ),
 )
-def patent_history(number: NumberInPath, kit: Kit, _reader: Reader, page: Pagination) -> dict[str, Any]:
+def patent_history(number: NumberInPath, kit: Kit, reader: Reader, page: Pagination) -> dict[str, Any]:
     with kit.session_factory() as session:
         service.get_patent(session=session, number=number)
         return paginate(
             session, service.history_query(number), key=PatentHistoryEntry.id, params=page,
-            to_item=HistoryEntryOut.model_validate,
+            to_item=lambda entry: service.history_entry_seen_by(reader, entry),
         )
