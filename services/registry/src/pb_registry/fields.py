@@ -43,17 +43,7 @@ def ipc_filter(text: str) -> str:
 # driver (SQLite would store a NUL, and its LIKE would read a pattern only up to it: `q=%00` matched every row).
 # No name, title, id or search term of the registry has any of them. Local to the registry until the kit
 # offers a text type of its own.
-_UNSTORABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _FOUR_ASCII_DIGITS = re.compile(r"[0-9]{4}")
-
-
-def one_line(text: str) -> str:
-    """Text the registry can store and search on either backend: no control character, no lone surrogate."""
-    if (found := _UNSTORABLE.search(text)) is not None:
-        code = ord(found.group())
-        what = "a lone surrogate" if 0xD800 <= code <= 0xDFFF else "a control character"
-        raise ValueError(f"U+{code:04X} is {what}, which is not allowed here")
-    return text
 
 
 def _ascii_year(value: Any) -> Any:
@@ -106,13 +96,11 @@ Year = Annotated[
     Field(description=f"four ASCII digits, {FIRST_REPORT_YEAR} to the current year", examples=[2022]),
 ]
 """A report's year, in a body or a path: an integer (or, in a path, four ASCII digits), nothing else."""
-OneLine = Annotated[str, AfterValidator(one_line)]
-"""Free text of one line the registry stores or searches by: no NUL or other control character (a 422 names it)."""
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(one_line)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(one_line)]
-SearchText = Annotated[str, StringConstraints(max_length=200), AfterValidator(one_line)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(fields.line_without_controls)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(fields.line_without_controls)]
+SearchText = Annotated[str, StringConstraints(max_length=200), AfterValidator(fields.line_without_controls)]
 """A `q=` search term: part of a name or title, no control character (a NUL would match every row on SQLite)."""
-Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(one_line)]
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(fields.line_without_controls)]
 """An id in a path or query (an organization's, a client's): text that can be looked up, at most 128 characters."""
 StoredMoney = Annotated[Money, BeforeValidator(_decimal_text_of_fen)]
 """Money read from a row's integer fen into a response model; answered, like every amount, as a decimal string."""

@@ -11,7 +11,7 @@ import binascii
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
-from pb_registry.fields import one_line
+from pbkit.fields import line_without_controls
 
 GRANT_TYPE = "client_credentials"
 
@@ -60,7 +60,7 @@ def client_credentials(
 def _lookupable(credentials: ClientCredentials) -> ClientCredentials:
     # No client id has a control character; a NUL would fail at PostgreSQL's driver (a 500) before the lookup.
     try:
-        one_line(credentials.client_id)
+        line_without_controls(credentials.client_id)
     except ValueError as bad:
         raise OAuthError("invalid_client", f"no such client: {bad}", field="client_id") from None
     return credentials

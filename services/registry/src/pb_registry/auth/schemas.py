@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from pb_registry.fields import Identifier, OneLine, given_not_null
+from pb_registry.fields import Identifier, given_not_null
+from pbkit.fields import Line
 
 Role = Literal["admin", "partner", "bank", "viewer"]
 # Roles whose tokens carry the organization they act for (CONTRACT.md §2).
@@ -15,7 +16,7 @@ ORG_ROLES = ("partner", "bank")
 
 
 class ClientIn(BaseModel):
-    name: OneLine = Field(min_length=1, max_length=200, description="who the client is, e.g. the platform's name")
+    name: Line = Field(min_length=1, max_length=200, description="who the client is, e.g. the platform's name")
     role: Role
     org_id: Identifier | None = Field(
         default=None, description="the organization a partner or bank client acts for; required for them, refused for others"
@@ -30,7 +31,7 @@ class ClientIn(BaseModel):
 
 
 class ClientChange(BaseModel):
-    name: OneLine | None = Field(default=None, min_length=1, max_length=200)
+    name: Line | None = Field(default=None, min_length=1, max_length=200)
     active: bool | None = Field(default=None, description="an inactive client can no longer obtain tokens")
 
     _not_null = field_validator("name", "active")(given_not_null)
