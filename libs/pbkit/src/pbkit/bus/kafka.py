@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError, TopicAlreadyExistsError
@@ -68,43 +70,44 @@ class KafkaBus:
                     raise BusError(f"kafka unreachable: {exc}") from exc
             return self._producer
 
-    def ensure_topics(self, topics: list[str]) -> None:
+    @contextmanager
+    def _admin(self) -> Iterator[KafkaAdminClient]:
         try:
             admin = KafkaAdminClient(bootstrap_servers=self.bootstrap_servers, client_id=self.client_id)
         except KafkaError as exc:
             raise BusError(f"kafka unreachable: {exc}") from exc
         try:
-            existing = set(admin.list_topics())
-            wanted = {
-                t: {
-                    "num_partitions": self.partitions,
-                    "replication_factor": self.replication_factor,
-                    "configs": {"retention.ms": "-1", "retention.bytes": "-1"},
-                }
-                for t in topics
-                if t not in existing
-            }
-            if wanted:
-                try:
-                    admin.create_topics(wanted, wait_for_metadata=True)
-                except TopicAlreadyExistsError:
-                    pass
-        except KafkaError as exc:
-            raise BusError(f"topic creation failed: {exc}") from exc
+            yield admin
         finally:
             admin.close()
 
+    def ensure_topics(self, topics: list[str]) -> None:
+        with self._admin() as admin:
+            try:
+                existing = set(admin.list_topics())
+                wanted = {
+                    t: {
+                        "num_partitions": self.partitions,
+                        "replication_factor": self.replication_factor,
+                        "configs": {"retention.ms": "-1", "retention.bytes": "-1"},
+                    }
+                    for t in topics
+                    if t not in existing
+                }
+                if wanted:
+                    try:
+                        admin.create_topics(wanted, wait_for_metadata=True)
+                    except TopicAlreadyExistsError:
+                        pass
+            except KafkaError as exc:
+                raise BusError(f"topic creation failed: {exc}") from exc
+
     def missing_topics(self, topics: list[str]) -> list[str]:
-        try:
-            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap_servers, client_id=self.client_id)
-        except KafkaError as exc:
-            raise BusError(f"kafka unreachable: {exc}") from exc
-        try:
-            existing = set(admin.list_topics())
-        except KafkaError as exc:
-            raise BusError(f"topic listing failed: {exc}") from exc
-        finally:
-            admin.close()
+        with self._admin() as admin:
+            try:
+                existing = set(admin.list_topics())
+            except KafkaError as exc:
+                raise BusError(f"topic listing failed: {exc}") from exc
         return [t for t in topics if t not in existing]
 
     def publish(self, topic: str, key: str | None, value: bytes, headers: dict[str, str]) -> _KafkaDelivery:
