@@ -29,6 +29,19 @@ CREATE TABLE IF NOT EXISTS group_offsets (
 """
 
 
+def _use_wal(conn: sqlite3.Connection, *, attempts: int = 50) -> None:
+    # Switching a new file to WAL needs its exclusive lock, and SQLite answers "database is locked" at once,
+    # without waiting out busy_timeout, while another process or thread opens the same file: retry briefly.
+    for attempt in range(attempts):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))
+
+
 class _Done:
     def result(self, timeout: float) -> None:
         return None
@@ -46,9 +59,9 @@ class LocalLogBus:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA busy_timeout=30000")
+            _use_wal(conn)
+            conn.execute("PRAGMA synchronous=FULL")
             self._local.conn = conn
         return conn
 
