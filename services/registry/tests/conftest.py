@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from pb_registry.auth.tokens import issue_token
 from pb_registry.models import kit_tables
 from pb_registry.settings import Settings
 from pbkit.domain import USCC_ALPHABET, check_character, uscc_check_character
-from pbkit.events import Event, rfc3339, utcnow
 from pbkit.migrations import upgrade_head
 from pbkit.testing import copy_of_database, migrated_sqlite_template
 
@@ -154,93 +152,39 @@ def make_patent(api, admin) -> Callable[..., dict[str, Any]]:
     return make
 
 
-def party(org_id: str) -> dict[str, Any]:
-    return {"org_id": org_id, "name": "某单位", "kind": "enterprise", "size": "small", "region_code": "520111",
-            "prefecture_code": "520100", "industry": None}
+class TitleCommands:
+    """The registry's title commands as the transactions and pledge services call them (docs/TITLE_ARBITER.md)."""
 
+    def __init__(self, api: TestClient, admin: dict[str, str]):
+        self.api = api
+        self.admin = admin
 
-def deal_event(
-    deal_id: str,
-    sequence: int,
-    status: str,
-    *,
-    kind: str = "transfer",
-    numbers: list[str],
-    transferors: list[str],
-    transferee: str,
-    was_recorded: bool = False,
-    event_type: str | None = None,
-    recorded_on: str | None = "2022-03-01",
-    cancelled_on: str | None = None,
-    license_type: str | None = None,
-) -> Event:
-    """A deal event as the transactions service publishes it (docs/EVENTS.md)."""
-    return Event(
-        id=str(uuid.uuid4()),
-        type=event_type or f"pb.deal.{status}.v1",
-        source="/pb/transactions",
-        subject=deal_id,
-        time=rfc3339(utcnow()),
-        sequence=sequence,
-        data={
-            "deal_id": deal_id,
-            "kind": kind,
-            "license_type": license_type if kind == "license" else None,
-            "patent_numbers": numbers,
-            "patent_count": len(numbers),
-            "transferors": [party(o) for o in transferors],
-            "transferee": party(transferee),
-            "contract_date": "2022-01-15",
-            "contract_amount": "100000.00",
-            "pledgee_consent": False,
-            "external_ref": None,
-            "status": status,
-            "recorded_on": recorded_on if status == "recorded" or was_recorded else None,
-            "recordation_no": None,
-            "was_recorded": was_recorded,
-            "cancelled_on": cancelled_on or ("2022-05-01" if status == "cancelled" else None),
-            "cancel_reason": "双方解除合同" if status == "cancelled" else None,
-            "received_amount": "0.00",
-            "created_by": "partner-1",
-        },
-    )
+    def change(self, deal_id: str, *, numbers: list[str], transferors: list[str], transferee: str,
+               kind: str = "transfer", headers: dict[str, str] | None = None, **extra: Any) -> Any:
+        body = {"kind": kind, "patent_numbers": numbers, "transferor_ids": transferors, "transferee_id": transferee,
+                "effective_on": "2022-03-01", **extra}
+        if kind == "license":
+            body.setdefault("license_type", "ordinary")
+        return self.api.put(f"/api/v1/title-changes/{deal_id}", json=body, headers=headers or self.admin)
 
+    def revert(self, deal_id: str, *, effective_on: str = "2022-05-01", headers: dict[str, str] | None = None) -> Any:
+        return self.api.put(f"/api/v1/title-changes/{deal_id}/reversal", json={"effective_on": effective_on},
+                            headers=headers or self.admin)
 
-def pledge_event(
-    pledge_id: str, sequence: int, status: str, *, numbers: list[str], pledgor: str, pledgee: str
-) -> Event:
-    """A pledge event as the pledge service publishes it (docs/EVENTS.md)."""
-    return Event(
-        id=str(uuid.uuid4()),
-        type=f"pb.pledge.{status}.v1",
-        source="/pb/pledge",
-        subject=pledge_id,
-        time=rfc3339(utcnow()),
-        sequence=sequence,
-        data={
-            "pledge_id": pledge_id,
-            "status": status,
-            "pledgor": party(pledgor),
-            "pledgee": party(pledgee) | {"kind": "bank"},
-            "patent_numbers": numbers,
-            "amount": "5000000.00",
-            "registered_on": "2022-04-01",
-            "term_start": "2022-04-01",
-            "term_end": "2023-04-01",
-            "registration_no": None,
-            "released_on": "2022-10-01" if status == "released" else None,
-        },
-    )
+    def encumber(self, pledge_id: str, *, numbers: list[str], pledgor: str, pledgee: str,
+                 headers: dict[str, str] | None = None, **extra: Any) -> Any:
+        body = {"patent_numbers": numbers, "pledgor_id": pledgor, "pledgee_id": pledgee, "registered_on": "2022-04-01",
+                **extra}
+        return self.api.put(f"/api/v1/encumbrances/{pledge_id}", json=body, headers=headers or self.admin)
+
+    def release(self, pledge_id: str, *, headers: dict[str, str] | None = None) -> Any:
+        return self.api.put(f"/api/v1/encumbrances/{pledge_id}/release", json={"released_on": "2022-10-01"},
+                            headers=headers or self.admin)
 
 
 @pytest.fixture
-def deal_events() -> Callable[..., Event]:
-    return deal_event
-
-
-@pytest.fixture
-def pledge_events() -> Callable[..., Event]:
-    return pledge_event
+def title(api, admin) -> TitleCommands:
+    return TitleCommands(api, admin)
 
 
 @pytest.fixture

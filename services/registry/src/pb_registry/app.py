@@ -1,4 +1,4 @@
-"""Builds the registry service's FastAPI app: its signing keys, the kit, the routers and the event reactions."""
+"""Builds the registry service's FastAPI app: its signing keys, the kit and the routers."""
 
 from fastapi import FastAPI
 
@@ -9,8 +9,8 @@ from pb_registry.events import EVENTS
 from pb_registry.models import CONFLICTS, kit_tables
 from pb_registry.organizations.views import router as organizations_router
 from pb_registry.patents.views import router as patents_router
-from pb_registry.reactions.routing import REACTIONS_CONSUMER
 from pb_registry.settings import Settings
+from pb_registry.title.views import router as title_router
 from pbkit.kit import ServiceKit
 from pbkit.service import create_app
 from pbkit.web.auth import KeySet, TokenVerifier
@@ -28,9 +28,13 @@ annual reports and manage clients. Partners and banks do not register organizati
 organization's kind, size and region decide how the programme's indicators count a deal, so the
 provincial office keeps them. Annual reports (revenue, headcount) are read by admins and viewers.
 
-**Ownership.** Owners, licensees and pledges change only through other services' events: recorded
-and cancelled deals (transactions), registered and released pledges (pledge). Each change is in the
-patent's chain of title (`GET /api/v1/patents/{number}/history`) with the event that caused it.
+**Title.** The registry is the one arbiter of each patent's title: owners, licensees and pledges
+change only through its title commands (`PUT /api/v1/title-changes/…`, `PUT /api/v1/encumbrances/…`),
+which the transactions service calls when a deal is recorded or cancelled and the pledge service when a
+pledge is registered or released. Each command locks the patents, checks the rule against the
+registry's own rows and applies the change or refuses it with 409, so two requests on one patent can
+never both pass. Each change is in the patent's chain of title (`GET /api/v1/patents/{number}/history`),
+with the deal or pledge event type it goes with (`cause.event_type`; `cause.event_id` is null).
 """
 
 
@@ -45,12 +49,11 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     except BaseException:
         kit.close()
         raise
-    kit.add_consumer(REACTIONS_CONSUMER)
     return create_app(
         kit,
         title="PatentBridge Registry",
         description=DESCRIPTION,
-        routers=[auth_router, organizations_router, patents_router],
+        routers=[auth_router, organizations_router, patents_router, title_router],
     )
 
 

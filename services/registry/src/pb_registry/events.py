@@ -1,4 +1,5 @@
-"""The registry's event catalogue (CONTRACT.md §7, docs/EVENTS.md): what it publishes, and what it reacts to."""
+"""The registry's event catalogue (CONTRACT.md §7, docs/EVENTS.md): what it publishes. It consumes nothing: title changes
+reach it as commands (docs/TITLE_ARBITER.md), not as events."""
 
 from __future__ import annotations
 
@@ -14,14 +15,9 @@ PATENT_REGISTERED = "pb.patent.registered.v1"
 PATENT_UPDATED = "pb.patent.updated.v1"
 PATENT_OWNERSHIP_CHANGED = "pb.patent.ownership_changed.v1"
 
-# Published by the transactions and pledge services; the registry moves title and flags pledges from them.
-DEALS_TOPIC = "pb.transactions.deals"
-PLEDGES_TOPIC = "pb.pledge.pledges"
-
 EVENTS = EventCatalog(
     publishes={
         ORGANIZATIONS_TOPIC: (ORGANIZATION_REGISTERED, ORGANIZATION_UPDATED, ANNUAL_REPORT_FILED),
         PATENTS_TOPIC: (PATENT_REGISTERED, PATENT_UPDATED, PATENT_OWNERSHIP_CHANGED),
     },
-    consumes=(DEALS_TOPIC, PLEDGES_TOPIC),
 )

@@ -32,6 +32,11 @@ CONFLICTS = (
         "the year's annual report was filed by another request at the same moment; file it again to replace it",
     ),
     NamedConstraint("api_clients_client_id_key", "api_clients.client_id", "a client with this client_id already exists"),
+    NamedConstraint(
+        "title_commands_pkey",
+        "title_commands.key",
+        "another request for this deal or pledge is being applied at the same moment; ask again to get its outcome",
+    ),
 )
 
 
@@ -249,56 +254,21 @@ class PatentHistoryEntry(Base):
         return {"event_id": self.cause_event_id, "event_type": self.cause_event_type}
 
 
-# --- reactions to other services' events -------------------------------------------------------
+# --- the title commands (docs/TITLE_ARBITER.md) ---------------------------------------------------
 
 
-class DealReaction(Base):
-    """What the registry knows of one deal: the newest event applied, and whether the deal is in force.
+class TitleCommand(Base):
+    """A change of title the registry applied at another service's request, keyed by that service's aggregate
+    (`deal:<deal_id>`, `pledge:<pledge_id>`): asked again, the command answers what it did the first time.
 
-    A deal is in force while it is recorded and not cancelled. `last_sequence` makes the reaction
-    order-safe: an event with an older sequence than one already applied changes nothing.
+    `terms` are what identify the change and what undoing it needs: the deal's kind, patents and parties,
+    or the pledge's patents, pledgor and pledgee.
     """
 
-    __tablename__ = "deal_reactions"
+    __tablename__ = "title_commands"
 
-    deal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    license_type: Mapped[str | None] = mapped_column(String(16))
-    transferor_ids: Mapped[list[str]] = mapped_column(JSON)
-    transferee_id: Mapped[str] = mapped_column(String(36))
-    last_sequence: Mapped[int] = mapped_column(BigInteger)
-    in_force: Mapped[bool]
-    recorded_on: Mapped[date | None] = mapped_column(Date)
-    cancelled_on: Mapped[date | None] = mapped_column(Date)
-    # The event that last turned the deal in or out of force: the cause of the ownership change.
-    cause_event_id: Mapped[str] = mapped_column(String(64))
-    cause_event_type: Mapped[str] = mapped_column(String(128))
-
-    effects: Mapped[list[DealEffect]] = relationship(back_populates="deal", cascade="all, delete-orphan")
-
-
-class DealEffect(Base):
-    """Whether a deal's effect on one patent (new owners, a licensee) is applied to the registry.
-
-    An effect that differs from its deal's `in_force` is pending; a transfer waits while the
-    patent's owners are not yet its transferors (an earlier deal's event has not arrived).
-    """
-
-    __tablename__ = "deal_effects"
-
-    deal_id: Mapped[str] = mapped_column(ForeignKey("deal_reactions.deal_id"), primary_key=True)
-    number: Mapped[str] = mapped_column(ForeignKey("patents.number"), primary_key=True, index=True)
-    applied: Mapped[bool]
-
-    deal: Mapped[DealReaction] = relationship(back_populates="effects")
-
-
-class PledgeReaction(Base):
-    """What the registry knows of one pledge: the newest event applied, and whether it is registered."""
-
-    __tablename__ = "pledge_reactions"
-
-    pledge_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    last_sequence: Mapped[int] = mapped_column(BigInteger)
-    in_force: Mapped[bool]
-    patent_numbers: Mapped[list[str]] = mapped_column(JSON)
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

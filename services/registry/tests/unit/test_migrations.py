@@ -12,7 +12,7 @@ from pbkit.migrations import upgrade_head
 
 REGISTRY_TABLES = {
     "organizations", "annual_reports", "patents", "patent_owners", "patent_ipc", "patent_licences", "patent_pledges",
-    "patent_history", "api_clients", "signing_keys", "deal_reactions", "deal_effects", "pledge_reactions",
+    "patent_history", "api_clients", "signing_keys", "title_commands",
 }
 
 

@@ -27,6 +27,10 @@ MATRIX = [
     ("GET", "/api/v1/patents/{patent}", None, EVERYONE),
     ("PATCH", "/api/v1/patents/{patent}", {"title": "更正后的名称"}, ADMIN),
     ("GET", "/api/v1/patents/{patent}/history", None, EVERYONE),
+    ("PUT", "/api/v1/title-changes/new-deal", "new-title-change", ADMIN),
+    ("PUT", "/api/v1/title-changes/{deal}/reversal", {"effective_on": "2022-05-01"}, ADMIN),
+    ("PUT", "/api/v1/encumbrances/new-pledge", "new-encumbrance", {"admin", "bank"}),
+    ("PUT", "/api/v1/encumbrances/{pledge}/release", {"released_on": "2022-10-01"}, {"admin", "bank"}),
     ("GET", "/api/v1/audit", None, ADMIN),
 ]
 PUBLIC = {("POST", "/api/v1/auth/token"), ("GET", "/.well-known/jwks.json")}
@@ -37,6 +41,14 @@ def records(api, admin, make_org, make_patent, new_uscc, new_patent_number):  # 
     org = make_org()
     patent = make_patent([org["id"]])
     client = api.post("/api/v1/auth/clients", json={"name": "平台", "role": "partner", "org_id": org["id"]}, headers=admin).json()
+    buyer = make_org()["id"]
+    sold, pledged, free = (make_patent([org["id"]])["number"] for _ in range(3))
+    change = {"kind": "transfer", "transferor_ids": [org["id"]], "transferee_id": buyer, "effective_on": "2022-03-01"}
+    # The bank role's organization is `org`: it pledges its own patent to itself here, which the registry leaves
+    # to the pledge service to refuse.
+    encumbrance = {"pledgor_id": org["id"], "pledgee_id": org["id"], "registered_on": "2022-04-01"}
+    assert api.put("/api/v1/title-changes/sold", json=change | {"patent_numbers": [sold]}, headers=admin).status_code == 200
+    assert api.put("/api/v1/encumbrances/held", json=encumbrance | {"patent_numbers": [pledged]}, headers=admin).status_code == 200
     bodies = {
         "new-org": lambda: {"name": "贵州新企业有限公司", "uscc": new_uscc(), "kind": "enterprise", "region_code": "520102"},
         "new-patent": lambda: {
@@ -44,7 +56,10 @@ def records(api, admin, make_org, make_patent, new_uscc, new_patent_number):  # 
             "ipc": [], "owner_ids": [org["id"]], "status": "valid",
         },
     }
-    return {"org": org["id"], "patent": patent["number"], "client": client["client_id"], "bodies": bodies}
+    bodies["new-title-change"] = lambda: change | {"patent_numbers": [free]}
+    bodies["new-encumbrance"] = lambda: encumbrance | {"patent_numbers": [free]}
+    return {"org": org["id"], "patent": patent["number"], "client": client["client_id"], "deal": "sold", "pledge": "held",
+            "bodies": bodies}
 
 
 def call(api, method, path, body, records, headers):  # noqa: ANN001, ANN201
@@ -86,7 +101,8 @@ def test_the_matrix_covers_every_endpoint(registry_app):
         if path.startswith(("/api/", "/.well-known/"))
         for method in operations
     }
-    placeholders = {"{org}": "{org_id}", "{patent}": "{number}", "{client}": "{client_id}", "/2022": "/{year}"}
+    placeholders = {"{org}": "{org_id}", "{patent}": "{number}", "{client}": "{client_id}", "/2022": "/{year}",
+                    "{deal}": "{deal_id}", "new-deal": "{deal_id}", "{pledge}": "{pledge_id}", "new-pledge": "{pledge_id}"}
     listed = set()
     for method, path, _, _ in MATRIX:
         for ours, theirs in placeholders.items():

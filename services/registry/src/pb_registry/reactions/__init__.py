@@ -1,1 +1,0 @@
-"""The registry's reactions to other services' events: recorded deals move title, pledges flag patents."""

@@ -1,0 +1,98 @@
+"""The title commands: how the transactions and pledge services have the registry decide and apply title.
+
+PUT, keyed by the caller's deal or pledge id: asking again answers the same outcome, so a caller that is
+unsure whether its command was applied (it crashed, or timed out) simply asks again.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path
+
+from pb_registry.deps import ActorUow, AdminOnly
+from pb_registry.fields import Identifier
+from pb_registry.title import service
+from pb_registry.title.schemas import EncumbranceIn, ReleaseIn, ReversalIn, TitleChangeIn, TitleCommandOut
+from pbkit.commands import idempotent_command
+from pbkit.context import Actor
+from pbkit.web.auth import require_roles
+
+router = APIRouter(prefix="/api/v1", tags=["title"])
+
+AdminOrBank = Annotated[Actor, Depends(require_roles("admin", "bank"))]
+DealId = Annotated[Identifier, Path(description="the transactions service's deal id")]
+PledgeId = Annotated[Identifier, Path(description="the pledge service's pledge id")]
+
+_REFUSED = {409: {"description": "refused: the rule of title does not hold now (the reason is in `detail`); nothing changed"}}
+_KEYED = (
+    " Keyed by the id in the path: asked again with the same terms, it answers the same outcome without applying "
+    "anything twice; with other terms, 422."
+)
+
+
+@router.put(
+    "/title-changes/{deal_id}",
+    response_model=TitleCommandOut,
+    responses=_REFUSED,
+    summary="apply a recorded deal to the patents' title (admin; called by the transactions service)",
+    description=(
+        "Under the patents' locks: every patent valid; the transferors own it (all its owners, for a transfer or "
+        "equity contribution); a pledged patent needs `pledgee_consent`; no recorded licence excludes this one "
+        "(open against exclusive or sole). Then the transferee becomes the sole owner, or the licensee is added."
+        + _KEYED
+    ),
+)
+def apply_title_change(deal_id: DealId, body: TitleChangeIn, _admin: AdminOnly, uow: ActorUow) -> Any:
+    return idempotent_command(
+        uow, key=None, operation="title.change", body={"deal_id": deal_id, "change": body},
+        action=lambda uow, _: service.apply_title_change(uow=uow, deal_id=deal_id, body=body),
+    )
+
+
+@router.put(
+    "/title-changes/{deal_id}/reversal",
+    response_model=TitleCommandOut,
+    responses={**_REFUSED, 404: {"description": "no change of title was applied for this deal"}},
+    summary="revert the change of title of a cancelled deal (admin; called by the transactions service)",
+    description=(
+        "A transfer or equity contribution is reverted only while the transferee alone owns every patent; a "
+        "licence is removed. Asked again, it answers the same."
+    ),
+)
+def revert_title_change(deal_id: DealId, body: ReversalIn, _admin: AdminOnly, uow: ActorUow) -> Any:
+    return idempotent_command(
+        uow, key=None, operation="title.reversal", body={"deal_id": deal_id, "reversal": body},
+        action=lambda uow, _: service.revert_title_change(uow=uow, deal_id=deal_id, body=body),
+    )
+
+
+@router.put(
+    "/encumbrances/{pledge_id}",
+    response_model=TitleCommandOut,
+    responses=_REFUSED,
+    summary="register a pledge on the patents (its bank, or admin; called by the pledge service)",
+    description=(
+        "Under the patents' locks: every patent valid, owned by the pledgor, every co-owner consenting, and under no "
+        "other active pledge. A bank encumbers for its own organization only (403)." + _KEYED
+    ),
+)
+def encumber(pledge_id: PledgeId, body: EncumbranceIn, _actor: AdminOrBank, uow: ActorUow) -> Any:
+    return idempotent_command(
+        uow, key=None, operation="title.encumbrance", body={"pledge_id": pledge_id, "encumbrance": body},
+        action=lambda uow, _: service.encumber(uow=uow, pledge_id=pledge_id, body=body),
+    )
+
+
+@router.put(
+    "/encumbrances/{pledge_id}/release",
+    response_model=TitleCommandOut,
+    responses={404: {"description": "no pledge of this id was registered here"}},
+    summary="release (注销) a pledge from the patents (its bank, or admin; called by the pledge service)",
+    description="Asked again, it answers the same.",
+)
+def release(pledge_id: PledgeId, body: ReleaseIn, _actor: AdminOrBank, uow: ActorUow) -> Any:
+    return idempotent_command(
+        uow, key=None, operation="title.release", body={"pledge_id": pledge_id, "release": body},
+        action=lambda uow, _: service.release(uow=uow, pledge_id=pledge_id, body=body),
+    )
