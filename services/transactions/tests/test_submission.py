@@ -215,15 +215,19 @@ class TestLicenceTypes:
         assert service.post(f"{DEALS}/{deal['id']}/record", {"recorded_on": "2022-04-01"}).status_code == 200
         assert self._licence(service, registry, seller, number, second).status_code == 201
 
-    def test_checked_again_at_recording(self, service, registry):
+    def test_at_recording_the_registry_decides_and_its_refusal_is_the_answer(self, service, registry):
+        # Two licences submitted before either was recorded: the registry judges the second against the first.
         seller = registry.organization(kind="university")
         number = registry.patent(seller)
         exclusive = self._licence(service, registry, seller, number, "exclusive").json()
         open_licence = self._licence(service, registry, seller, number, "open").json()
         assert service.post(f"{DEALS}/{exclusive['id']}/record", {"recorded_on": "2022-04-01"}).status_code == 200
+        registry.refusing = f"patent {number} is under the recorded exclusive licence {exclusive['id']}"
         refused = service.post(f"{DEALS}/{open_licence['id']}/record", {"recorded_on": "2022-04-02"})
-        assert refused.status_code == 409
+        assert refused.status_code == 409 and registry.refusing in refused.json()["detail"]
         assert service.get(f"{DEALS}/{open_licence['id']}").json()["status"] == "submitted"
+        registry.refusing = None  # the refusal left nothing pending: a later try is judged afresh
+        assert service.post(f"{DEALS}/{open_licence['id']}/record", {"recorded_on": "2022-04-02"}).status_code == 200
 
     def test_a_cancelled_licence_no_longer_stands_in_the_way(self, service, registry):
         seller = registry.organization(kind="university")

@@ -20,6 +20,7 @@ from pbkit.bus import EventBus, bus_from_settings
 from pbkit.consumer import ConsumerRunner, ConsumerSpec
 from pbkit.context import SYSTEM, Actor
 from pbkit.db import KitTables, NamedConstraint, make_engine, make_session_factory
+from pbkit.errors import Unavailable
 from pbkit.events import EventCatalog
 from pbkit.outbox import OutboxRelay
 from pbkit.registry_client import RegistryClient
@@ -99,10 +100,13 @@ class ServiceKit:
     def registry(self) -> RegistryClient:
         """The registry's REST API (one pooled client per service process)."""
         if self._registry is None:
+            settings = self.settings
+            credentials = (settings.service_client_id, settings.service_client_secret)
             self._registry = RegistryClient(
-                self.settings.registry_url,
-                timeout_s=self.settings.registry_timeout_s,
-                retries=self.settings.registry_retries,
+                settings.registry_url,
+                timeout_s=settings.registry_timeout_s,
+                retries=settings.registry_retries,
+                credentials=credentials if all(credentials) else None,
             )
         return self._registry
 
@@ -123,6 +127,23 @@ class ServiceKit:
         )
         self.consumers.append(runner)
         return runner
+
+    def add_periodic(self, name: str, interval_s: float, step: Callable[[], Any]) -> None:
+        """Runs `step` every `interval_s` seconds beside the relay and the consumers, until the service stops.
+        A round that finds a service unavailable is a warning, any other failure is logged; the next round
+        tries again."""
+
+        def run(stop: threading.Event) -> None:
+            while not stop.wait(interval_s):
+                try:
+                    step()
+                except Unavailable as exc:
+                    log.warning("%s: %s; next try in %.0f s", name, exc, interval_s)
+                except Exception:
+                    log.exception("%s failed; next try in %.0f s", name, interval_s)
+
+        run.__name__ = name
+        self.background.append(run)
 
     def start_background(self) -> None:
         """Makes the topics this service publishes, waits for those it consumes, then starts the relay, the

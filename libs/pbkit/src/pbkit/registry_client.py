@@ -5,6 +5,12 @@ to the real client. `RegistryLookups` lives for one request: a batch over the
 same few patents asks once per patent, and once the registry has proved
 unreachable the rest of the request fails fast instead of waiting out the
 timeouts again.
+
+`TitleArbiter` asks the registry's title commands (docs/TITLE_ARBITER.md): the
+registry decides every change of a patent's title, and its refusal (409) comes
+back as a Conflict with its reason. A command is keyed by the caller's deal or
+pledge id, so it is retried freely. Work that no client asks for (the recovery
+of a command left pending) acts with the service's own credential.
 """
 
 from __future__ import annotations
@@ -16,16 +22,18 @@ from urllib.parse import quote
 
 import httpx
 
-from pbkit.errors import Unavailable
+from pbkit.errors import Conflict, Forbidden, NotFound, Unavailable
 
 Record = dict[str, Any]
 
 
 class RegistryClient:
     def __init__(self, base_url: str, *, timeout_s: float = 5.0, retries: int = 2,
-                 transport: httpx.BaseTransport | None = None):
+                 transport: httpx.BaseTransport | None = None, credentials: tuple[str, str] | None = None):
         self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport)
         self.retries = retries
+        self._credentials = credentials
+        self._service_token: tuple[str, float] | None = None  # the token and when to fetch a new one
 
     def _get(self, path: str, token: str | None, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -48,6 +56,44 @@ class RegistryClient:
             if attempt < self.retries:
                 time.sleep(0.2 * (2**attempt))
         raise Unavailable(f"the registry is unavailable: {last}")
+
+    def command(self, path: str, body: dict[str, Any], *, token: str | None) -> dict[str, Any]:
+        """PUT a title command: its outcome, or the registry's refusal as a domain error. A command is keyed by
+        the id in its path, so a timeout or a 5xx is simply asked again."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        last: Exception | None = None
+        for attempt in range(self.retries + 1):
+            try:
+                response = self._client.put(path, json=body, headers=headers)
+            except httpx.TransportError as exc:
+                last = exc
+            else:
+                if response.status_code < 500:
+                    return _outcome_of(response)
+                last = RuntimeError(f"registry answered {response.status_code}")
+            if attempt < self.retries:
+                time.sleep(0.2 * (2**attempt))
+        raise Unavailable(f"the registry is unavailable: {last}")
+
+    def service_token(self) -> str:
+        """A token for this service's own credential (PB_SERVICE_CLIENT_ID / _SECRET), kept until shortly before
+        it expires. Unavailable when there is no credential or the registry refuses it."""
+        if self._credentials is None:
+            raise Unavailable("no service credential is configured (PB_SERVICE_CLIENT_ID, PB_SERVICE_CLIENT_SECRET)")
+        if self._service_token is not None and time.monotonic() < self._service_token[1]:
+            return self._service_token[0]
+        client_id, secret = self._credentials
+        try:
+            response = self._client.post("/api/v1/auth/token", data={
+                "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})
+        except httpx.TransportError as exc:
+            raise Unavailable(f"the registry is unavailable: {exc}") from None
+        if response.status_code != 200:
+            raise Unavailable(f"the registry refused this service's credential ({response.status_code})")
+        answer = response.json()
+        lifetime = float(answer.get("expires_in", 300))
+        self._service_token = (answer["access_token"], time.monotonic() + lifetime * 0.8)
+        return self._service_token[0]
 
     def patent(self, number: str, *, token: str | None) -> dict[str, Any] | None:
         return self._get(f"/api/v1/patents/{quote(number, safe='')}", token)
@@ -88,3 +134,45 @@ class RegistryLookups:
         except Unavailable as exc:
             self._outage = exc
             raise
+
+
+def _outcome_of(response: httpx.Response) -> dict[str, Any]:
+    if response.status_code == 200:
+        return response.json()
+    try:
+        detail = response.json().get("detail") or response.text[:300]
+    except ValueError:
+        detail = response.text[:300]
+    if response.status_code == 409:
+        raise Conflict(detail)
+    if response.status_code == 404:
+        raise NotFound(detail)
+    if response.status_code == 403:
+        raise Forbidden(detail)
+    if response.status_code == 422:
+        raise Conflict(f"the registry refused the change: {detail}")
+    raise Unavailable(f"the registry did not take the command ({response.status_code}): {detail}")
+
+
+class TitleArbiter:
+    """The registry's title commands (docs/TITLE_ARBITER.md), asked with one token."""
+
+    def __init__(self, client: RegistryClient, *, token: str | None):
+        self._client = client
+        self._token = token
+
+    def change_title(self, deal_id: str, change: dict[str, Any]) -> Record:
+        return self._client.command(f"/api/v1/title-changes/{quote(deal_id, safe='')}", change, token=self._token)
+
+    def revert_title(self, deal_id: str, *, effective_on: str) -> Record:
+        return self._client.command(
+            f"/api/v1/title-changes/{quote(deal_id, safe='')}/reversal", {"effective_on": effective_on}, token=self._token
+        )
+
+    def encumber(self, pledge_id: str, encumbrance: dict[str, Any]) -> Record:
+        return self._client.command(f"/api/v1/encumbrances/{quote(pledge_id, safe='')}", encumbrance, token=self._token)
+
+    def release(self, pledge_id: str, *, released_on: str) -> Record:
+        return self._client.command(
+            f"/api/v1/encumbrances/{quote(pledge_id, safe='')}/release", {"released_on": released_on}, token=self._token
+        )

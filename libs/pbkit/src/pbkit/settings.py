@@ -56,6 +56,13 @@ class ServiceSettings(BaseSettings):
     registry_url: str = "http://127.0.0.1:8001"
     registry_timeout_s: float = 5.0
     registry_retries: int = 2
+    # The credential of this service's own background work toward the registry (an admin client): the recovery
+    # of a title command left pending when no client is there to retry it (docs/TITLE_ARBITER.md).
+    service_client_id: str | None = None
+    service_client_secret: str | None = None
+    # A title command pending longer than this is driven to its end by the recovery job, every interval.
+    pending_recovery_after_s: float = 10.0
+    pending_recovery_interval_s: float = 5.0
 
     jwt_issuer: str = "patentbridge-registry"
     jwt_audience: str = "patentbridge"

@@ -167,6 +167,9 @@ class FakeRegistry:
         self.answers_left: int | None = None  # then it goes down
         self.patent_lookup_barrier: threading.Barrier | None = None  # holds lookups to line up racing requests
         self.requests: list[httpx.Request] = []
+        # The title commands it applied (docs/TITLE_ARBITER.md), by key: "deal:<id>" / "pledge:<id>".
+        self.commands: dict[str, dict[str, Any]] = {}
+        self.refusing: str | None = None  # when set, every title command is refused (409) with this reason
         # The service's SQLite file: each lookup made while a transaction holds its write lock is noted,
         # to show that no database transaction waits on the network.
         self.watched_database: Path | None = None
@@ -213,6 +216,8 @@ class FakeRegistry:
             return httpx.Response(self.failing_with, json={"status": self.failing_with})
         if not request.headers.get("authorization", "").startswith("Bearer "):
             return httpx.Response(401, json={"status": 401})
+        if request.method == "PUT":
+            return self._title_command(request.url.path.removeprefix("/api/v1/"), json.loads(request.content))
         kind, _, key = request.url.path.removeprefix("/api/v1/").partition("/")
         key = unquote(key)
         if kind == "patents":
@@ -227,6 +232,78 @@ class FakeRegistry:
         else:
             found = None
         return httpx.Response(200, json=found) if found else httpx.Response(404, json={"status": 404})
+
+    def _title_command(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        """The registry's title commands, keyed and applied to these patents with the main rules of title:
+        owners, the pledged flag, validity. The rules in full are the registry's own tests' business."""
+        kind, _, rest = path.partition("/")
+        aggregate, _, undo = rest.partition("/")
+        key = f"{'deal' if kind == 'title-changes' else 'pledge'}:{unquote(aggregate)}"
+        done = self.commands.get(key)
+        if undo:
+            if done is None:
+                return httpx.Response(404, json={"status": 404, "detail": f"nothing applied for {key}"})
+            if done["state"] == "applied":
+                refusal = self.refusing or next(filter(None, (self._undo_refusal(done["body"], n)
+                                                              for n in done["body"]["patent_numbers"])), None)
+                if refusal:
+                    return httpx.Response(409, json={"status": 409, "detail": refusal})
+                self._undo(key, done)
+            return httpx.Response(200, json={"key": key, "state": "undone", "patents": []})
+        if done is not None:
+            return httpx.Response(200, json={"key": key, "state": done["state"], "patents": []})
+        refusal = self.refusing or next(filter(None, (self._refusal(kind, body, n) for n in body["patent_numbers"])), None)
+        if refusal:
+            return httpx.Response(409, json={"status": 409, "detail": refusal})
+        for number in body["patent_numbers"]:
+            patent = self.patents[number]
+            if kind == "encumbrances":
+                patent["pledged"], patent["pledge_ids"] = True, [*patent["pledge_ids"], key]
+            elif body["kind"] == "license":
+                patent["licensee_ids"] = [*patent["licensee_ids"], body["transferee_id"]]
+            else:
+                patent["owner_ids"] = [body["transferee_id"]]
+        self.commands[key] = {"state": "applied", "body": body}
+        return httpx.Response(200, json={"key": key, "state": "applied", "patents": []})
+
+    def _refusal(self, kind: str, body: dict[str, Any], number: str) -> str | None:
+        patent = self.patents.get(number)
+        if patent is None:
+            return f"patent {number} is not in the registry"
+        if patent["status"] != "valid":
+            return f"patent {number} is {patent['status']}, not valid"
+        if kind == "encumbrances":
+            if body["pledgor_id"] not in patent["owner_ids"]:
+                return f"patent {number} is not owned by the pledgor {body['pledgor_id']}"
+            return f"patent {number} is already under an active pledge" if patent["pledged"] else None
+        if not set(body["transferor_ids"]) <= set(patent["owner_ids"]):
+            return f"the transferors no longer own patent {number}"
+        if body["kind"] != "license" and set(body["transferor_ids"]) != set(patent["owner_ids"]):
+            return f"patent {number} has co-owners who are not transferors"
+        if patent["pledged"] and not body["pledgee_consent"]:
+            return f"patent {number} is pledged and the deal has no pledgee_consent"
+        return None
+
+    def _undo_refusal(self, body: dict[str, Any], number: str) -> str | None:
+        patent = self.patents.get(number)
+        if patent is None:
+            return f"patent {number} is not in the registry"
+        if body.get("kind") in ("transfer", "equity_contribution") and patent["owner_ids"] != [body["transferee_id"]]:
+            return f"patent {number} is owned by {', '.join(patent['owner_ids'])}, not by the transferee alone"
+        return None
+
+    def _undo(self, key: str, done: dict[str, Any]) -> None:
+        body = done["body"]
+        for number in body["patent_numbers"]:
+            patent = self.patents[number]
+            if key.startswith("pledge:"):
+                patent["pledge_ids"] = [p for p in patent["pledge_ids"] if p != key]
+                patent["pledged"] = bool(patent["pledge_ids"])
+            elif body["kind"] == "license":
+                patent["licensee_ids"].remove(body["transferee_id"])
+            else:
+                patent["owner_ids"] = list(body["transferor_ids"])
+        done["state"] = "undone"
 
     def client(self, retries: int = 1) -> RegistryClient:
         return RegistryClient("http://registry.test", retries=retries, transport=httpx.MockTransport(self.handle))

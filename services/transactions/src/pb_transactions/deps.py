@@ -8,7 +8,7 @@ from fastapi import Depends
 
 from pbkit.context import Actor
 from pbkit.web.auth import AdminOnly, require_roles
-from pbkit.web.deps import ActorUow, Command, Kit, Registry, Today
+from pbkit.web.deps import ActorUow, Arbiter, Command, Kit, Registry, Today
 from pbkit.web.pagination import Pagination
 
 Submitter = Annotated[Actor, Depends(require_roles("admin", "partner"))]
@@ -16,4 +16,4 @@ Submitter = Annotated[Actor, Depends(require_roles("admin", "partner"))]
 Reader = Annotated[Actor, Depends(require_roles("admin", "partner", "viewer"))]
 """Reads deals and their payments; a partner sees only the deals it created."""
 
-__all__ = ["ActorUow", "AdminOnly", "Command", "Kit", "Pagination", "Reader", "Registry", "Submitter", "Today"]
+__all__ = ["ActorUow", "AdminOnly", "Arbiter", "Command", "Kit", "Pagination", "Reader", "Registry", "Submitter", "Today"]

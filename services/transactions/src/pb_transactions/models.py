@@ -11,7 +11,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Date, Dialect, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -76,6 +88,12 @@ class Deal(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     # The sum of the payments: unbounded by the contract amount (royalties may exceed it), and never overflowing.
     received_amount_fen: Mapped[int] = mapped_column(ExactFen())
+    # A recording or cancellation under way (docs/TITLE_ARBITER.md): "record" or "cancel" while the registry is
+    # asked to apply it, with what the request asked and since when. Internal: every reader sees the deal as it
+    # stands until the step completes; the recovery job completes or compensates one left behind.
+    pending: Mapped[str | None] = mapped_column(String(16))
+    pending_request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -93,6 +111,7 @@ class Deal(Base):
         Index("ix_deals_status", "status"),
         Index("ix_deals_recorded_on", "recorded_on"),
         Index("ix_deals_external_ref", "external_ref"),
+        Index("ix_deals_pending_since", "pending_since"),
     )
 
     @property

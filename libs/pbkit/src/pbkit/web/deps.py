@@ -16,7 +16,7 @@ from pbkit.commands import Checked, UowFactory, idempotent_command
 from pbkit.context import Actor
 from pbkit.dates import business_today
 from pbkit.kit import ServiceKit
-from pbkit.registry_client import RegistryLookups
+from pbkit.registry_client import RegistryLookups, TitleArbiter
 from pbkit.uow import UnitOfWork
 from pbkit.web.auth import current_actor
 from pbkit.web.state import kit_of
@@ -43,6 +43,14 @@ def _registry_lookups(request: Request, kit: Kit, _actor: CurrentActor) -> Regis
 
 Registry = Annotated[RegistryLookups, Depends(_registry_lookups)]
 """The registry, asked on behalf of the caller, for this request."""
+
+
+def _title_arbiter(request: Request, kit: Kit, _actor: CurrentActor) -> TitleArbiter:
+    return TitleArbiter(kit.registry, token=request.state.bearer_token)
+
+
+Arbiter = Annotated[TitleArbiter, Depends(_title_arbiter)]
+"""The registry's title commands, asked on behalf of the caller (docs/TITLE_ARBITER.md)."""
 
 
 def _actor_uow(kit: Kit, actor: CurrentActor) -> UowFactory:

@@ -7,10 +7,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from pb_transactions.deals import service
+from pb_transactions.deals import service, title
 from pb_transactions.deals.batch import SUBMITTED, ItemAnswer, submit_batch
 from pb_transactions.deals.schemas import BatchIn, BatchOut, CancelIn, DealIn, DealKind, DealOut, DealStatus, RecordIn
-from pb_transactions.deps import ActorUow, AdminOnly, Command, Kit, Pagination, Reader, Registry, Submitter, Today
+from pb_transactions.deps import (
+    ActorUow,
+    AdminOnly,
+    Arbiter,
+    Command,
+    Kit,
+    Pagination,
+    Reader,
+    Registry,
+    Submitter,
+    Today,
+)
 from pbkit.errors import DomainError, RuleBroken
 from pbkit.fields import IsoDateQuery, OrgId
 from pbkit.web.problems import problem_of
@@ -71,6 +82,13 @@ def _batch_result(answer: ItemAnswer) -> dict[str, Any]:
     return {"status": SUBMITTED, "deal": answer}
 
 
+_ARBITER = (
+    " The registry is the arbiter of title (docs/TITLE_ARBITER.md): it decides under the patents' locks, against "
+    "its own current rows, so two requests on one patent can never both pass; its refusal is a 409 with its "
+    "reason, and when it cannot be reached the answer is 503 and the request may simply be sent again."
+)
+
+
 @router.post(
     "/deals/{deal_id}/record",
     summary="record a submitted deal: 登记/备案生效 (admin)",
@@ -79,19 +97,19 @@ def _batch_result(answer: ItemAnswer) -> dict[str, Any]:
         "date (422). The registry must still back the deal (409 otherwise): every patent valid, the "
         "transferors still its owners (for a transfer or equity contribution, all of them and no one else). "
         "A pledged patent needs the deal's `pledgee_consent` (409 otherwise; CNIPA records neither a "
-        "transfer nor a licence of a pledged patent without the pledgee's consent). A transfer recorded "
-        "here that the registry has not applied yet counts already: the same patent cannot be recorded "
-        "away twice from its former owners. The licence rules of submission are checked again. "
-        "Honours `Idempotency-Key`: a retry returns the first answer."
+        "transfer nor a licence of a pledged patent without the pledgee's consent). The licence rules of "
+        "submission are checked again. Once the answer is 200 the registry shows the new owners or licensee: "
+        "the new owner's own deal on the patent is accepted at once."
+        + _ARBITER + " Honours `Idempotency-Key`: a retry returns the first answer."
     ),
     response_model=DealOut,
 )
-def record_deal(deal_id: str, body: RecordIn, _admin: AdminOnly, registry: Registry, actor_uow: ActorUow,
+def record_deal(deal_id: str, body: RecordIn, _admin: AdminOnly, arbiter: Arbiter, actor_uow: ActorUow,
                 command: Command) -> JSONResponse:
     return command(
         operation=service.RECORD, body={"deal_id": deal_id, "record": body},
-        precheck=lambda: service.check_record(uow_factory=actor_uow, registry=registry, deal_id=deal_id, body=body),
-        action=lambda uow, _: service.record(uow, deal_id=deal_id, body=body),
+        precheck=lambda: title.begin_recording(uow_factory=actor_uow, arbiter=arbiter, deal_id=deal_id, body=body),
+        action=lambda uow, _: title.record(uow, deal_id=deal_id),
     )
 
 
@@ -100,19 +118,20 @@ def record_deal(deal_id: str, body: RecordIn, _admin: AdminOnly, registry: Regis
     summary="cancel a submitted or recorded deal (admin)",
     description=(
         "A cancelled deal cannot be cancelled again (409). Cancelling a recorded transfer or equity "
-        "contribution gives the patents back to the transferors: the registry does so when it consumes "
-        "`pb.deal.cancelled.v1` (`was_recorded: true`). It is refused (409) unless the transferee alone "
-        "still owns every patent in the registry and no later deal recorded here passed them on. "
-        "`cancelled_on` is today's date in China. Honours `Idempotency-Key`."
+        "contribution gives the patents back to the transferors, and cancelling a recorded licence removes "
+        "its licensee, in the registry before the answer. It is refused (409) unless the transferee alone "
+        "still owns every patent in the registry. `cancelled_on` is today's date in China."
+        + _ARBITER + " Honours `Idempotency-Key`."
     ),
     response_model=DealOut,
 )
-def cancel_deal(deal_id: str, body: CancelIn, _admin: AdminOnly, registry: Registry, today: Today,
+def cancel_deal(deal_id: str, body: CancelIn, _admin: AdminOnly, arbiter: Arbiter, today: Today,
                 actor_uow: ActorUow, command: Command) -> JSONResponse:
     return command(
         operation=service.CANCEL, body={"deal_id": deal_id, "cancel": body},
-        precheck=lambda: service.check_cancellation(uow_factory=actor_uow, registry=registry, deal_id=deal_id),
-        action=lambda uow, _: service.cancel(uow, deal_id=deal_id, body=body, today=today),
+        precheck=lambda: title.begin_cancellation(uow_factory=actor_uow, arbiter=arbiter, deal_id=deal_id, body=body,
+                                                  today=today),
+        action=lambda uow, _: title.cancel(uow, deal_id=deal_id),
     )
 
 

@@ -1,0 +1,197 @@
+"""Recording and cancelling a deal with the registry as the arbiter of title (docs/TITLE_ARBITER.md).
+
+Each is three steps around the registry's decision:
+
+1. `begin_*` marks the deal pending under its row lock, in a unit of work of its own that commits before
+   the registry is asked (no transaction here waits on the network);
+2. it asks the registry's title command, keyed by the deal id: the registry applies the change under the
+   patents' locks, or refuses it (409);
+3. on a refusal the mark is cleared (compensation) and the client gets the registry's reason; otherwise
+   `complete` makes the deal recorded or cancelled, with its event and audit entry, in the command
+   helper's unit of work (with the `Idempotency-Key`).
+
+A registry that cannot be reached leaves the mark: the client gets 503, and its retry or the recovery job
+(`recover_pending`) asks again; the command is keyed, so asking twice applies once. The pending mark is
+internal: readers see the deal as it was until the step completes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from pb_transactions.deals.events import emit_deal_event
+from pb_transactions.deals.schemas import CancelIn, DealOut, RecordIn
+from pb_transactions.deals.service import visible_deal
+from pb_transactions.events import DEAL_CANCELLED, DEAL_RECORDED
+from pb_transactions.models import Deal
+from pbkit.commands import UowFactory
+from pbkit.errors import Conflict, NotFound, RuleBroken
+from pbkit.registry_client import TitleArbiter
+from pbkit.uow import UnitOfWork
+
+RECORD = "record"
+CANCEL = "cancel"
+_STEP_NAMES = {RECORD: "recording", CANCEL: "cancellation"}
+_AUDITED = {RECORD: "deal.record", CANCEL: "deal.cancel"}
+
+
+@dataclass(frozen=True)
+class Step:
+    """What the registry is asked for one pending deal, read under its lock and let go before asking."""
+
+    deal_id: str
+    step: str
+    change: dict[str, Any] | None  # recording: the title change to apply
+    reverts_on: str | None  # cancelling a recorded deal: the day its change of title is undone
+
+    def ask(self, arbiter: TitleArbiter) -> None:
+        if self.change is not None:
+            arbiter.change_title(self.deal_id, self.change)
+        elif self.reverts_on is not None:
+            try:
+                arbiter.revert_title(self.deal_id, effective_on=self.reverts_on)
+            except NotFound:
+                pass  # the registry never applied this deal (recorded before it kept title commands): nothing to undo
+
+
+def begin_recording(*, uow_factory: UowFactory, arbiter: TitleArbiter, deal_id: str, body: RecordIn) -> None:
+    """The precheck of `POST /deals/{id}/record`: only a submitted deal, recorded on or after its contract date,
+    and only if the registry applies it."""
+    request = body.model_dump(mode="json")
+
+    def refuse_unless_recordable(deal: Deal) -> None:
+        if deal.status != "submitted":
+            raise Conflict(f"deal {deal.id} is {deal.status}; only a submitted deal can be recorded")
+        if body.recorded_on < deal.contract_date:
+            raise RuleBroken.field(["body", "recorded_on"], f"recorded_on is before the contract date {deal.contract_date}")
+
+    step = _mark(uow_factory, deal_id, RECORD, request, refuse_unless_recordable)
+    _decide(uow_factory, arbiter, step, refused="the deal cannot be recorded")
+
+
+def begin_cancellation(*, uow_factory: UowFactory, arbiter: TitleArbiter, deal_id: str, body: CancelIn, today: date) -> None:
+    """The precheck of `POST /deals/{id}/cancel`: a recorded deal's change of title is undone at the registry
+    first, which it refuses while the transferee no longer owns every patent alone."""
+    request = {"reason": body.reason, "cancelled_on": today.isoformat()}
+
+    def refuse_unless_cancellable(deal: Deal) -> None:
+        if deal.status == "cancelled":
+            raise Conflict(f"deal {deal.id} is already cancelled")
+
+    step = _mark(uow_factory, deal_id, CANCEL, request, refuse_unless_cancellable)
+    _decide(uow_factory, arbiter, step, refused="the recorded deal cannot be reverted")
+
+
+def record(uow: UnitOfWork, *, deal_id: str) -> DealOut:
+    """The action of `POST /deals/{id}/record`, once the registry applied it."""
+    return complete(uow, visible_deal(uow.session, actor=uow.actor, deal_id=deal_id, for_update=True), RECORD)
+
+
+def cancel(uow: UnitOfWork, *, deal_id: str) -> DealOut:
+    """The action of `POST /deals/{id}/cancel`, once the registry undid a recorded deal's change of title."""
+    return complete(uow, visible_deal(uow.session, actor=uow.actor, deal_id=deal_id, for_update=True), CANCEL)
+
+
+def complete(uow: UnitOfWork, deal: Deal, step: str) -> DealOut:
+    """The last step: the pending recording or cancellation becomes the deal's state, with its event."""
+    if deal.pending != step:
+        raise Conflict(f"deal {deal.id} is {deal.status}; the {_STEP_NAMES[step]} was not begun or is already done")
+    request = deal.pending_request or {}
+    now = datetime.now(UTC)
+    if step == RECORD:
+        deal.status = "recorded"
+        deal.recorded_on = date.fromisoformat(request["recorded_on"])
+        deal.recordation_no = request.get("recordation_no")
+        deal.recorded_at = now
+        deal.was_recorded = True
+    else:
+        deal.status = "cancelled"
+        deal.cancelled_on = date.fromisoformat(request["cancelled_on"])
+        deal.cancel_reason = request["reason"]
+    deal.updated_at = now
+    deal.pending = deal.pending_request = deal.pending_since = None
+    emit_deal_event(uow, deal, DEAL_RECORDED if step == RECORD else DEAL_CANCELLED)
+    details = request if step == RECORD else {"reason": request["reason"], "was_recorded": deal.was_recorded}
+    uow.audit(_AUDITED[step], target_type="deal", target_id=deal.id, details=details)
+    return DealOut.model_validate(deal)
+
+
+def recover_pending(*, uow_factory: UowFactory, arbiter: Callable[[], TitleArbiter], older_than: timedelta,
+                    limit: int = 100) -> int:
+    """Drive to their end the steps left pending longer than `older_than` (a crash, a registry outage, a
+    client that gave up): completed when the registry applies them, compensated when it refuses. Forward
+    recovery: what an admin asked for is done, judged by the registry on the truth of now. Returns how many
+    were driven; stops at the first Unavailable (the registry is still down; the next round tries again).
+    `arbiter` gives the registry as this service's own client, asked for only when a step is stale."""
+    cutoff = datetime.now(UTC) - older_than
+    with uow_factory() as uow:
+        stale = list(uow.session.scalars(
+            select(Deal.id).where(Deal.pending.is_not(None), Deal.pending_since < cutoff).order_by(Deal.pending_since).limit(limit)
+        ))
+    registry = arbiter() if stale else None
+    for deal_id in stale:
+        with uow_factory() as uow:
+            deal = uow.session.get(Deal, deal_id, with_for_update=True)
+            if deal is None or deal.pending is None:
+                continue
+            step = _step_of(deal)
+        try:
+            _decide(uow_factory, registry, step, refused=f"the {_STEP_NAMES[step.step]} was refused on recovery")
+        except Conflict:
+            continue  # compensated and audited
+        with uow_factory() as uow:
+            deal = uow.session.get(Deal, deal_id, with_for_update=True)
+            if deal is not None and deal.pending == step.step:
+                complete(uow, deal, step.step)
+                uow.commit()
+    return len(stale)
+
+
+def _mark(uow_factory: UowFactory, deal_id: str, step: str, request: dict[str, Any],
+          refuse: Callable[[Deal], None]) -> Step:
+    """Step 1: the deal marked pending, under its row lock. The same request finding its own mark (a retry,
+    or a twin racing it) drives the same keyed command again; any other step on a pending deal is a 409."""
+    with uow_factory() as uow:
+        deal = visible_deal(uow.session, actor=uow.actor, deal_id=deal_id, for_update=True)
+        if deal.pending is not None and (deal.pending, deal.pending_request) != (step, request):
+            raise Conflict(f"deal {deal_id} has a {_STEP_NAMES[deal.pending]} in progress; try again shortly")
+        if deal.pending is None:
+            refuse(deal)
+            deal.pending, deal.pending_request, deal.pending_since = step, request, datetime.now(UTC)
+        marked = _step_of(deal)
+        uow.commit()
+    return marked
+
+
+def _step_of(deal: Deal) -> Step:
+    request = deal.pending_request or {}
+    if deal.pending == RECORD:
+        change = {
+            "kind": deal.kind, "license_type": deal.license_type, "patent_numbers": deal.patent_numbers,
+            "transferor_ids": deal.transferor_ids, "transferee_id": deal.transferee_id,
+            "pledgee_consent": deal.pledgee_consent, "effective_on": request["recorded_on"],
+        }
+        return Step(deal.id, RECORD, change=change, reverts_on=None)
+    reverts_on = request["cancelled_on"] if deal.status == "recorded" else None
+    return Step(deal.id, CANCEL, change=None, reverts_on=reverts_on)
+
+
+def _decide(uow_factory: UowFactory, arbiter: TitleArbiter, step: Step, *, refused: str) -> None:
+    """Step 2: the registry decides. Its refusal compensates at once (the mark cleared, audited) and is the
+    client's 409; Unavailable leaves the mark for a retry or the recovery job."""
+    try:
+        step.ask(arbiter)
+    except Conflict as refusal:
+        with uow_factory() as uow:
+            deal = uow.session.get(Deal, step.deal_id, with_for_update=True)
+            if deal is not None and deal.pending == step.step:
+                deal.pending = deal.pending_request = deal.pending_since = None
+                uow.audit(f"{_AUDITED[step.step]}.refused", target_type="deal", target_id=deal.id,
+                          details={"reason": refusal.detail})
+                uow.commit()
+        raise Conflict(f"{refused}: {refusal.detail}") from None
