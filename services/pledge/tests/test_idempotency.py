@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from pb_pledge.pledges import service
+from pb_pledge.pledges import title
 from pbkit import commands
 
 
@@ -72,23 +72,25 @@ def test_two_same_key_registrations_in_flight_together_both_get_the_first_answer
         responses = list(pool.map(lambda _: client.post("/api/v1/pledges", json=body(), headers=headers), range(2)))
     assert [r.status_code for r in responses] == [201, 201], [r.json() for r in responses]
     assert responses[0].json() == responses[1].json()
-    assert len(registry.requests) == 2 * 3  # both ran their precheck: the pledgee, the pledgor, the patent
+    # Both ran their lookups (the pledgee, the pledgor, the patent); the registry was asked to encumber once: the
+    # second found the first's pledge holding the patent and replayed its answer.
+    assert len(registry.requests) == 2 * 3 + 1
     assert stored() == {"pledges": 1, "events": 1, "audit": 1}
 
 
 @pytest.fixture
 def lose_the_key_race(monkeypatch):
     """Stages, on SQLite, what PostgreSQL does when two requests with one key race: the loser looked its key up
-    (before its precheck, and again in its unit of work) before the winner committed, and tries its change after.
-    SQLite runs one writer at a time, so the race cannot happen there by itself: after `arm()`, the next two key
-    lookups find nothing, as they would have had they run before the winner's commit."""
+    before its precheck, before the winner committed, and writes its pending pledge after. SQLite runs one writer
+    at a time, so the race cannot happen there by itself: after `arm()`, the next key lookup finds nothing, as it
+    would have had it run before the winner's commit."""
     real_lookup = commands._lookup
     lookups: list[str] = []
 
     def arm() -> list[str]:
         def looked_up_before_the_winner_committed(uow, key):  # noqa: ANN001, ANN202
             lookups.append(key)
-            return None if len(lookups) <= 2 else real_lookup(uow, key)
+            return None if len(lookups) <= 1 else real_lookup(uow, key)
 
         monkeypatch.setattr(commands, "_lookup", looked_up_before_the_winner_committed)
         return lookups
@@ -102,7 +104,7 @@ def check_misses_the_winner(monkeypatch):
     `active_pledge_patents` that refuses the change."""
 
     def arm() -> None:
-        monkeypatch.setattr(service, "_refuse_patents_under_active_pledge", lambda _session, _numbers: None)
+        monkeypatch.setattr(title, "refuse_patents_under_active_pledge", lambda _session, _numbers: None)
 
     return arm
 
@@ -118,10 +120,11 @@ def test_a_same_key_registration_that_loses_the_race_at_its_change_replays_the_w
     if loses_at == "the primary key":
         check_misses_the_winner()
     loser = client.post("/api/v1/pledges", json=body(), headers=headers)
-    # Its change is refused (the patent is the winner's now), and that refusal is answered with the winner's answer.
+    # Its pending pledge is refused (the patent is the winner's now), and that refusal is answered with the winner's
+    # answer.
     assert loser.status_code == 201, loser.json()
     assert loser.json() == winner.json()
-    assert len(lookups) == 3  # the third: after the refusal, the helper asked again and found the winner's answer
+    assert len(lookups) == 2  # the second: after the refusal, the helper asked again and found the winner's answer
     assert stored() == {"pledges": 1, "events": 1, "audit": 1}
 
 

@@ -13,7 +13,7 @@ A command has up to two steps, and `idempotent_command` runs them:
 The key's scope is the client (CONTRACT.md §2). The same key with another body is a RuleBroken. Only
 successful answers are stored: a refused request changed nothing, so a retry is judged afresh. When two
 requests with one key race, the loser replays the winner's answer, whether it lost at the key's insert
-or earlier, at a unique constraint of the change itself.
+or earlier, at a unique constraint of the change itself or in its precheck.
 
 A two-phase command (docs/TITLE_ARBITER.md) fits the same shape: its precheck marks the aggregate
 pending in a unit of work of its own and asks the arbiter to decide (compensating if it refuses), and its
@@ -66,7 +66,14 @@ def idempotent_command(
     stored = _stored_answer(uow_factory, key)
     if stored is not None:
         return _replay(stored, operation, request_hash)
-    checked = precheck()
+    try:
+        checked = precheck()
+    except DomainError:
+        # A two-phase precheck writes (docs/TITLE_ARBITER.md): a twin request with this key may have won there.
+        stored = _stored_answer(uow_factory, key)
+        if stored is None:
+            raise
+        return _replay(stored, operation, request_hash)
     with uow_factory() as uow:
         if key is not None and (stored := _lookup(uow, key)) is not None:
             return _replay(stored, operation, request_hash)

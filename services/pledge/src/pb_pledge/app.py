@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
 from pb_pledge.events import EVENTS
 from pb_pledge.models import CONFLICTS, kit_tables
+from pb_pledge.pledges.title import recover_pending
 from pb_pledge.pledges.views import router as pledges_router
 from pb_pledge.settings import Settings
 from pbkit.kit import ServiceKit
-from pbkit.registry_client import RegistryClient
+from pbkit.registry_client import RegistryClient, TitleArbiter
 from pbkit.service import create_app
 
 DESCRIPTION = """\
@@ -24,8 +27,11 @@ Patent pledge registrations (专利权质押登记) posted by banks (CONTRACT.md
   expiry (invention 20, utility model 10, design 15 years from filing, 10 for designs filed before
   2021-06-01; the term ends the day before the anniversary). A failed check is **422** naming the field
   or the item. When the registry cannot be reached the answer is **503** and nothing is written.
-- **One active pledge per patent**, held by this service's database: a patent under an active pledge is
-  **409**, also when two requests race for it. Releasing frees it.
+- **One active pledge per patent**, decided by the registry, the arbiter of title (docs/TITLE_ARBITER.md):
+  it encumbers the patents under their locks, against its own rows, so that a patent just transferred
+  away, or pledged to another bank a moment ago, is **409**, also when requests race for it. This
+  service's own database holds the rule among its pledges too. Releasing frees the patents in the
+  registry before the answer.
 - **Tenant isolation.** A bank sees, lists and releases only its own pledges; another bank's pledge is
   **404**. Admin and viewer see all; partners have no access (**403**).
 - Registration and release honour `Idempotency-Key`.
@@ -34,7 +40,12 @@ Patent pledge registrations (专利权质押登记) posted by banks (CONTRACT.md
 
 def build_app(settings: Settings | None = None, *, registry: RegistryClient | None = None) -> FastAPI:
     """`registry` replaces the client the kit would build from the settings (tests pass a fake registry's)."""
-    kit = ServiceKit.from_settings(
-        settings or Settings(), kit_tables, catalog=EVENTS, conflicts=CONFLICTS, registry=registry
-    )
+    settings = settings or Settings()
+    kit = ServiceKit.from_settings(settings, kit_tables, catalog=EVENTS, conflicts=CONFLICTS, registry=registry)
+    # Registrations and releases left pending (a crash, a registry outage) are driven to their end.
+    kit.add_periodic("title-recovery", settings.pending_recovery_interval_s, lambda: recover_pending(
+        uow_factory=kit.uow,
+        arbiter=lambda: TitleArbiter(kit.registry, token=kit.registry.service_token()),
+        older_than=timedelta(seconds=settings.pending_recovery_after_s),
+    ))
     return create_app(kit, title="PatentBridge Pledge", description=DESCRIPTION, routers=[pledges_router])

@@ -9,7 +9,7 @@ from fastapi import Depends
 from pbkit.context import Actor
 from pbkit.errors import Forbidden
 from pbkit.web.auth import require_roles
-from pbkit.web.deps import Command, Kit, Registry
+from pbkit.web.deps import ActorUow, Arbiter, Command, Kit, Registry
 from pbkit.web.pagination import Pagination
 
 
@@ -29,4 +29,4 @@ Writer = Annotated[Actor, Depends(_with_bank_org("bank", "admin"))]
 Reader = Annotated[Actor, Depends(_with_bank_org("bank", "admin", "viewer"))]
 """Reads pledges: a bank its own, admin and viewer all."""
 
-__all__ = ["Command", "Kit", "Pagination", "Reader", "Registry", "Writer"]
+__all__ = ["ActorUow", "Arbiter", "Command", "Kit", "Pagination", "Reader", "Registry", "Writer"]

@@ -39,6 +39,12 @@ class Pledge(Base):
     released_on: Mapped[date | None] = mapped_column(Date)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A registration or release under way (docs/TITLE_ARBITER.md): "register" or "release" while the registry
+    # is asked to apply it, with what the request asked and since when. A pledge being registered has the
+    # status "pending" and is shown to no one; the recovery job completes or compensates one left behind.
+    pending: Mapped[str | None] = mapped_column(String(16))
+    pending_request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     patents: Mapped[list[PledgedPatent]] = relationship(
         order_by="PledgedPatent.position", cascade="all, delete-orphan", lazy="selectin"
@@ -49,6 +55,7 @@ class Pledge(Base):
         Index("ix_pledges_pledgee_id_id", "pledgee_id", "id"),
         Index("ix_pledges_pledgor_id", "pledgor_id"),
         Index("ix_pledges_registered_on", "registered_on"),
+        Index("ix_pledges_pending_since", "pending_since"),
     )
 
     @property

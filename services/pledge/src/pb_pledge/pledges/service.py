@@ -2,16 +2,14 @@
 
 Registration is refused when the pledgor does not own a patent, the patent is
 not in force, a co-owner has not consented, the debt term runs past the
-patent's expiry, or the patent is already under an active pledge. That last
-rule is this service's own: it is held by the `active_pledge_patents`
-primary key, not by the registry's `pledged` flag (which follows our events
-and may lag behind a release).
+patent's expiry, or the patent is already under an active pledge.
 
-Registration is a command of two steps (`pbkit.commands`): the precheck
-`check_registration` asks the registry before the unit of work opens, so no
-transaction waits on the network; the action `register_pledge` then only
-checks this service's own table, writes, emits and audits. Release is an
-action alone (`release_pledge`): everything it needs is this service's own.
+`check_registration` asks the registry before any unit of work opens, so no
+transaction waits on the network, and refuses early what the registry's
+answers already rule out (422). It advises: the registry decides ownership
+and the one active pledge again, under the patents' locks, when it is asked
+to encumber them (`pledges.title`). This service's `active_pledge_patents`
+primary key holds the one-active-pledge rule among its own pledges too.
 """
 
 from __future__ import annotations
@@ -20,25 +18,21 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, delete, insert, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pb_pledge.events import PLEDGE_REGISTERED, PLEDGE_RELEASED
-from pb_pledge.models import ActivePledgePatent, Pledge, PledgedPatent
+from pb_pledge.models import ActivePledgePatent, Pledge
 from pb_pledge.pledges.patent_terms import last_day_of_protection
-from pb_pledge.pledges.schemas import PledgeIn, PledgeOut, PledgeStatus, ReleaseIn
+from pb_pledge.pledges.schemas import PledgeIn, PledgeOut, PledgeStatus
 from pbkit.context import Actor
 from pbkit.errors import Conflict, Forbidden, NotFound, RuleBroken
-from pbkit.events import utcnow
-from pbkit.ids import new_id
-from pbkit.money import format_money
 from pbkit.parties import party_snapshot
 from pbkit.queries import at_least, at_most, equals, where_given
 from pbkit.registry_client import RegistryLookups
-from pbkit.uow import UnitOfWork
 
 AGGREGATE = "pledge"
+PENDING = "pending"  # being registered: shown to no one until the registry applied it (pledges.title)
 REGISTERED = "registered"
 RELEASED = "released"
 # What an event carries beside `pledge_id` (docs/EVENTS.md), in this order.
@@ -70,69 +64,10 @@ def check_registration(*, actor: Actor, registry: RegistryLookups, body: PledgeI
     return Parties(pledgee_id=pledgee_id, pledgee=pledgee, pledgor=pledgor)
 
 
-def register_pledge(*, uow: UnitOfWork, body: PledgeIn, parties: Parties) -> PledgeOut:
-    """The action: register a pledge that passed `check_registration`, unless a patent is already under an active
-    pledge (Conflict)."""
-    _refuse_patents_under_active_pledge(uow.session, body.patent_numbers)
-
-    pledge = Pledge(
-        id=new_id(),
-        status=REGISTERED,
-        pledgor_id=body.pledgor_id,
-        pledgee_id=parties.pledgee_id,
-        pledgor=parties.pledgor,
-        pledgee=parties.pledgee,
-        amount_fen=body.amount,
-        registered_on=body.registered_on,
-        term_start=body.term_start,
-        term_end=body.term_end,
-        registration_no=body.registration_no,
-        co_owner_consent=body.co_owner_consent,
-        released_on=None,
-        created_by=uow.actor.client_id,
-        created_at=utcnow(),
-        patents=[PledgedPatent(patent_number=n, position=i) for i, n in enumerate(body.patent_numbers)],
-    )
-    uow.session.add(pledge)
-    uow.session.flush()
-    _hold_patents(uow.session, pledge)
-    uow.emit(event_type=PLEDGE_REGISTERED, aggregate_type=AGGREGATE, aggregate_id=pledge.id, data=event_data(pledge))
-    uow.audit(
-        "pledge.register",
-        target_type=AGGREGATE,
-        target_id=pledge.id,
-        details={
-            "pledgor_id": pledge.pledgor_id,
-            "pledgee_id": pledge.pledgee_id,
-            "patent_numbers": pledge.patent_numbers,
-            "amount": format_money(pledge.amount_fen),
-            "registered_on": pledge.registered_on,
-        },
-    )
-    return PledgeOut.model_validate(pledge)
-
-
-def release_pledge(*, uow: UnitOfWork, pledge_id: str, body: ReleaseIn) -> PledgeOut:
-    """Release (注销) a registered pledge: its patents may be pledged again."""
-    pledge = find_visible_pledge(session=uow.session, actor=uow.actor, pledge_id=pledge_id, for_update=True)
-    if pledge.status != REGISTERED:
-        raise Conflict(f"pledge {pledge.id} was already released on {pledge.released_on.isoformat()}")
-    if body.released_on < pledge.registered_on:
-        raise RuleBroken.field(
-            ["body", "released_on"], f"released_on must not be before registered_on ({pledge.registered_on.isoformat()})"
-        )
-    pledge.status = RELEASED
-    pledge.released_on = body.released_on
-    uow.session.execute(delete(ActivePledgePatent).where(ActivePledgePatent.pledge_id == pledge.id))
-    uow.emit(event_type=PLEDGE_RELEASED, aggregate_type=AGGREGATE, aggregate_id=pledge.id, data=event_data(pledge))
-    uow.audit("pledge.release", target_type=AGGREGATE, target_id=pledge.id, details={"released_on": body.released_on})
-    return PledgeOut.model_validate(pledge)
-
-
 def find_visible_pledge(*, session: Session, actor: Actor, pledge_id: str, for_update: bool = False) -> Pledge:
     """The pledge, if this caller may know of it. Another bank's pledge is "not found", never "forbidden"."""
     pledge = session.get(Pledge, pledge_id, with_for_update=for_update)
-    if pledge is None or (actor.role == "bank" and pledge.pledgee_id != actor.org_id):
+    if pledge is None or pledge.status == PENDING or (actor.role == "bank" and pledge.pledgee_id != actor.org_id):
         raise NotFound(f"no pledge {pledge_id}")
     return pledge
 
@@ -147,7 +82,7 @@ def visible_pledges(
 ) -> Select:
     """The pledges this caller may see, narrowed by the filters it gave. A bank's own scope comes first: the
     filters narrow it, never widen it."""
-    stmt = select(Pledge)
+    stmt = select(Pledge).where(Pledge.status != PENDING)
     if actor.role == "bank":
         stmt = stmt.where(Pledge.pledgee_id == actor.org_id)
     return where_given(
@@ -228,13 +163,13 @@ def _check_patents(registry: RegistryLookups, body: PledgeIn, errors: list[dict[
             })
 
 
-def _refuse_patents_under_active_pledge(session: Session, numbers: list[str]) -> None:
+def refuse_patents_under_active_pledge(session: Session, numbers: list[str]) -> None:
     held = set(session.scalars(select(ActivePledgePatent.patent_number).where(ActivePledgePatent.patent_number.in_(numbers))))
     if held:
         raise _already_pledged([(i, n) for i, n in enumerate(numbers) if n in held])
 
 
-def _hold_patents(session: Session, pledge: Pledge) -> None:
+def hold_patents(session: Session, pledge: Pledge) -> None:
     # The check above loses a race with a request that commits in between; the primary key wins it, and the
     # loser is a Conflict naming the item. When the winner was the same client with the same Idempotency-Key,
     # the command helper answers that Conflict with the winner's answer instead (`pbkit.commands`).

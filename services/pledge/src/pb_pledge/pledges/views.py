@@ -5,16 +5,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from pb_pledge.deps import Command, Kit, Pagination, Reader, Registry, Writer
+from pb_pledge.deps import ActorUow, Arbiter, Command, Kit, Pagination, Reader, Registry, Writer
 from pb_pledge.models import Pledge
+from pb_pledge.pledges import title
 from pb_pledge.pledges.schemas import PledgeIn, PledgeOut, PledgePage, PledgeStatus, ReleaseIn
-from pb_pledge.pledges.service import (
-    check_registration,
-    find_visible_pledge,
-    register_pledge,
-    release_pledge,
-    visible_pledges,
-)
+from pb_pledge.pledges.service import check_registration, find_visible_pledge, visible_pledges
 from pbkit.fields import IsoDate, OrgId
 from pbkit.queries import paginate
 
@@ -22,22 +17,29 @@ router = APIRouter(prefix="/api/v1", tags=["pledges"])
 
 
 @router.post("/pledges", status_code=201, response_model=PledgeOut, summary="register a pledge (bank, or admin for a bank)")
-def register(body: PledgeIn, registry: Registry, actor: Writer, command: Command) -> JSONResponse:
-    # The precheck asks the registry outside any transaction; a retry of an answered key skips it.
+def register(body: PledgeIn, registry: Registry, arbiter: Arbiter, actor: Writer, actor_uow: ActorUow,
+             command: Command) -> JSONResponse:
+    # The precheck asks the registry outside any transaction, then has it encumber the patents (docs/TITLE_ARBITER.md);
+    # a retry of an answered key skips both.
     return command(
         operation="pledge.register",
         body=body,
-        precheck=lambda: check_registration(actor=actor, registry=registry, body=body),
-        action=lambda uow, parties: register_pledge(uow=uow, body=body, parties=parties),
+        precheck=lambda: title.begin_registration(
+            uow_factory=actor_uow, arbiter=arbiter, body=body,
+            parties=check_registration(actor=actor, registry=registry, body=body),
+        ),
+        action=lambda uow, pledge_id: title.complete_registration(uow, pledge_id),
     )
 
 
 @router.post("/pledges/{pledge_id}/release", response_model=PledgeOut, summary="release (注销) a pledge (its bank, or admin)")
-def release(pledge_id: str, body: ReleaseIn, _actor: Writer, command: Command) -> JSONResponse:
+def release(pledge_id: str, body: ReleaseIn, _actor: Writer, arbiter: Arbiter, actor_uow: ActorUow,
+            command: Command) -> JSONResponse:
     return command(
         operation=f"pledge.release:{pledge_id}",
         body=body,
-        action=lambda uow, _unchecked: release_pledge(uow=uow, pledge_id=pledge_id, body=body),
+        precheck=lambda: title.begin_release(uow_factory=actor_uow, arbiter=arbiter, pledge_id=pledge_id, body=body),
+        action=lambda uow, _: title.complete_release(uow, pledge_id),
     )
 
 

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from pb_transactions.deals.events import emit_deal_event
 from pb_transactions.deals.schemas import CancelIn, DealOut, RecordIn
 from pb_transactions.deals.service import visible_deal
@@ -31,6 +29,7 @@ from pb_transactions.events import DEAL_CANCELLED, DEAL_RECORDED
 from pb_transactions.models import Deal
 from pbkit.commands import UowFactory
 from pbkit.errors import Conflict, NotFound, RuleBroken
+from pbkit.pending import clear_pending, decide, mark_pending, recover_stale
 from pbkit.registry_client import TitleArbiter
 from pbkit.uow import UnitOfWork
 
@@ -114,7 +113,7 @@ def complete(uow: UnitOfWork, deal: Deal, step: str) -> DealOut:
         deal.cancelled_on = date.fromisoformat(request["cancelled_on"])
         deal.cancel_reason = request["reason"]
     deal.updated_at = now
-    deal.pending = deal.pending_request = deal.pending_since = None
+    clear_pending(deal)
     emit_deal_event(uow, deal, DEAL_RECORDED if step == RECORD else DEAL_CANCELLED)
     details = request if step == RECORD else {"reason": request["reason"], "was_recorded": deal.was_recorded}
     uow.audit(_AUDITED[step], target_type="deal", target_id=deal.id, details=details)
@@ -125,31 +124,25 @@ def recover_pending(*, uow_factory: UowFactory, arbiter: Callable[[], TitleArbit
                     limit: int = 100) -> int:
     """Drive to their end the steps left pending longer than `older_than` (a crash, a registry outage, a
     client that gave up): completed when the registry applies them, compensated when it refuses. Forward
-    recovery: what an admin asked for is done, judged by the registry on the truth of now. Returns how many
-    were driven; stops at the first Unavailable (the registry is still down; the next round tries again).
-    `arbiter` gives the registry as this service's own client, asked for only when a step is stale."""
-    cutoff = datetime.now(UTC) - older_than
-    with uow_factory() as uow:
-        stale = list(uow.session.scalars(
-            select(Deal.id).where(Deal.pending.is_not(None), Deal.pending_since < cutoff).order_by(Deal.pending_since).limit(limit)
-        ))
-    registry = arbiter() if stale else None
-    for deal_id in stale:
+    recovery: what an admin asked for is done, judged by the registry on the truth of now. `arbiter` gives
+    the registry as this service's own client."""
+    registry: list[TitleArbiter] = []  # asked for once, and only when a step is stale
+
+    def redrive(deal_id: str) -> None:
         with uow_factory() as uow:
             deal = uow.session.get(Deal, deal_id, with_for_update=True)
             if deal is None or deal.pending is None:
-                continue
+                return
             step = _step_of(deal)
-        try:
-            _decide(uow_factory, registry, step, refused=f"the {_STEP_NAMES[step.step]} was refused on recovery")
-        except Conflict:
-            continue  # compensated and audited
+        registry[:] = registry or [arbiter()]
+        _decide(uow_factory, registry[0], step, refused=f"the {_STEP_NAMES[step.step]} was refused on recovery")
         with uow_factory() as uow:
             deal = uow.session.get(Deal, deal_id, with_for_update=True)
             if deal is not None and deal.pending == step.step:
                 complete(uow, deal, step.step)
                 uow.commit()
-    return len(stale)
+
+    return recover_stale(uow_factory, Deal, older_than=older_than, redrive=redrive, limit=limit)
 
 
 def _mark(uow_factory: UowFactory, deal_id: str, step: str, request: dict[str, Any],
@@ -162,7 +155,7 @@ def _mark(uow_factory: UowFactory, deal_id: str, step: str, request: dict[str, A
             raise Conflict(f"deal {deal_id} has a {_STEP_NAMES[deal.pending]} in progress; try again shortly")
         if deal.pending is None:
             refuse(deal)
-            deal.pending, deal.pending_request, deal.pending_since = step, request, datetime.now(UTC)
+            mark_pending(deal, step, request)
         marked = _step_of(deal)
         uow.commit()
     return marked
@@ -182,16 +175,12 @@ def _step_of(deal: Deal) -> Step:
 
 
 def _decide(uow_factory: UowFactory, arbiter: TitleArbiter, step: Step, *, refused: str) -> None:
-    """Step 2: the registry decides. Its refusal compensates at once (the mark cleared, audited) and is the
-    client's 409; Unavailable leaves the mark for a retry or the recovery job."""
-    try:
-        step.ask(arbiter)
-    except Conflict as refusal:
-        with uow_factory() as uow:
-            deal = uow.session.get(Deal, step.deal_id, with_for_update=True)
-            if deal is not None and deal.pending == step.step:
-                deal.pending = deal.pending_request = deal.pending_since = None
-                uow.audit(f"{_AUDITED[step.step]}.refused", target_type="deal", target_id=deal.id,
-                          details={"reason": refusal.detail})
-                uow.commit()
-        raise Conflict(f"{refused}: {refusal.detail}") from None
+    """Step 2: the registry decides; its refusal clears the mark at once (audited) and is the client's 409."""
+
+    def compensate(uow: UnitOfWork, reason: str) -> None:
+        deal = uow.session.get(Deal, step.deal_id, with_for_update=True)
+        if deal is not None and deal.pending == step.step:
+            clear_pending(deal)
+            uow.audit(f"{_AUDITED[step.step]}.refused", target_type="deal", target_id=deal.id, details={"reason": reason})
+
+    decide(uow_factory, lambda: step.ask(arbiter), compensate=compensate, refused=refused)

@@ -1,0 +1,222 @@
+"""Registering and releasing a pledge with the registry as the arbiter of title (docs/TITLE_ARBITER.md).
+
+Each is three steps around the registry's decision (`pbkit.pending`):
+
+1. `begin_*` writes the pledge as pending (a registration: a row with status "pending", shown to no one,
+   already holding its patents in `active_pledge_patents`), in a unit of work that commits before the
+   registry is asked;
+2. the registry's encumbrance command, keyed by the pledge id, decides under the patents' locks whether
+   the pledgor owns them and no other pledge holds them, and applies it or refuses (409);
+3. a refusal compensates at once (the pending pledge dropped, or the release mark cleared) and is the
+   bank's 409; otherwise `complete` makes the pledge registered or released, with its event and audit
+   entry, in the command helper's unit of work.
+
+A registry that cannot be reached leaves the pending pledge: the bank gets 503; its retry of the same
+request, or the recovery job, drives the same keyed command again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from pb_pledge.events import PLEDGE_REGISTERED, PLEDGE_RELEASED
+from pb_pledge.models import ActivePledgePatent, Pledge, PledgedPatent
+from pb_pledge.pledges.schemas import PledgeIn, PledgeOut, ReleaseIn
+from pb_pledge.pledges.service import (
+    AGGREGATE,
+    PENDING,
+    REGISTERED,
+    RELEASED,
+    Parties,
+    event_data,
+    find_visible_pledge,
+    hold_patents,
+    refuse_patents_under_active_pledge,
+)
+from pbkit.commands import UowFactory
+from pbkit.errors import Conflict, NotFound, RuleBroken
+from pbkit.events import utcnow
+from pbkit.ids import new_id
+from pbkit.money import format_money
+from pbkit.pending import clear_pending, decide, mark_pending, recover_stale
+from pbkit.registry_client import TitleArbiter
+from pbkit.uow import UnitOfWork
+
+REGISTER = "register"
+RELEASE = "release"
+_AUDITED = {REGISTER: "pledge.register", RELEASE: "pledge.release"}
+
+
+@dataclass(frozen=True)
+class Step:
+    """What the registry is asked for one pending pledge, read under its lock and let go before asking."""
+
+    pledge_id: str
+    step: str
+    encumbrance: dict[str, Any] | None  # registering: the patents to encumber
+    released_on: str | None
+
+    def ask(self, arbiter: TitleArbiter) -> None:
+        if self.encumbrance is not None:
+            arbiter.encumber(self.pledge_id, self.encumbrance)
+            return
+        try:
+            arbiter.release(self.pledge_id, released_on=self.released_on)
+        except NotFound:
+            pass  # registered before the registry kept title commands, and never applied there: nothing to release
+
+
+def begin_registration(*, uow_factory: UowFactory, arbiter: TitleArbiter, body: PledgeIn, parties: Parties) -> str:
+    """The precheck of `POST /pledges`, after `check_registration`: the pending pledge, then the registry's
+    decision. Returns the pledge's id for `complete_registration`."""
+    request = body.model_dump(mode="json")
+    with uow_factory() as uow:
+        pledge = _own_pending_registration(uow, request) or _pending_pledge(uow, body, parties, request)
+        step = _step_of(pledge)
+        uow.commit()
+    _decide(uow_factory, arbiter, step, refused="the pledge cannot be registered")
+    return step.pledge_id
+
+
+def complete_registration(uow: UnitOfWork, pledge_id: str) -> PledgeOut:
+    pledge = uow.session.get(Pledge, pledge_id, with_for_update=True)
+    return _complete(uow, pledge, REGISTER)
+
+
+def begin_release(*, uow_factory: UowFactory, arbiter: TitleArbiter, pledge_id: str, body: ReleaseIn) -> None:
+    """The precheck of `POST /pledges/{id}/release`: a registered pledge, released on or after its registration."""
+    request = body.model_dump(mode="json")
+    with uow_factory() as uow:
+        pledge = find_visible_pledge(session=uow.session, actor=uow.actor, pledge_id=pledge_id, for_update=True)
+        if pledge.pending is not None and (pledge.pending, pledge.pending_request) != (RELEASE, request):
+            raise Conflict(f"pledge {pledge_id} has a release in progress; try again shortly")
+        if pledge.pending is None:
+            if pledge.status != REGISTERED:
+                raise Conflict(f"pledge {pledge.id} was already released on {pledge.released_on.isoformat()}")
+            if body.released_on < pledge.registered_on:
+                raise RuleBroken.field(["body", "released_on"],
+                                       f"released_on must not be before registered_on ({pledge.registered_on.isoformat()})")
+            mark_pending(pledge, RELEASE, request)
+        step = _step_of(pledge)
+        uow.commit()
+    _decide(uow_factory, arbiter, step, refused="the pledge cannot be released")
+
+
+def complete_release(uow: UnitOfWork, pledge_id: str) -> PledgeOut:
+    pledge = find_visible_pledge(session=uow.session, actor=uow.actor, pledge_id=pledge_id, for_update=True)
+    return _complete(uow, pledge, RELEASE)
+
+
+def recover_pending(*, uow_factory: UowFactory, arbiter: Callable[[], TitleArbiter], older_than: timedelta,
+                    limit: int = 100) -> int:
+    """Drive to their end the registrations and releases left pending longer than `older_than`: completed when
+    the registry applies them, compensated when it refuses. `arbiter` gives the registry as this service's own
+    client."""
+    registry: list[TitleArbiter] = []  # asked for once, and only when a step is stale
+
+    def redrive(pledge_id: str) -> None:
+        with uow_factory() as uow:
+            pledge = uow.session.get(Pledge, pledge_id, with_for_update=True)
+            if pledge is None or pledge.pending is None:
+                return
+            step = _step_of(pledge)
+        registry[:] = registry or [arbiter()]
+        _decide(uow_factory, registry[0], step, refused=f"the pledge's {step.step} was refused on recovery")
+        with uow_factory() as uow:
+            pledge = uow.session.get(Pledge, pledge_id, with_for_update=True)
+            if pledge is not None and pledge.pending == step.step:
+                _complete(uow, pledge, step.step)
+                uow.commit()
+
+    return recover_stale(uow_factory, Pledge, older_than=older_than, redrive=redrive, limit=limit)
+
+
+def _pending_pledge(uow: UnitOfWork, body: PledgeIn, parties: Parties, request: dict[str, Any]) -> Pledge:
+    refuse_patents_under_active_pledge(uow.session, body.patent_numbers)
+    pledge = Pledge(
+        id=new_id(),
+        status=PENDING,
+        pledgor_id=body.pledgor_id,
+        pledgee_id=parties.pledgee_id,
+        pledgor=parties.pledgor,
+        pledgee=parties.pledgee,
+        amount_fen=body.amount,
+        registered_on=body.registered_on,
+        term_start=body.term_start,
+        term_end=body.term_end,
+        registration_no=body.registration_no,
+        co_owner_consent=body.co_owner_consent,
+        released_on=None,
+        created_by=uow.actor.client_id,
+        created_at=utcnow(),
+        patents=[PledgedPatent(patent_number=n, position=i) for i, n in enumerate(body.patent_numbers)],
+    )
+    mark_pending(pledge, REGISTER, request)
+    uow.session.add(pledge)
+    uow.session.flush()
+    hold_patents(uow.session, pledge)
+    return pledge
+
+
+def _own_pending_registration(uow: UnitOfWork, request: dict[str, Any]) -> Pledge | None:
+    """This client's pending registration of the same pledge, if one is waiting (its earlier try met a registry
+    outage, or a twin request is racing it): that one is driven again, instead of a second pledge."""
+    held = uow.session.scalars(
+        select(Pledge)
+        .join(ActivePledgePatent, ActivePledgePatent.pledge_id == Pledge.id)
+        .where(ActivePledgePatent.patent_number.in_(request["patent_numbers"]), Pledge.pending == REGISTER,
+               Pledge.created_by == uow.actor.client_id)
+        .with_for_update()
+    ).unique()
+    return next((pledge for pledge in held if pledge.pending_request == request), None)
+
+
+def _step_of(pledge: Pledge) -> Step:
+    if pledge.pending == REGISTER:
+        encumbrance = {
+            "pledgor_id": pledge.pledgor_id, "pledgee_id": pledge.pledgee_id, "patent_numbers": pledge.patent_numbers,
+            "co_owner_consent": pledge.co_owner_consent, "registered_on": pledge.registered_on.isoformat(),
+        }
+        return Step(pledge.id, REGISTER, encumbrance=encumbrance, released_on=None)
+    return Step(pledge.id, RELEASE, encumbrance=None, released_on=pledge.pending_request["released_on"])
+
+
+def _decide(uow_factory: UowFactory, arbiter: TitleArbiter, step: Step, *, refused: str) -> None:
+    def compensate(uow: UnitOfWork, reason: str) -> None:
+        pledge = uow.session.get(Pledge, step.pledge_id, with_for_update=True)
+        if pledge is None or pledge.pending != step.step:
+            return
+        if step.step == REGISTER:  # a pledge the registry refused was never registered: nothing of it stays
+            uow.session.execute(delete(ActivePledgePatent).where(ActivePledgePatent.pledge_id == pledge.id))
+            uow.session.delete(pledge)
+        else:
+            clear_pending(pledge)
+        uow.audit(f"{_AUDITED[step.step]}.refused", target_type=AGGREGATE, target_id=step.pledge_id, details={"reason": reason})
+
+    decide(uow_factory, lambda: step.ask(arbiter), compensate=compensate, refused=refused)
+
+
+def _complete(uow: UnitOfWork, pledge: Pledge | None, step: str) -> PledgeOut:
+    if pledge is None or pledge.pending != step:
+        raise Conflict("the pledge's registration or release was not begun or is already done")
+    if step == REGISTER:
+        pledge.status = REGISTERED
+        details = {
+            "pledgor_id": pledge.pledgor_id, "pledgee_id": pledge.pledgee_id, "patent_numbers": pledge.patent_numbers,
+            "amount": format_money(pledge.amount_fen), "registered_on": pledge.registered_on,
+        }
+    else:
+        pledge.status = RELEASED
+        pledge.released_on = date.fromisoformat(pledge.pending_request["released_on"])
+        uow.session.execute(delete(ActivePledgePatent).where(ActivePledgePatent.pledge_id == pledge.id))
+        details = {"released_on": pledge.released_on}
+    clear_pending(pledge)
+    uow.emit(event_type=PLEDGE_REGISTERED if step == REGISTER else PLEDGE_RELEASED, aggregate_type=AGGREGATE,
+             aggregate_id=pledge.id, data=event_data(pledge))
+    uow.audit(_AUDITED[step], target_type=AGGREGATE, target_id=pledge.id, details=details)
+    return PledgeOut.model_validate(pledge)
