@@ -47,6 +47,10 @@ if [[ -z "${PB_BOOTSTRAP_ADMIN_ID:-}" && -z "${PB_BOOTSTRAP_ADMIN_SECRET:-}" ]];
         admin_note="Admin client (PB_ENV=$PB_ENV; generated once, kept in $secret_file)"
     fi
 fi
+# The credential the services' own background work acts with toward the registry (the recovery of a title
+# command left pending, docs/TITLE_ARBITER.md): on one machine, the bootstrap admin client.
+export PB_SERVICE_CLIENT_ID=${PB_SERVICE_CLIENT_ID:-$PB_BOOTSTRAP_ADMIN_ID}
+export PB_SERVICE_CLIENT_SECRET=${PB_SERVICE_CLIENT_SECRET:-$PB_BOOTSTRAP_ADMIN_SECRET}
 if [[ "$mode" == "kafka" ]]; then export PB_BUS=kafka; else export PB_BUS=local; fi
 
 if [[ -n "$print_env" ]]; then

@@ -163,6 +163,8 @@ def running_on_kafka(base_dir: Path, postgres_admin_url: str, kafka_bootstrap: s
                 "PB_TOPIC_PREFIX": prefix,
                 "PB_BOOTSTRAP_ADMIN_ID": ADMIN_ID,
                 "PB_BOOTSTRAP_ADMIN_SECRET": ADMIN_SECRET,
+                "PB_SERVICE_CLIENT_ID": ADMIN_ID,
+                "PB_SERVICE_CLIENT_SECRET": ADMIN_SECRET,
                 "PB_VAR_DIR": str(base_dir / "var"),
             }
             if registry_url is not None:
