@@ -12,7 +12,7 @@ from pb_transactions.deals import title
 from pb_transactions.deals.schemas import RecordIn
 from pb_transactions.models import Deal
 from pbkit.context import Actor
-from pbkit.errors import Unavailable
+from pbkit.errors import Conflict, Unavailable
 from pbkit.registry_client import TitleArbiter
 
 DEALS = "/api/v1/deals"
@@ -119,3 +119,18 @@ def test_a_cancellation_left_pending_is_recovered_and_reverts_the_title(service,
     assert recover() == 1
     assert service.get(f"{DEALS}/{deal['id']}").json()["status"] == "cancelled"
     assert registry.patents[deal["patent_numbers"][0]]["owner_ids"] == deal["transferor_ids"]
+
+
+def test_a_request_whose_step_the_recovery_completed_meanwhile_still_succeeds_once(service, submitted, recover):
+    deal = submitted()
+    body = RecordIn(recorded_on="2022-04-01")
+    title.begin_recording(uow_factory=lambda: service.kit.uow(ADMIN), arbiter=TitleArbiter(service.kit.registry, token="t"),
+                          deal_id=deal["id"], body=body)
+    assert recover() == 1  # the request was slow: the job took its stale mark and completed it
+    with service.kit.uow(ADMIN) as uow:  # then the request's own last step
+        answer = title.record(uow, deal_id=deal["id"], body=body)
+        uow.commit()
+    assert answer.status == "recorded"
+    assert deal_events(service, deal["id"]).count("pb.deal.recorded.v1") == 1
+    with service.kit.uow(ADMIN) as uow, pytest.raises(Conflict):  # another recording is still refused
+        title.record(uow, deal_id=deal["id"], body=RecordIn(recorded_on="2022-04-02"))

@@ -85,6 +85,8 @@ def begin_registration(*, uow_factory: UowFactory, arbiter: TitleArbiter, body: 
 
 def complete_registration(uow: UnitOfWork, pledge_id: str) -> PledgeOut:
     pledge = uow.session.get(Pledge, pledge_id, with_for_update=True)
+    if pledge is not None and pledge.pending is None and pledge.status != PENDING:
+        return PledgeOut.model_validate(pledge)  # completed meanwhile by a twin request or the recovery job
     return _complete(uow, pledge, REGISTER)
 
 
@@ -107,8 +109,10 @@ def begin_release(*, uow_factory: UowFactory, arbiter: TitleArbiter, pledge_id: 
     _decide(uow_factory, arbiter, step, refused="the pledge cannot be released")
 
 
-def complete_release(uow: UnitOfWork, pledge_id: str) -> PledgeOut:
+def complete_release(uow: UnitOfWork, pledge_id: str, body: ReleaseIn) -> PledgeOut:
     pledge = find_visible_pledge(session=uow.session, actor=uow.actor, pledge_id=pledge_id, for_update=True)
+    if pledge.pending is None and pledge.status == RELEASED and pledge.released_on == body.released_on:
+        return PledgeOut.model_validate(pledge)  # completed meanwhile by a twin request or the recovery job
     return _complete(uow, pledge, RELEASE)
 
 

@@ -39,7 +39,7 @@ def release(pledge_id: str, body: ReleaseIn, _actor: Writer, arbiter: Arbiter, a
         operation=f"pledge.release:{pledge_id}",
         body=body,
         precheck=lambda: title.begin_release(uow_factory=actor_uow, arbiter=arbiter, pledge_id=pledge_id, body=body),
-        action=lambda uow, _: title.complete_release(uow, pledge_id),
+        action=lambda uow, _: title.complete_release(uow, pledge_id, body),
     )
 
 

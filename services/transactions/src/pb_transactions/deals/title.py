@@ -86,14 +86,24 @@ def begin_cancellation(*, uow_factory: UowFactory, arbiter: TitleArbiter, deal_i
     _decide(uow_factory, arbiter, step, refused="the recorded deal cannot be reverted")
 
 
-def record(uow: UnitOfWork, *, deal_id: str) -> DealOut:
+def record(uow: UnitOfWork, *, deal_id: str, body: RecordIn) -> DealOut:
     """The action of `POST /deals/{id}/record`, once the registry applied it."""
-    return complete(uow, visible_deal(uow.session, actor=uow.actor, deal_id=deal_id, for_update=True), RECORD)
+    deal = visible_deal(uow.session, actor=uow.actor, deal_id=deal_id, for_update=True)
+    done = deal.status == "recorded" and (deal.recorded_on, deal.recordation_no) == (body.recorded_on, body.recordation_no)
+    return _completed_by_another(deal) if deal.pending is None and done else complete(uow, deal, RECORD)
 
 
-def cancel(uow: UnitOfWork, *, deal_id: str) -> DealOut:
+def cancel(uow: UnitOfWork, *, deal_id: str, body: CancelIn, today: date) -> DealOut:
     """The action of `POST /deals/{id}/cancel`, once the registry undid a recorded deal's change of title."""
-    return complete(uow, visible_deal(uow.session, actor=uow.actor, deal_id=deal_id, for_update=True), CANCEL)
+    deal = visible_deal(uow.session, actor=uow.actor, deal_id=deal_id, for_update=True)
+    done = deal.status == "cancelled" and (deal.cancelled_on, deal.cancel_reason) == (today, body.reason)
+    return _completed_by_another(deal) if deal.pending is None and done else complete(uow, deal, CANCEL)
+
+
+def _completed_by_another(deal: Deal) -> DealOut:
+    """This request's own step, completed meanwhile by its twin or by the recovery job (both drive the same
+    mark): the request succeeded, and its answer is the deal as that completion left it."""
+    return DealOut.model_validate(deal)
 
 
 def complete(uow: UnitOfWork, deal: Deal, step: str) -> DealOut:

@@ -109,7 +109,7 @@ def record_deal(deal_id: str, body: RecordIn, _admin: AdminOnly, arbiter: Arbite
     return command(
         operation=service.RECORD, body={"deal_id": deal_id, "record": body},
         precheck=lambda: title.begin_recording(uow_factory=actor_uow, arbiter=arbiter, deal_id=deal_id, body=body),
-        action=lambda uow, _: title.record(uow, deal_id=deal_id),
+        action=lambda uow, _: title.record(uow, deal_id=deal_id, body=body),
     )
 
 
@@ -131,7 +131,7 @@ def cancel_deal(deal_id: str, body: CancelIn, _admin: AdminOnly, arbiter: Arbite
         operation=service.CANCEL, body={"deal_id": deal_id, "cancel": body},
         precheck=lambda: title.begin_cancellation(uow_factory=actor_uow, arbiter=arbiter, deal_id=deal_id, body=body,
                                                   today=today),
-        action=lambda uow, _: title.cancel(uow, deal_id=deal_id),
+        action=lambda uow, _: title.cancel(uow, deal_id=deal_id, body=body, today=today),
     )
 
 
