@@ -102,10 +102,12 @@ def stack(request, tmp_path):
 
 @pytest.fixture
 def make_pipeline(stack):
+    """Pipelines on the stack; `bus` stands in for the stack's bus (a test double wrapping it, say)."""
     made = []
 
-    def make(group_id=None, handler=None):
-        p = Pipeline(stack["database_url"], stack["bus"], group_id=group_id or f"kit-test-{uuid.uuid4().hex[:8]}", handler=handler)
+    def make(group_id=None, handler=None, bus=None):
+        group_id = group_id or f"kit-test-{uuid.uuid4().hex[:8]}"
+        p = Pipeline(stack["database_url"], bus or stack["bus"], group_id=group_id, handler=handler)
         made.append(p)
         return p
 
