@@ -1,13 +1,16 @@
 """The relay under a bus that keeps refusing one event, and under one key's long backlog, on the embedded default
-and on PostgreSQL + real Kafka: the row is parked after its tries, its key waits behind it, every other key flows."""
+and on PostgreSQL + real Kafka: the row is parked after its tries, its key waits behind it, every other key flows,
+and an admin sees the parked rows (list, metric) and sends them again."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from pbkit.bus.base import BusError
 from pbkit.outbox import unpark
+from pbkit.service import create_app
 from pbkit.testing import wait_until
 
 POISON = "deal-poison"
@@ -137,3 +140,86 @@ def test_a_parked_key_takes_no_place_in_the_batch(refusing):
     p.write("deal-a", 2)
     assert p.relay.relay_once() == 2
     assert [(key, seq) for key, seq, _ in published(p)] == [("deal-a", 1), ("deal-a", 2)]
+
+
+# The admin's view: list, metric and retry, through a service's HTTP API.
+
+
+@pytest.fixture
+def admin_client(stack, make_service_kit, make_pipeline):
+    """A service on the stack's database and a refusing bus; its relay is driven by the test, round by round."""
+    bus = RefusingBus(stack["bus"])
+    service = make_service_kit(bus=bus, relay_enabled=False, relay_max_attempts=2)
+    with TestClient(create_app(service, title="kit-test", description="test", routers=[])) as client:
+        client.service, client.bus = service, bus
+        client.pipeline = make_pipeline(bus=bus)  # writes the rows; its consumer shows what was published
+        yield client
+
+
+def parked_metric(client) -> float:  # noqa: ANN001
+    (line,) = [ln for ln in client.get("/metrics").text.splitlines() if ln.startswith("pb_outbox_parked ")]
+    return float(line.split()[1])
+
+
+def test_an_admin_lists_parked_rows_sees_the_metric_and_retries_one(admin_client, test_keys):
+    c, admin = admin_client, test_keys.headers("admin", sub="ops")
+    c.pipeline.write(POISON, 2)
+    c.pipeline.write("deal-a", 1)
+    rounds(c.service.relay, 2)
+    assert parked_metric(c) == 1.0
+    page = c.get("/api/v1/outbox/parked", headers=admin).json()
+    (item,) = page["items"]
+    assert page["next_cursor"] is None
+    assert (item["aggregateid"], item["sequence"], item["attempts"], item["held_back"]) == (POISON, 1, 2, 1)
+    assert item["type"] == "pb.deal.submitted.v1" and "too large" in item["last_error"] and item["parked_at"]
+
+    missing = c.post("/api/v1/outbox/parked/0190b8a0-0000-7000-8000-000000000000/retry", headers=admin)
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("application/problem+json")
+    c.bus.refused.clear()
+    retried = c.post(f"/api/v1/outbox/parked/{item['id']}/retry", headers={**admin, "Idempotency-Key": "r1"})
+    assert retried.status_code == 200 and retried.json() == {"retried": 1}
+    again = c.post(f"/api/v1/outbox/parked/{item['id']}/retry", headers={**admin, "Idempotency-Key": "r1"})
+    assert again.json() == {"retried": 1}  # the first answer, replayed
+    assert c.get("/api/v1/outbox/parked", headers=admin).json()["items"] == []
+    assert parked_metric(c) == 0.0
+    assert c.service.relay.relay_once() == 2
+    assert [(key, seq) for key, seq, _ in published(c.pipeline) if key == POISON] == [(POISON, 1), (POISON, 2)]
+    audit = c.get("/api/v1/audit", params={"actor": "ops"}, headers=admin).json()["items"]
+    assert [(a["action"], a["target_id"]) for a in audit] == [("outbox.retry", item["id"])]
+
+
+def test_an_admin_pages_through_parked_rows_and_retries_them_all(admin_client, test_keys):
+    c, admin = admin_client, test_keys.headers("admin")
+    c.bus.refused = {"deal-x", "deal-y", "deal-z"}
+    for key in sorted(c.bus.refused):
+        c.pipeline.write(key, 1)
+    rounds(c.service.relay, 2)
+    seen, cursor = [], None
+    while True:
+        page = c.get("/api/v1/outbox/parked", params={"limit": 2} | ({"cursor": cursor} if cursor else {}),
+                     headers=admin).json()
+        seen += [i["aggregateid"] for i in page["items"]]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert seen == ["deal-x", "deal-y", "deal-z"]
+    c.bus.refused.clear()
+    assert c.post("/api/v1/outbox/parked/retry", headers=admin).json() == {"retried": 3}
+    assert c.post("/api/v1/outbox/parked/retry", headers=admin).json() == {"retried": 0}
+    assert c.service.relay.relay_once() == 3
+    with c.service.session_factory() as session:
+        assert session.execute(select(func.count()).select_from(c.service.tables.outbox)).scalar_one() == 0
+
+
+def test_only_an_admin_sees_or_retries_parked_rows(admin_client, test_keys):
+    c = admin_client
+    for role in ("viewer", "partner", "bank"):
+        h = test_keys.headers(role, org_id="org-1") if role == "bank" else test_keys.headers(role)
+        assert c.get("/api/v1/outbox/parked", headers=h).status_code == 403
+        assert c.post("/api/v1/outbox/parked/retry", headers=h).status_code == 403
+        r = c.post("/api/v1/outbox/parked/0190b8a0-0000-7000-8000-000000000000/retry", headers=h)
+        assert r.status_code == 403 and r.headers["content-type"].startswith("application/problem+json")
+    assert c.get("/api/v1/outbox/parked").status_code == 401
+    admin = test_keys.headers("admin")
+    assert c.post("/api/v1/outbox/parked/%00/retry", headers=admin).status_code == 422
+    assert c.post(f"/api/v1/outbox/parked/{'x' * 37}/retry", headers=admin).status_code == 422
+    assert c.get("/api/v1/outbox/parked", params={"cursor": "WyJcdWQ4MDAiXQ"}, headers=admin).status_code == 422
