@@ -142,6 +142,24 @@ def test_a_parked_key_takes_no_place_in_the_batch(refusing):
     assert [(key, seq) for key, seq, _ in published(p)] == [("deal-a", 1), ("deal-a", 2)]
 
 
+@pytest.mark.integration
+@pytest.mark.parametrize("stack", ["postgres+kafka"], indirect=True)  # the local log takes a message of any size
+def test_an_event_too_large_for_kafka_is_parked_and_the_rest_flows(make_pipeline):
+    """No double here: the real producer refuses a message over its 1 MB request size, every time."""
+    p = make_pipeline()
+    p.relay.max_attempts = 2
+    with p.uow() as uow:
+        uow.emit(event_type="pb.deal.submitted.v1", aggregate_type="deal", aggregate_id="deal-huge",
+                 data={"note": "x" * 1_100_000})
+        uow.commit()
+    p.write("deal-a", 1)
+    rounds(p.relay, 2)
+    (parked,) = outbox_rows(p)
+    assert parked.aggregateid == "deal-huge" and parked.parked_at is not None and parked.attempts == 2
+    assert "MessageSizeTooLarge" in parked.last_error
+    assert [(key, seq) for key, seq, _ in published(p)] == [("deal-a", 1)]
+
+
 # The admin's view: list, metric and retry, through a service's HTTP API.
 
 

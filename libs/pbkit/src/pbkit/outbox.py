@@ -12,8 +12,8 @@ Every key gets a turn. A round takes the oldest `batch_size` rows and, when
 there are more, the oldest row of up to `batch_size` other keys too: a key with
 a backlog of thousands cannot fill every batch while another key's event
 waits behind it. The other keys are found by a walk along the (aggregateid,
-position) index, one step per key, so a round costs the same however long a
-backlog is.
+position) index, one step per key, so a long backlog does not make a round
+slower (only the rows held behind a parked row are stepped over one by one).
 
 Poison rows are parked. A row the bus keeps refusing is tried each round, with
 the round's backoff, and its `attempts` and `last_error` are kept on it. A try
