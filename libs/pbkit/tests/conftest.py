@@ -14,7 +14,9 @@ from pbkit.bus.namespaced import NamespacedBus
 from pbkit.consumer import ConsumerRunner
 from pbkit.db import install_kit_tables, make_engine, make_session_factory
 from pbkit.events import Event, EventCatalog
+from pbkit.kit import ServiceKit
 from pbkit.outbox import OutboxRelay
+from pbkit.settings import ServiceSettings
 from pbkit.uow import UnitOfWork
 
 metadata = MetaData()
@@ -102,16 +104,40 @@ def stack(request, tmp_path):
 
 @pytest.fixture
 def make_pipeline(stack):
+    """Pipelines on the stack; `bus` stands in for the stack's bus (a test double wrapping it, say)."""
     made = []
 
-    def make(group_id=None, handler=None):
-        p = Pipeline(stack["database_url"], stack["bus"], group_id=group_id or f"kit-test-{uuid.uuid4().hex[:8]}", handler=handler)
+    def make(group_id=None, handler=None, bus=None):
+        group_id = group_id or f"kit-test-{uuid.uuid4().hex[:8]}"
+        p = Pipeline(stack["database_url"], bus or stack["bus"], group_id=group_id, handler=handler)
         made.append(p)
         return p
 
     yield make
     for p in made:
         p.close()
+
+
+@pytest.fixture
+def make_service_kit(stack, test_keys):
+    """The tiny service as a `ServiceKit` on the stack's database, to serve with `pbkit.service.create_app`;
+    `bus` stands in for the stack's bus, and `settings` are `ServiceSettings` of its own."""
+    made = []
+
+    def make(bus=None, **settings):
+        settings = ServiceSettings(**{
+            "service_name": "kit-test", "database_url": stack["database_url"], "var_dir": stack["tmp_path"],
+            "jwks_json": test_keys.jwks_json, **settings,
+        })
+        service = ServiceKit.from_settings(settings, kit, catalog=CATALOG, bus=bus or stack["bus"])
+        metadata.create_all(service.engine)
+        made.append(service)
+        return service
+
+    yield make
+    for service in made:
+        service.relay.leadership.release()
+        service.engine.dispose()
 
 
 @pytest.fixture

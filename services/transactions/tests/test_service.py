@@ -66,9 +66,10 @@ def test_the_openapi_document_describes_what_the_service_answers(service, submit
     assert schemas["DealIn"]["properties"]["contract_amount"]["type"] == "string"
     keyed = {path for path, item in paths.items()
              if any(p["name"] == "Idempotency-Key" for p in item.get("post", {}).get("parameters", []))}
-    # The batch takes a key per item instead.
+    # The batch takes a key per item instead; the kit's retries of parked outbox rows are keyed too.
     assert keyed == {"/api/v1/deals", "/api/v1/deals/{deal_id}/record", "/api/v1/deals/{deal_id}/cancel",
-                     "/api/v1/deals/{deal_id}/payments"}
+                     "/api/v1/deals/{deal_id}/payments", "/api/v1/outbox/parked/retry",
+                     "/api/v1/outbox/parked/{event_id}/retry"}
 
 
 def test_received_totals_survive_the_migration_to_exact_totals_on_sqlite(tmp_path, totals_survive_the_migration):

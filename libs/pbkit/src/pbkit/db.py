@@ -56,6 +56,9 @@ class UTCDateTime(TypeDecorator):
 AutoIncrementId = BigInteger().with_variant(Integer(), "sqlite")
 
 
+_PARKED = text("parked_at IS NOT NULL")
+
+
 @dataclass(frozen=True)
 class KitTables:
     outbox: Table
@@ -81,8 +84,13 @@ def install_kit_tables(metadata: MetaData) -> KitTables:
         Column("payload", Text, nullable=False),
         Column("headers", JSON, nullable=False),
         Column("created_at", UTCDateTime(), nullable=False),
+        # Tries against a reachable bus, and what it said last; at the relay's cap the row is parked (pbkit.outbox).
         Column("attempts", Integer, nullable=False, default=0),
         Column("last_error", Text),
+        Column("parked_at", UTCDateTime()),
+        # The relay walks the keys' oldest rows along the first index; the second holds the few parked rows only.
+        Index("ix_outbox_aggregateid_position", "aggregateid", "position"),
+        Index("ix_outbox_parked", "aggregateid", sqlite_where=_PARKED, postgresql_where=_PARKED),
     )
     event_sequences = Table(
         "event_sequences",

@@ -93,6 +93,7 @@ class ServiceKit:
             bus=bus,
             name=settings.service_name,
             poll_interval_s=settings.relay_poll_interval_s,
+            max_attempts=settings.relay_max_attempts,
         )
         return kit
 

@@ -78,3 +78,19 @@ def downgrade_v1() -> None:
         batch_op.drop_index('ix_audit_log_target')
 
     op.drop_table('audit_log')
+
+
+def upgrade_v2() -> None:
+    """The relay parks poison rows (`outbox.parked_at`, and an index of the parked rows) and walks the keys along (aggregateid, position)."""
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('parked_at', pbkit.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.create_index('ix_outbox_aggregateid_position', ['aggregateid', 'position'], unique=False)
+        batch_op.create_index('ix_outbox_parked', ['aggregateid'], unique=False,
+                              sqlite_where=sa.text('parked_at IS NOT NULL'), postgresql_where=sa.text('parked_at IS NOT NULL'))
+
+
+def downgrade_v2() -> None:
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_parked')
+        batch_op.drop_index('ix_outbox_aggregateid_position')
+        batch_op.drop_column('parked_at')

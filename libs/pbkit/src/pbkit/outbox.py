@@ -1,12 +1,32 @@
 """The outbox relay: publishes committed outbox rows to the bus, in per-key order, then deletes them.
 
 One relay runs per service (a leader lock: a PostgreSQL advisory lock, or a
-file lock beside a SQLite database). Each round reads the oldest rows by
-`position` — every row present, so a row that commits late is simply picked
-up by a later round — publishes them, waits for the broker's acknowledgement
-and deletes exactly the rows that were acknowledged. When a row fails, the
-rows after it with the same key stay too, so a key's events never overtake
-one another; a failed round backs off exponentially.
+file lock beside a SQLite database). Each round reads the pending rows —
+every row present, so a row that commits late is simply picked up by a later
+round — publishes them, waits for the broker's acknowledgement and deletes
+exactly the rows that were acknowledged. When a row fails, the rows after it
+with the same key stay too, so a key's events never overtake one another; a
+failed round backs off exponentially.
+
+Every key gets a turn. A round takes the oldest `batch_size` rows and, when
+there are more, the oldest row of up to `batch_size` other keys too: a key with
+a backlog of thousands cannot fill every batch while another key's event
+waits behind it. The other keys are found by a walk along the (aggregateid,
+position) index, one step per key, so a long backlog does not make a round
+slower (only the rows held behind a parked row are stepped over one by one).
+
+Poison rows are parked. A row the bus keeps refusing is tried each round, with
+the round's backoff, and its `attempts` and `last_error` are kept on it. A try
+counts only while the bus is up (it acknowledged other rows that round, or
+answers a ping), so an outage of the broker parks nothing. After
+`max_attempts` counted tries (`PB_RELAY_MAX_ATTEMPTS`, 10 by default) the row
+is parked: `parked_at` is set and the relay passes it over. It stays where it
+is, and so do the later rows of its key: a key with a parked row waits, whole,
+until an admin retries it, because publishing its later events would put the
+key out of order. Every other key flows on. `pb_outbox_parked` (/metrics)
+counts the parked rows; `GET /api/v1/outbox/parked` lists them and
+`POST /api/v1/outbox/parked/{id}/retry` (or `.../parked/retry`, all of them)
+un-parks them with their attempts reset (pbkit.service).
 """
 
 from __future__ import annotations
@@ -16,15 +36,19 @@ import logging
 import threading
 import zlib
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, text, update
+from sqlalchemy import Engine, Row, Select, Table, delete, func, literal_column, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from pbkit.bus.base import BusError, EventBus
 from pbkit.db import KitTables
+from pbkit.events import utcnow
 
 log = logging.getLogger(__name__)
+
+PING_TIMEOUT_S = 2.0
 
 
 class RelayLeadership:
@@ -81,6 +105,7 @@ class OutboxRelay:
         ack_timeout_s: float = 20.0,
         poll_interval_s: float = 0.2,
         max_backoff_s: float = 10.0,
+        max_attempts: int = 10,
     ):
         self.session_factory = session_factory
         self.outbox = kit.outbox
@@ -89,12 +114,56 @@ class OutboxRelay:
         self.ack_timeout_s = ack_timeout_s
         self.poll_interval_s = poll_interval_s
         self.max_backoff_s = max_backoff_s
+        self.max_attempts = max_attempts
         engine = session_factory.kw["bind"]
         self.leadership = RelayLeadership(engine, name)
 
     def pending(self) -> int:
+        """Rows not yet acknowledged by the bus, the parked ones included."""
         with self.session_factory() as session:
             return session.execute(select(func.count()).select_from(self.outbox)).scalar_one()
+
+    def parked(self) -> int:
+        with self.session_factory() as session:
+            return session.execute(
+                select(func.count()).select_from(self.outbox).where(self.outbox.c.parked_at.is_not(None))
+            ).scalar_one()
+
+    def _next_batch(self, session: Session) -> list[Row[Any]]:
+        """The oldest `batch_size` rows, and the oldest row of up to `batch_size` other keys, in position order.
+
+        Of each key the batch holds a prefix of its rows, so publishing in position order keeps the key's
+        order, and no row at or behind a parked one.
+        """
+        o, parked = self.outbox, self.outbox.alias("parked")
+        columns = (o.c.position, o.c.id, o.c.aggregateid, o.c.topic, o.c.payload, o.c.headers, o.c.attempts)
+        oldest = session.execute(
+            select(*columns)
+            .where(o.c.aggregateid.not_in(select(parked.c.aggregateid).where(parked.c.parked_at.is_not(None))))
+            .order_by(o.c.position)
+            .limit(self.batch_size)
+        ).all()
+        if len(oldest) < self.batch_size:
+            return oldest  # every row that may go, already
+        keys_in_oldest = {row.aggregateid for row in oldest}
+        heads = session.execute(select(*columns).where(o.c.position.in_(self._heads()), o.c.parked_at.is_(None))).all()
+        others = [row for row in heads if row.aggregateid not in keys_in_oldest]
+        return sorted([*oldest, *others], key=lambda row: row.position)
+
+    def _heads(self) -> Select:
+        """The positions of the oldest rows of the first `batch_size` keys, in key order: a walk along the
+        (aggregateid, position) index, one step per key however many rows each key has. (The keys further on
+        still move with the oldest rows.)"""
+        o, step = self.outbox, self.outbox.alias("step")
+        keys = select(func.min(o.c.aggregateid).label("key"), literal_column("1").label("n")).cte("keys", recursive=True)
+        keys = keys.union_all(
+            select(
+                select(func.min(step.c.aggregateid)).where(step.c.aggregateid > keys.c.key).scalar_subquery(),
+                keys.c.n + 1,
+            ).where(keys.c.key.is_not(None), keys.c.n < self.batch_size)
+        )
+        head = select(func.min(step.c.position)).where(step.c.aggregateid == keys.c.key).scalar_subquery()
+        return select(head).where(keys.c.key.is_not(None))
 
     def relay_once(self) -> int:
         """Publish one batch; returns how many rows the broker acknowledged. Raises BusError on failure."""
@@ -102,17 +171,13 @@ class OutboxRelay:
             return 0
         o = self.outbox
         with self.session_factory() as session:
-            rows = session.execute(
-                select(o.c.position, o.c.aggregateid, o.c.topic, o.c.payload, o.c.headers)
-                .order_by(o.c.position)
-                .limit(self.batch_size)
-            ).all()
+            rows = self._next_batch(session)
             session.rollback()
         if not rows:
             return 0
 
         deliveries = []
-        failures: dict[int, str] = {}
+        failures: dict[int, tuple[Row[Any], str]] = {}
         blocked: set[str] = set()
         for row in rows:
             if row.aggregateid in blocked:
@@ -120,7 +185,7 @@ class OutboxRelay:
             try:
                 deliveries.append((row, self.bus.publish(row.topic, row.aggregateid, row.payload.encode(), row.headers)))
             except BusError as exc:
-                failures[row.position] = str(exc)
+                failures[row.position] = (row, str(exc))
                 blocked.add(row.aggregateid)
         try:
             self.bus.flush(self.ack_timeout_s)
@@ -136,19 +201,27 @@ class OutboxRelay:
                 delivery.result(self.ack_timeout_s)
                 acknowledged.append(row.position)
             except BusError as exc:
-                failures[row.position] = str(exc)
+                failures[row.position] = (row, str(exc))
                 unacknowledged_keys.add(row.aggregateid)
 
+        # A refusal by a bus that is up counts towards the cap; one by a bus that is down says nothing of the row.
+        bus_is_up = bool(failures) and (bool(acknowledged) or self.bus.ping(PING_TIMEOUT_S))
         with self.session_factory() as session:
             if acknowledged:
                 session.execute(delete(o).where(o.c.position.in_(acknowledged)))
-            for position, error in failures.items():
-                session.execute(
-                    update(o).where(o.c.position == position).values(attempts=o.c.attempts + 1, last_error=error[:2000])
-                )
+            for position, (row, error) in failures.items():
+                change: dict[str, Any] = {"last_error": error[:2000]}
+                if bus_is_up:
+                    change["attempts"] = row.attempts + 1
+                    if row.attempts + 1 >= self.max_attempts:
+                        change["parked_at"] = utcnow()
+                        log.error("outbox row %s (key %s, %s) parked after %d attempts; its key waits: %s",
+                                  row.id, row.aggregateid, row.topic, row.attempts + 1, error)
+                session.execute(update(o).where(o.c.position == position).values(**change))
             session.commit()
         if failures:
-            raise BusError(f"{len(failures)} outbox row(s) not acknowledged: {next(iter(failures.values()))}")
+            first_error = next(iter(failures.values()))[1]
+            raise BusError(f"{len(failures)} outbox row(s) not acknowledged: {first_error}")
         return len(acknowledged)
 
     def run(self, stop: threading.Event) -> None:
@@ -167,3 +240,14 @@ class OutboxRelay:
                     backoff = min(backoff * 2, self.max_backoff_s)
         finally:
             self.leadership.release()
+
+
+def unpark(session: Session, outbox: Table, event_id: str | None = None) -> list[str]:
+    """Un-park the row of `event_id` (or every parked row) with its attempts reset: the relay tries it again.
+
+    Returns the ids un-parked (none when `event_id` is not a parked row). The caller commits.
+    """
+    stmt = update(outbox).where(outbox.c.parked_at.is_not(None))
+    if event_id is not None:
+        stmt = stmt.where(outbox.c.id == event_id)
+    return list(session.execute(stmt.values(parked_at=None, attempts=0).returning(outbox.c.id)).scalars())

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The secret `make run` prints in development (README): refused in every other mode, like the placeholders below.
@@ -76,6 +76,8 @@ class ServiceSettings(BaseSettings):
 
     relay_enabled: bool = True
     relay_poll_interval_s: float = 0.2
+    # Tries of an outbox row the bus refuses (while it is up) before the relay parks it (pbkit.outbox).
+    relay_max_attempts: int = Field(default=10, ge=1)
     consumers_enabled: bool = True
     log_level: str = "INFO"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -19,16 +20,24 @@ def install_observability(app: FastAPI, kit: Any) -> None:
     )
     latency = Histogram("pb_http_request_seconds", "HTTP request latency", ["method", "route"], registry=registry)
     outbox_pending = Gauge("pb_outbox_pending", "outbox rows not yet acknowledged by the bus", registry=registry)
+    outbox_parked = Gauge(
+        "pb_outbox_parked", "outbox rows the relay parked after its attempts; their keys wait (GET /api/v1/outbox/parked)",
+        registry=registry,
+    )
     consumed = Gauge("pb_events_applied", "events applied by this service's consumers", registry=registry)
 
-    def _outbox_pending() -> float:
-        relay = kit.relay
-        try:
-            return float(relay.pending()) if relay is not None else 0.0
-        except Exception:  # noqa: BLE001 - a scrape must not fail because the database is down
-            return float("nan")
+    def _outbox_count(count: Callable[[Any], int]) -> Callable[[], float]:
+        def read() -> float:
+            relay = kit.relay
+            try:
+                return float(count(relay)) if relay is not None else 0.0
+            except Exception:  # noqa: BLE001 - a scrape must not fail because the database is down
+                return float("nan")
 
-    outbox_pending.set_function(_outbox_pending)
+        return read
+
+    outbox_pending.set_function(_outbox_count(lambda relay: relay.pending()))
+    outbox_parked.set_function(_outbox_count(lambda relay: relay.parked()))
     consumed.set_function(lambda: float(sum(c.applied for c in kit.consumers)))
 
     @app.middleware("http")
