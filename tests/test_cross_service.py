@@ -97,3 +97,30 @@ def test_filing_events_arrive_on_kafka_with_filer_region_and_patents(admin, shar
     assert approved["filer"]["org_id"] == filer and approved["filer"]["size"] == "medium"
     assert (approved["region_code"], approved["prefecture_code"]) == ("520402", "520400")
     assert approved["patent_numbers"] == [number] and approved["approved_on"] == "2022-09-01"
+
+
+def test_a_recording_that_met_a_registry_outage_is_finished_by_the_recovery_job(admin, shared_kafka_stack):
+    """The registry goes down between a deal's pending mark and its title command: the client gets 503, the deal
+    stays as it was for every reader, and once the registry is back the transactions service's recovery job,
+    acting with the service's own credential, records it (docs/TITLE_ARBITER.md)."""
+    university = admin.organization("贵州理工学院", "university", "520102")
+    sme = admin.organization("贵阳恢复科技有限公司", "enterprise", "520111", size="small")
+    number = admin.patent([university])
+    deal = admin.post("transactions", "/api/v1/deals", expect=201, json={
+        "kind": "transfer", "patent_numbers": [number], "transferor_ids": [university], "transferee_id": sme,
+        "contract_date": "2022-03-01", "contract_amount": "100000.00"}).json()
+    registry = next(p for p in shared_kafka_stack.processes if p.package == "pb_registry")
+    registry.stop()
+    try:
+        refused = admin.post("transactions", f"/api/v1/deals/{deal['id']}/record", json={"recorded_on": "2022-03-10"})
+        assert refused.status_code == 503, refused.text
+        assert admin.get("transactions", f"/api/v1/deals/{deal['id']}", expect=200).json()["status"] == "submitted"
+    finally:
+        registry.start()
+    wait_until(lambda: admin.get("transactions", f"/api/v1/deals/{deal['id']}", expect=200).json()["status"] == "recorded",
+               timeout_s=90, message="the recovery job to record the deal")
+    assert owners(admin, number) == [sme]
+    history = admin.get("registry", f"/api/v1/patents/{number}/history", expect=200).json()["items"]
+    assert [h["kind"] for h in history] == ["registered", "ownership_changed"]
+    audit = admin.get("transactions", "/api/v1/audit", params={"target_id": deal["id"]}, expect=200).json()["items"]
+    assert (audit[-1]["action"], audit[-1]["actor"]) == ("deal.record", "system")  # done by the job, not the client

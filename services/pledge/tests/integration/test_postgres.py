@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 
 from pb_pledge.models import CONFLICTS, ActivePledgePatent, Base, kit_tables
-from pb_pledge.pledges import service
+from pb_pledge.pledges import title
 from pbkit.db import make_engine
 from pbkit.migrations import alembic_config, upgrade_head
 
@@ -66,17 +66,17 @@ def test_a_second_active_pledge_of_a_patent_violates_the_named_conflict(postgres
 def test_two_same_key_registrations_racing_both_get_the_winners_answer(make_client, postgres_url, body, as_bank, world,
                                                                        monkeypatch):
     client = make_client(postgres_url)
-    # Both requests meet as their change begins: each has looked its key up in its unit of work and found nothing,
-    # neither has committed. Both then pass the active-pledge check; the loser's insert waits on the winner's row
-    # and fails at the primary key once the winner commits, and is answered with the winner's answer.
+    # Both requests meet as they write their pending pledge: neither has committed. Both pass the active-pledge
+    # check; the loser's insert waits on the winner's row and fails at the primary key once the winner commits. It
+    # then drives the winner's pending pledge (the same client, the same body), or replays its stored answer.
     both_checking = threading.Barrier(2)
-    real_check = service._refuse_patents_under_active_pledge
+    real_check = title.refuse_patents_under_active_pledge
 
     def check_together(session, numbers):  # noqa: ANN001, ANN202
         both_checking.wait(timeout=10)
         return real_check(session, numbers)
 
-    monkeypatch.setattr(service, "_refuse_patents_under_active_pledge", check_together)
+    monkeypatch.setattr(title, "refuse_patents_under_active_pledge", check_together)
     contested = [world.invention, world.invention_2, world.invention_3]
 
     def post(key: str, number: str):  # noqa: ANN202

@@ -75,12 +75,29 @@ def begin_registration(*, uow_factory: UowFactory, arbiter: TitleArbiter, body: 
     """The precheck of `POST /pledges`, after `check_registration`: the pending pledge, then the registry's
     decision. Returns the pledge's id for `complete_registration`."""
     request = body.model_dump(mode="json")
-    with uow_factory() as uow:
-        pledge = _own_pending_registration(uow, request) or _pending_pledge(uow, body, parties, request)
-        step = _step_of(pledge)
-        uow.commit()
+    try:
+        step = _pending_registration(uow_factory, body, parties, request, create=True)
+    except Conflict:
+        # A twin of this request (the same client, the same body) may have taken the patents an instant ago: drive
+        # its pending pledge instead. None pending (it was completed, or another pledge holds them): the refusal.
+        step = _pending_registration(uow_factory, body, parties, request, create=False)
+        if step is None:
+            raise
     _decide(uow_factory, arbiter, step, refused="the pledge cannot be registered")
     return step.pledge_id
+
+
+def _pending_registration(uow_factory: UowFactory, body: PledgeIn, parties: Parties, request: dict[str, Any], *,
+                          create: bool) -> Step | None:
+    with uow_factory() as uow:
+        pledge = _own_pending_registration(uow, request)
+        if pledge is None and create:
+            pledge = _pending_pledge(uow, body, parties, request)
+        if pledge is None:
+            return None
+        step = _step_of(pledge)
+        uow.commit()
+    return step
 
 
 def complete_registration(uow: UnitOfWork, pledge_id: str) -> PledgeOut:
