@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from pbkit.errors import Unavailable
-from pbkit.registry_client import RegistryLookups
+from pbkit.errors import Conflict, Forbidden, NotFound, Unavailable
+from pbkit.registry_client import RegistryClient, RegistryLookups, TitleArbiter
 from pbkit.testing import FakeRegistry
 
 
@@ -57,3 +58,48 @@ def test_lookups_ask_once_per_thing_and_fail_fast_once_the_registry_is_down():
     with pytest.raises(Unavailable):
         lookups.organization(owner)
     assert len(registry.requests) == asked  # no second wait on a registry known to be down
+
+
+# --- the title commands (docs/TITLE_ARBITER.md) ---------------------------------------------------------------
+
+
+def _answering(*responses: httpx.Response, credentials: tuple[str, str] | None = None) -> tuple[RegistryClient, list]:
+    seen: list[httpx.Request] = []
+    queue = list(responses)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return queue.pop(0)
+
+    client = RegistryClient("http://registry.test", retries=2, transport=httpx.MockTransport(handle), credentials=credentials)
+    return client, seen
+
+
+@pytest.mark.parametrize(("status", "error"), [(409, Conflict), (404, NotFound), (403, Forbidden), (422, Conflict),
+                                               (401, Unavailable)])
+def test_a_refused_command_is_the_domain_error_with_the_registrys_reason(status, error):
+    client, _ = _answering(httpx.Response(status, json={"status": status, "detail": "patent X is pledged"}))
+    with pytest.raises(error) as raised:
+        TitleArbiter(client, token="t").change_title("d1", {"kind": "transfer"})
+    assert "patent X is pledged" in raised.value.detail
+
+
+def test_a_command_is_asked_again_after_a_5xx_and_answers_its_outcome():
+    client, seen = _answering(httpx.Response(503), httpx.Response(200, json={"key": "deal:d/1", "state": "applied"}))
+    assert TitleArbiter(client, token="t").change_title("d/1", {})["state"] == "applied"
+    assert [(r.method, r.url.raw_path) for r in seen] == [("PUT", b"/api/v1/title-changes/d%2F1")] * 2
+
+
+def test_the_service_token_is_fetched_once_and_kept_until_near_expiry():
+    client, seen = _answering(httpx.Response(200, json={"access_token": "tok", "expires_in": 3600}),
+                              credentials=("svc", "secret"))
+    assert client.service_token() == client.service_token() == "tok"
+    assert len(seen) == 1 and b"client_id=svc" in seen[0].content
+
+
+def test_without_a_credential_or_with_a_refused_one_the_service_token_is_unavailable():
+    with pytest.raises(Unavailable):
+        _answering()[0].service_token()
+    refused, _ = _answering(httpx.Response(401, json={"error": "invalid_client"}), credentials=("svc", "wrong"))
+    with pytest.raises(Unavailable):
+        refused.service_token()

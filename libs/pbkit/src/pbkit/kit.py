@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -23,7 +24,7 @@ from pbkit.db import KitTables, NamedConstraint, make_engine, make_session_facto
 from pbkit.errors import Unavailable
 from pbkit.events import EventCatalog
 from pbkit.outbox import OutboxRelay
-from pbkit.registry_client import RegistryClient
+from pbkit.registry_client import RegistryClient, TitleArbiter
 from pbkit.settings import ServiceSettings
 from pbkit.uow import UnitOfWork
 from pbkit.web.auth import KeySet, TokenVerifier
@@ -145,6 +146,17 @@ class ServiceKit:
 
         run.__name__ = name
         self.background.append(run)
+
+    def add_title_recovery(self, recover: Callable[..., int]) -> None:
+        """The recovery job of a service whose steps the registry decides (docs/TITLE_ARBITER.md): every
+        `PB_PENDING_RECOVERY_INTERVAL_S`, `recover(uow_factory=, arbiter=, older_than=)` drives the steps left
+        pending longer than `PB_PENDING_RECOVERY_AFTER_S`, asking the registry with this service's own credential."""
+        settings = self.settings
+        self.add_periodic("title-recovery", settings.pending_recovery_interval_s, lambda: recover(
+            uow_factory=self.uow,
+            arbiter=lambda: TitleArbiter(self.registry, token=self.registry.service_token()),
+            older_than=timedelta(seconds=settings.pending_recovery_after_s),
+        ))
 
     def start_background(self) -> None:
         """Makes the topics this service publishes, waits for those it consumes, then starts the relay, the

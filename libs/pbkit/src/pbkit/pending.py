@@ -15,13 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
 from pbkit.commands import UowFactory
 from pbkit.errors import Conflict
 from pbkit.uow import UnitOfWork
+
+Arbiter = TypeVar("Arbiter")
+Step = TypeVar("Step")
 
 
 def mark_pending(row: Any, step: str, request: dict[str, Any]) -> None:
@@ -45,22 +48,34 @@ def decide(uow_factory: UowFactory, ask: Callable[[], Any], *, compensate: Calla
         raise Conflict(f"{refused}: {refusal.detail}") from None
 
 
-def recover_stale(uow_factory: UowFactory, model: Any, *, older_than: timedelta, redrive: Callable[[str], None],
-                  limit: int = 100) -> int:
-    """One round of recovery: `redrive(id)` for each aggregate pending longer than `older_than`, oldest first. A
-    refusal (already compensated) moves on; Unavailable ends the round. Returns how many were stale."""
+def recover_stale(uow_factory: UowFactory, model: Any, *, older_than: timedelta, arbiter: Callable[[], Arbiter],
+                  step_of: Callable[[Any], Step], drive: Callable[[Arbiter, Step], None],
+                  finish: Callable[[UnitOfWork, Any, Step], Any], limit: int = 100) -> int:
+    """One round of recovery, for each aggregate pending longer than `older_than`, oldest first: its step read
+    under its lock (`step_of`), the arbiter asked (`drive`; a refusal is compensated there and raises Conflict),
+    then, if the mark is still there, `finish` in a unit of work. A refusal moves on; Unavailable ends the round.
+    `arbiter` is called once, and only when something is stale. Returns how many were stale."""
     cutoff = datetime.now(UTC) - older_than
     with uow_factory() as uow:
         stale = list(uow.session.scalars(
             select(model.id).where(model.pending.is_not(None), model.pending_since < cutoff)
             .order_by(model.pending_since).limit(limit)
         ))
+    asked: list[Arbiter] = []
     for aggregate_id in stale:
+        with uow_factory() as uow:
+            row = uow.session.get(model, aggregate_id, with_for_update=True)
+            if row is None or row.pending is None:
+                continue
+            pending, step = row.pending, step_of(row)
+        asked[:] = asked or [arbiter()]
         try:
-            redrive(aggregate_id)
+            drive(asked[0], step)
         except Conflict:
             continue
+        with uow_factory() as uow:
+            row = uow.session.get(model, aggregate_id, with_for_update=True)
+            if row is not None and row.pending == pending:
+                finish(uow, row, step)
+                uow.commit()
     return len(stale)
-
-
-__all__ = ["clear_pending", "decide", "mark_pending", "recover_stale"]

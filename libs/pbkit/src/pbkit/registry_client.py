@@ -35,45 +35,36 @@ class RegistryClient:
         self._credentials = credentials
         self._service_token: tuple[str, float] | None = None  # the token and when to fetch a new one
 
-    def _get(self, path: str, token: str | None, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    def _send(self, method: str, path: str, token: str | None, **kwargs: Any) -> httpx.Response:
+        """The registry's first answer below 500, retried with backoff on a transport error or a 5xx (lookups are
+        safe to repeat, and so are the keyed commands); Unavailable when every try failed."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         last: Exception | None = None
         for attempt in range(self.retries + 1):
             try:
-                response = self._client.get(path, headers=headers, params=params)
+                response = self._client.request(method, path, headers=headers, **kwargs)
             except httpx.TransportError as exc:
                 last = exc
             else:
-                if response.status_code in (404, 422):
-                    return None  # unknown, or not even a well-formed id: either way there is no such thing
                 if response.status_code < 500:
-                    if response.status_code >= 400:
-                        raise Unavailable(
-                            f"the registry refused the lookup ({response.status_code}): {response.text[:200]}"
-                        )
-                    return response.json()
+                    return response
                 last = RuntimeError(f"registry answered {response.status_code}")
             if attempt < self.retries:
                 time.sleep(0.2 * (2**attempt))
         raise Unavailable(f"the registry is unavailable: {last}")
 
+    def _get(self, path: str, token: str | None, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        response = self._send("GET", path, token, params=params)
+        if response.status_code in (404, 422):
+            return None  # unknown, or not even a well-formed id: either way there is no such thing
+        if response.status_code >= 400:
+            raise Unavailable(f"the registry refused the lookup ({response.status_code}): {response.text[:200]}")
+        return response.json()
+
     def command(self, path: str, body: dict[str, Any], *, token: str | None) -> dict[str, Any]:
         """PUT a title command: its outcome, or the registry's refusal as a domain error. A command is keyed by
         the id in its path, so a timeout or a 5xx is simply asked again."""
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        last: Exception | None = None
-        for attempt in range(self.retries + 1):
-            try:
-                response = self._client.put(path, json=body, headers=headers)
-            except httpx.TransportError as exc:
-                last = exc
-            else:
-                if response.status_code < 500:
-                    return _outcome_of(response)
-                last = RuntimeError(f"registry answered {response.status_code}")
-            if attempt < self.retries:
-                time.sleep(0.2 * (2**attempt))
-        raise Unavailable(f"the registry is unavailable: {last}")
+        return _outcome_of(self._send("PUT", path, token, json=body))
 
     def service_token(self) -> str:
         """A token for this service's own credential (PB_SERVICE_CLIENT_ID / _SECRET), kept until shortly before

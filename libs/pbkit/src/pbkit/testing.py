@@ -170,6 +170,7 @@ class FakeRegistry:
         # The title commands it applied (docs/TITLE_ARBITER.md), by key: "deal:<id>" / "pledge:<id>".
         self.commands: dict[str, dict[str, Any]] = {}
         self.refusing: str | None = None  # when set, every title command is refused (409) with this reason
+        self._title_lock = threading.Lock()  # one command at a time, as the registry's row locks make it
         # The service's SQLite file: each lookup made while a transaction holds its write lock is noted,
         # to show that no database transaction waits on the network.
         self.watched_database: Path | None = None
@@ -217,7 +218,8 @@ class FakeRegistry:
         if not request.headers.get("authorization", "").startswith("Bearer "):
             return httpx.Response(401, json={"status": 401})
         if request.method == "PUT":
-            return self._title_command(request.url.path.removeprefix("/api/v1/"), json.loads(request.content))
+            with self._title_lock:
+                return self._title_command(request.url.path.removeprefix("/api/v1/"), json.loads(request.content))
         kind, _, key = request.url.path.removeprefix("/api/v1/").partition("/")
         key = unquote(key)
         if kind == "patents":

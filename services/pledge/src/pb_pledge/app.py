@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import FastAPI
 
 from pb_pledge.events import EVENTS
@@ -12,7 +10,7 @@ from pb_pledge.pledges.title import recover_pending
 from pb_pledge.pledges.views import router as pledges_router
 from pb_pledge.settings import Settings
 from pbkit.kit import ServiceKit
-from pbkit.registry_client import RegistryClient, TitleArbiter
+from pbkit.registry_client import RegistryClient
 from pbkit.service import create_app
 
 DESCRIPTION = """\
@@ -43,9 +41,5 @@ def build_app(settings: Settings | None = None, *, registry: RegistryClient | No
     settings = settings or Settings()
     kit = ServiceKit.from_settings(settings, kit_tables, catalog=EVENTS, conflicts=CONFLICTS, registry=registry)
     # Registrations and releases left pending (a crash, a registry outage) are driven to their end.
-    kit.add_periodic("title-recovery", settings.pending_recovery_interval_s, lambda: recover_pending(
-        uow_factory=kit.uow,
-        arbiter=lambda: TitleArbiter(kit.registry, token=kit.registry.service_token()),
-        older_than=timedelta(seconds=settings.pending_recovery_after_s),
-    ))
+    kit.add_title_recovery(recover_pending)
     return create_app(kit, title="PatentBridge Pledge", description=DESCRIPTION, routers=[pledges_router])

@@ -1,7 +1,5 @@
 """Builds the transactions service's FastAPI app: routers, event catalogue and the kit."""
 
-from datetime import timedelta
-
 from fastapi import FastAPI
 
 from pb_transactions.deals.title import recover_pending
@@ -12,7 +10,7 @@ from pb_transactions.payments.views import router as payments_router
 from pb_transactions.settings import Settings
 from pbkit.db import NamedConstraint
 from pbkit.kit import ServiceKit
-from pbkit.registry_client import RegistryClient, TitleArbiter
+from pbkit.registry_client import RegistryClient
 from pbkit.service import create_app
 
 DESCRIPTION = """
@@ -38,11 +36,7 @@ def build_app(settings: Settings | None = None, *, registry: RegistryClient | No
     settings = settings or Settings()
     kit = ServiceKit.from_settings(settings, kit_tables, catalog=EVENTS, conflicts=CONFLICTS, registry=registry)
     # Recordings and cancellations left pending (a crash, a registry outage) are driven to their end.
-    kit.add_periodic("title-recovery", settings.pending_recovery_interval_s, lambda: recover_pending(
-        uow_factory=kit.uow,
-        arbiter=lambda: TitleArbiter(kit.registry, token=kit.registry.service_token()),
-        older_than=timedelta(seconds=settings.pending_recovery_after_s),
-    ))
+    kit.add_title_recovery(recover_pending)
     return create_app(
         kit,
         title="PatentBridge Transactions",

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pb_transactions.app import CONFLICTS
 from pb_transactions.deals import service as deals
+from pb_transactions.deals import title
 from pb_transactions.deals.schemas import RecordIn
 from pb_transactions.models import Base
 from pbkit.bus.kafka import KafkaBus
@@ -24,7 +25,7 @@ from pbkit.context import Actor
 from pbkit.db import make_engine, violated_constraint
 from pbkit.errors import Conflict
 from pbkit.migrations import alembic_config, upgrade_head
-from pbkit.registry_client import RegistryLookups
+from pbkit.registry_client import TitleArbiter
 from pbkit.testing import wait_until
 
 pytestmark = pytest.mark.integration
@@ -75,7 +76,7 @@ def test_concurrent_recordings_cannot_sell_one_patent_twice(pg_service, registry
     outcomes: list[str] = []
 
     def record(deal_id: str) -> None:
-        lookups = RegistryLookups(registry.client(), token="t")
+        arbiter = TitleArbiter(registry.client(), token="t")
 
         def uow_factory():
             return kit.uow(admin)
@@ -85,9 +86,9 @@ def test_concurrent_recordings_cannot_sell_one_patent_twice(pg_service, registry
         try:
             idempotent_command(
                 uow_factory, key=None, operation=deals.RECORD, body={"deal_id": deal_id, "record": body},
-                precheck=lambda: deals.check_record(uow_factory=uow_factory, registry=lookups, deal_id=deal_id,
-                                                    body=body),
-                action=lambda uow, _: deals.record(uow, deal_id=deal_id, body=body),
+                precheck=lambda: title.begin_recording(uow_factory=uow_factory, arbiter=arbiter, deal_id=deal_id,
+                                                       body=body),
+                action=lambda uow, _: title.record(uow, deal_id=deal_id, body=body),
             )
         except Conflict:
             outcomes.append("refused")

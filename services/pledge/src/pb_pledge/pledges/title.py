@@ -138,23 +138,13 @@ def recover_pending(*, uow_factory: UowFactory, arbiter: Callable[[], TitleArbit
     """Drive to their end the registrations and releases left pending longer than `older_than`: completed when
     the registry applies them, compensated when it refuses. `arbiter` gives the registry as this service's own
     client."""
-    registry: list[TitleArbiter] = []  # asked for once, and only when a step is stale
-
-    def redrive(pledge_id: str) -> None:
-        with uow_factory() as uow:
-            pledge = uow.session.get(Pledge, pledge_id, with_for_update=True)
-            if pledge is None or pledge.pending is None:
-                return
-            step = _step_of(pledge)
-        registry[:] = registry or [arbiter()]
-        _decide(uow_factory, registry[0], step, refused=f"the pledge's {step.step} was refused on recovery")
-        with uow_factory() as uow:
-            pledge = uow.session.get(Pledge, pledge_id, with_for_update=True)
-            if pledge is not None and pledge.pending == step.step:
-                _complete(uow, pledge, step.step)
-                uow.commit()
-
-    return recover_stale(uow_factory, Pledge, older_than=older_than, redrive=redrive, limit=limit)
+    return recover_stale(
+        uow_factory, Pledge, older_than=older_than, arbiter=arbiter, step_of=_step_of, limit=limit,
+        drive=lambda registry, step: _decide(
+            uow_factory, registry, step, refused=f"the pledge's {step.step} was refused on recovery"
+        ),
+        finish=lambda uow, pledge, step: _complete(uow, pledge, step.step),
+    )
 
 
 def _pending_pledge(uow: UnitOfWork, body: PledgeIn, parties: Parties, request: dict[str, Any]) -> Pledge:

@@ -136,23 +136,13 @@ def recover_pending(*, uow_factory: UowFactory, arbiter: Callable[[], TitleArbit
     client that gave up): completed when the registry applies them, compensated when it refuses. Forward
     recovery: what an admin asked for is done, judged by the registry on the truth of now. `arbiter` gives
     the registry as this service's own client."""
-    registry: list[TitleArbiter] = []  # asked for once, and only when a step is stale
-
-    def redrive(deal_id: str) -> None:
-        with uow_factory() as uow:
-            deal = uow.session.get(Deal, deal_id, with_for_update=True)
-            if deal is None or deal.pending is None:
-                return
-            step = _step_of(deal)
-        registry[:] = registry or [arbiter()]
-        _decide(uow_factory, registry[0], step, refused=f"the {_STEP_NAMES[step.step]} was refused on recovery")
-        with uow_factory() as uow:
-            deal = uow.session.get(Deal, deal_id, with_for_update=True)
-            if deal is not None and deal.pending == step.step:
-                complete(uow, deal, step.step)
-                uow.commit()
-
-    return recover_stale(uow_factory, Deal, older_than=older_than, redrive=redrive, limit=limit)
+    return recover_stale(
+        uow_factory, Deal, older_than=older_than, arbiter=arbiter, step_of=_step_of, limit=limit,
+        drive=lambda registry, step: _decide(
+            uow_factory, registry, step, refused=f"the {_STEP_NAMES[step.step]} was refused on recovery"
+        ),
+        finish=lambda uow, deal, step: complete(uow, deal, step.step),
+    )
 
 
 def _mark(uow_factory: UowFactory, deal_id: str, step: str, request: dict[str, Any],
