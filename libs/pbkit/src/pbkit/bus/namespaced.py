@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pbkit.bus.base import Consumer, Delivery, EventBus, Message
+from pbkit.bus.base import Consumer, Delivery, EventBus, Message, Reader
 
 
 class NamespacedConsumer:
@@ -21,6 +21,21 @@ class NamespacedConsumer:
 
     def commit(self, messages: list[Message]) -> None:
         self._inner.commit([replace(m, topic=self._prefix + m.topic) for m in messages])
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class NamespacedReader:
+    def __init__(self, inner: Reader, prefix: str):
+        self._inner = inner
+        self._prefix = prefix
+
+    def poll(self, timeout: float, max_records: int = 500) -> list[Message]:
+        return [replace(m, topic=m.topic.removeprefix(self._prefix)) for m in self._inner.poll(timeout, max_records)]
+
+    def behind(self) -> int:
+        return self._inner.behind()
 
     def close(self) -> None:
         self._inner.close()
@@ -45,6 +60,9 @@ class NamespacedBus:
 
     def consumer(self, group_id: str, topics: list[str]) -> Consumer:
         return NamespacedConsumer(self.inner.consumer(self.prefix + group_id, [self.prefix + t for t in topics]), self.prefix)
+
+    def reader(self, topics: list[str]) -> Reader:
+        return NamespacedReader(self.inner.reader([self.prefix + t for t in topics]), self.prefix)
 
     def end_offsets(self, topics: list[str]) -> dict[tuple[str, int], int]:
         ends = self.inner.end_offsets([self.prefix + t for t in topics])
