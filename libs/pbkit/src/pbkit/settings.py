@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The secret `make run` prints in development (README): refused in every other mode, like the placeholders below.
@@ -68,7 +68,7 @@ class ServiceSettings(BaseSettings):
     # Empty: follow none (the registry, which reads the same facts from its own database).
     revocation_topic: str = "pb.registry.clients"
     # /readyz reports the feed stale when the revocation list has not caught up with it for this long.
-    revocation_stale_after_s: float = 30.0
+    revocation_stale_after_s: float = Field(default=30.0, gt=0)
 
     # The programme's calendar: "today" for date rules (no approval dated in the future, ...).
     business_timezone: str = "Asia/Shanghai"

@@ -260,12 +260,16 @@ class KafkaBusConsumer:
 
 class KafkaBusReader:
     """Assigned every partition of its topics, read from the earliest offset, with no group id: each reader
-    sees every message, and commits nothing. A topic made after the reader is assigned when it shows up."""
+    sees every message, and commits nothing. A topic made after the reader is assigned when it shows up
+    (looked for every `lookup_interval_s`)."""
 
-    def __init__(self, bus: KafkaBus, topics: list[str], *, request_timeout_s: float = 5.0):
+    def __init__(self, bus: KafkaBus, topics: list[str], *, request_timeout_s: float = 5.0, lookup_interval_s: float = 2.0):
         self._bus = bus
         self._topics = list(topics)
         self._request_timeout_ms = int(request_timeout_s * 1000)
+        # A topic not made yet is looked for at most this often (each look is an admin client's connection).
+        self._lookup_interval_s = lookup_interval_s
+        self._looked_at = float("-inf")
         self._consumer: KafkaConsumer | None = None
         self._assigned: set[TopicPartition] = set()
 
@@ -291,8 +295,9 @@ class KafkaBusReader:
         metadata request for an unknown topic waits without a bound while the broker is down."""
         known = {tp.topic for tp in self._assigned}
         unknown = [t for t in self._topics if t not in known]
-        if not unknown:
+        if not unknown or time.monotonic() - self._looked_at < self._lookup_interval_s:
             return
+        self._looked_at = time.monotonic()
         missing = self._bus.missing_topics(unknown, timeout_s=self._request_timeout_ms / 1000)
         existing = [t for t in unknown if t not in missing]
         if not existing:
