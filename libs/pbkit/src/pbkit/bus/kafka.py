@@ -202,6 +202,15 @@ def _messages(batches: dict) -> list[Message]:  # {TopicPartition: [ConsumerReco
     ]
 
 
+def _close_quietly(consumer: KafkaConsumer | None) -> None:
+    """Closes without committing; a failure to close is logged, not raised (nothing is lost)."""
+    if consumer is not None:
+        try:
+            consumer.close(autocommit=False)
+        except KafkaError:
+            log.warning("kafka consumer close failed", exc_info=True)
+
+
 class KafkaBusConsumer:
     def __init__(self, bootstrap_servers: str, group_id: str, topics: list[str], *, client_id: str):
         self.group_id = group_id
@@ -250,12 +259,8 @@ class KafkaBusConsumer:
             raise BusError(f"kafka commit failed: {exc}") from exc
 
     def close(self) -> None:
-        if self._consumer is not None:
-            try:
-                self._consumer.close(autocommit=False)
-            except KafkaError:
-                log.warning("kafka consumer close failed", exc_info=True)
-            self._consumer = None
+        _close_quietly(self._consumer)
+        self._consumer = None
 
 
 class KafkaBusReader:
@@ -334,9 +339,5 @@ class KafkaBusReader:
             raise BusError(f"kafka end offsets unavailable: {exc}") from exc
 
     def close(self) -> None:
-        if self._consumer is not None:
-            try:
-                self._consumer.close(autocommit=False)
-            except KafkaError:
-                log.warning("kafka reader close failed", exc_info=True)
-            self._consumer = None
+        _close_quietly(self._consumer)
+        self._consumer = None
