@@ -128,10 +128,16 @@ class RevocationFeed:
         self._reader: Reader | None = None
 
     def read_once(self) -> int:
-        """Polls one batch into the list, then asks whether the list caught up (at most every
-        `check_interval_s`). Returns the number of messages read; a bus error propagates."""
+        """Asks whether the list has caught up (at most every `check_interval_s`; first, so that an empty feed
+        makes the list current without waiting for a poll to time out), then polls one batch into the list.
+        Returns the number of messages read; a bus error propagates."""
         if self._reader is None:
             self._reader = self.bus.reader([self.topic])
+        now = self._clock()
+        if now - self._checked_at >= self.check_interval_s:
+            self._checked_at = now
+            if self._reader.behind() == 0:
+                self.caught_up_at = now
         messages = self._reader.poll(self.poll_timeout_s)
         for message in messages:
             try:
@@ -142,11 +148,6 @@ class RevocationFeed:
                 log.error("revocation feed: skipped %s@%d: %s", message.topic, message.offset, exc)
                 continue
             self.list.apply(client_id, access)
-        now = self._clock()
-        if now - self._checked_at >= self.check_interval_s:
-            self._checked_at = now
-            if self._reader.behind() == 0:
-                self.caught_up_at = now
         return len(messages)
 
     def staleness(self) -> str | None:
