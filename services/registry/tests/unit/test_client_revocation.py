@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from pb_registry.auth import service as clients
+from pb_registry.auth.keys import load_keyring
+from pb_registry.auth.oauth import ClientCredentials, OAuthError
 from pb_registry.events import CLIENTS_TOPIC
 from pb_registry.models import kit_tables
 from pbkit.revocation import access_of
@@ -116,3 +118,13 @@ def test_the_other_services_follow_the_registrys_clients_topic_and_the_registry_
 
     assert ServiceSettings().revocation_topic == CLIENTS_TOPIC
     assert Settings().revocation_topic == ""
+
+
+def test_a_client_given_a_new_secret_between_the_check_and_the_token_gets_no_token(api, admin, viewer, registry_app):
+    kit = registry_app.state.kit
+    credentials = ClientCredentials(viewer["client_id"], viewer["client_secret"])
+    checked = clients.verified_client(sessions=kit.session_factory, credentials=credentials)  # the precheck
+    assert api.post(f"{CLIENTS}/{viewer['client_id']}/secret", headers=admin).status_code == 200
+    with kit.uow() as uow, pytest.raises(OAuthError, match="wrong secret"):  # then the action
+        clients.grant_token(uow=uow, client=checked, secret=viewer["client_secret"],
+                            keyring=load_keyring(kit.session_factory), settings=kit.settings)

@@ -174,11 +174,14 @@ def grant_token(
     *, uow: UnitOfWork, client: ApiClient, secret: str, keyring: Keyring, settings: Settings
 ) -> TokenOut:
     """The action of a token request: a hash made with older Argon2 parameters is upgraded while the secret
-    is at hand, the token is audited as the client's, and signed."""
+    is at hand, the token is audited as the client's, and signed. A client disabled or given a new secret
+    since the precheck verified it gets no token: one signed after the change would outlive it."""
+    stored = get_client(session=uow.session, client_id=client.client_id)
+    if not stored.active or stored.secret_hash != client.secret_hash:
+        raise OAuthError("invalid_client", "unknown or inactive client, or wrong secret")
     # From here on the verified client acts: the audit entry is its own, as for any call it makes.
     uow.actor = Actor(client.client_id, client.role, client.org_id)
     if needs_rehash(client.secret_hash):
-        stored = get_client(session=uow.session, client_id=client.client_id)
         stored.secret_hash = hash_secret(secret)
     uow.audit("token.issue", target_type="client", target_id=client.client_id)
     token = issue_token(keyring=keyring, settings=settings, client_id=client.client_id, role=client.role,
