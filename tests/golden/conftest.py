@@ -151,6 +151,7 @@ def outbox_rows(database_url: str) -> list[dict[str, Any]]:
 _UUID = re.compile(r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CLIENT_ID = re.compile(r"^pbc_[A-Za-z0-9_-]{16}$")  # the registry's random API client ids
 
 
 def todays_dates() -> set[str]:
@@ -160,10 +161,10 @@ def todays_dates() -> set[str]:
 
 
 def normalise(document: Any, today: set[str]) -> Any:
-    """Replaces ids and timestamps by placeholders numbered by first appearance (keys visited in sorted
+    """Replaces ids, client ids and timestamps by placeholders numbered by first appearance (keys visited in sorted
     order, so the numbering does not depend on the order a service builds its dicts in); the same value
     gets the same placeholder. A date that is today becomes "<today>"."""
-    seen: dict[str, dict[str, str]] = {"id": {}, "time": {}}
+    seen: dict[str, dict[str, str]] = {"id": {}, "time": {}, "client": {}}
 
     def placeholder(kind: str, value: str) -> str:
         names = seen[kind]
@@ -179,6 +180,8 @@ def normalise(document: Any, today: set[str]) -> Any:
         if isinstance(value, str):
             if _UUID.match(value):
                 return placeholder("id", value)
+            if _CLIENT_ID.match(value):
+                return placeholder("client", value)
             if _TIMESTAMP.match(value):
                 return placeholder("time", value)
             if _DATE.match(value) and value in today:
@@ -235,6 +238,11 @@ def _run_registry_and_transactions(builder: Builder, admin_headers: dict[str, st
             "filing_date": "2021-03-01", "grant_date": "2022-06-01", "ipc": ["G05D 23/19"],
             "owner_ids": [university["id"]], "status": "valid"}), 201)
     _ok(registry.patch(f"/api/v1/patents/{PATENT_SOLD}", headers=office, json={"title": "一种茶叶加工的温度控制装置"}))
+    # A client disabled, enabled again and given a new secret: the revocation feed's events.
+    viewer = _ok(registry.post("/api/v1/auth/clients", headers=office, json={"name": "省局数据大屏", "role": "viewer"}), 201)
+    for active in (False, True):
+        _ok(registry.patch(f"/api/v1/auth/clients/{viewer['client_id']}", headers=office, json={"active": active}))
+    _ok(registry.post(f"/api/v1/auth/clients/{viewer['client_id']}/secret", headers=office))
 
     # The transactions service asks a fake registry that answers what the real one holds.
     fake = FakeRegistry()

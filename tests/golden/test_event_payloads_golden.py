@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-# The contract's catalogue (CONTRACT.md §7), written out here on purpose: it is being moved out of pbkit.
+# The contract's catalogue (CONTRACT.md §7) and its additions, written out here on purpose: it is being moved out of pbkit.
 EVENT_TYPES = (
     "pb.organization.registered.v1",
     "pb.organization.updated.v1",
@@ -37,6 +37,10 @@ EVENT_TYPES = (
     "pb.filing.approved.v1",
     "pb.filing.rejected.v1",
     "pb.filing.revoked.v1",
+    # The registry's additions (docs/EVENTS.md): its revocation feed.
+    "pb.client.disabled.v1",
+    "pb.client.enabled.v1",
+    "pb.client.secret_rotated.v1",
 )
 EVENTS_DIR = Path(__file__).parent / "events"
 
@@ -53,5 +57,5 @@ def test_the_first_event_of_the_type_is_the_golden_one(event_type, first_events,
 
 # After the goldens (in PB_UPDATE_GOLDEN=1 runs they are written first).
 def test_every_event_type_has_its_golden_file_and_no_other_is_left():
-    assert len(set(EVENT_TYPES)) == 16
+    assert len(set(EVENT_TYPES)) == 19
     assert sorted(p.stem for p in EVENTS_DIR.glob("*.json")) == sorted(EVENT_TYPES)

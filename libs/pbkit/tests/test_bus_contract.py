@@ -128,6 +128,50 @@ def test_end_offsets_tell_how_far_the_log_reaches(stack, topic):
     assert sum(ends.values()) == 5
 
 
+def test_readers_each_read_every_message_from_the_first_and_tell_how_far_behind_they_are(stack, topic):
+    """A reader belongs to no group: two of them (two replicas of a service) both see every message."""
+    bus = stack["bus"]
+    for i in range(10):
+        bus.publish(topic, f"key-{i % 4}", str(i).encode(), {}).result(10)
+    bus.flush(10)
+    readers = [bus.reader([topic]), bus.reader([topic])]
+    try:
+        for reader in readers:
+            assert sorted(int(m.value) for m in poll_until(reader, 10)) == list(range(10))
+            assert reader.behind() == 0
+        for i in (10, 11):
+            bus.publish(topic, "key-0", str(i).encode(), {}).result(10)
+        bus.flush(10)
+        assert readers[0].behind() == 2
+        assert sorted(int(m.value) for m in poll_until(readers[0], 2)) == [10, 11]
+        assert readers[0].behind() == 0
+    finally:
+        for reader in readers:
+            reader.close()
+    again = bus.reader([topic])  # a process started later reads the whole log too
+    try:
+        assert len(poll_until(again, 12)) == 12
+    finally:
+        again.close()
+
+
+def test_a_reader_of_a_topic_not_made_yet_is_not_behind_and_reads_it_once_made(stack):
+    bus = stack["bus"]
+    later = f"pb.contract.later.{uuid.uuid4().hex[:8]}"
+    reader = bus.reader([later])
+    try:
+        assert reader.poll(0.2) == []
+        assert reader.behind() == 0
+        assert bus.missing_topics([later]) == [later]  # reading made no topic
+        bus.ensure_topics([later])
+        bus.publish(later, "k", b"first", {}).result(10)
+        bus.flush(10)
+        assert [m.value for m in poll_until(reader, 1)] == [b"first"]
+        assert reader.behind() == 0
+    finally:
+        reader.close()
+
+
 @pytest.mark.integration
 def test_kafka_topics_are_made_only_by_ensure_topics_with_unlimited_retention(kafka_bootstrap):
     from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient

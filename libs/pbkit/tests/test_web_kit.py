@@ -290,7 +290,7 @@ def test_audit_log_is_admin_only(client, test_keys):
 def test_health_readiness_and_metrics(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = wait_until(lambda: (r := client.get("/readyz")).status_code == 200 and r, message="readiness")
-    assert ready.json()["checks"] == {"database": "ok", "bus": "ok", "topics": "ok"}
+    assert ready.json()["checks"] == {"database": "ok", "bus": "ok", "topics": "ok", "revocations": "ok"}
     assert client.get("/healthz").status_code == 200
     metrics = client.get("/metrics").text
     assert "pb_http_requests_total" in metrics and "pb_outbox_pending" in metrics

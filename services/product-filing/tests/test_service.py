@@ -22,7 +22,7 @@ def test_migrations_build_an_empty_sqlite_database_to_head(tmp_path):
 def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = wait_until(lambda: (r := client.get("/readyz")).status_code == 200 and r, message="readiness")
-    assert ready.json()["checks"] == {"database": "ok", "bus": "ok", "topics": "ok"}
+    assert ready.json()["checks"] == {"database": "ok", "bus": "ok", "topics": "ok", "revocations": "ok"}
 
 
 def test_an_unknown_business_timezone_is_refused_at_start(tmp_path):

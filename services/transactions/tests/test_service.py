@@ -43,7 +43,7 @@ def test_python_dash_m_migrates_and_serves(tmp_path, test_keys):
     try:
         assert httpx.get(process.url + "/healthz").status_code == 200
         ready = wait_until(lambda: (r := httpx.get(process.url + "/readyz")).status_code == 200 and r, message="readiness")
-        assert ready.json()["checks"] == {"database": "ok", "bus": "ok", "topics": "ok"}
+        assert ready.json()["checks"] == {"database": "ok", "bus": "ok", "topics": "ok", "revocations": "ok"}
         body = {"kind": "transfer", "patent_numbers": ["201710601862.3"], "transferor_ids": ["a"],
                 "transferee_id": "b", "contract_date": "2022-03-01", "contract_amount": "1.00"}
         response = httpx.post(process.url + "/api/v1/deals", json=body, headers=test_keys.headers("admin"))

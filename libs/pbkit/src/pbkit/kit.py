@@ -2,7 +2,7 @@
 
 A service builds it once with `ServiceKit.from_settings(...)`; `pbkit.service.create_app` serves it. The
 kit starts the relay, the consumers and the service's own background work after the topics they need
-exist, and stops them on shutdown.
+exist, follows the revocation feed from the start (pbkit.revocation), and stops them on shutdown.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pbkit.errors import Unavailable
 from pbkit.events import EventCatalog
 from pbkit.outbox import OutboxRelay
 from pbkit.registry_client import RegistryClient, TitleArbiter
+from pbkit.revocation import RevocationFeed
 from pbkit.settings import ServiceSettings
 from pbkit.uow import UnitOfWork
 from pbkit.web.auth import KeySet, TokenVerifier
@@ -45,6 +46,8 @@ class ServiceKit:
     # The unique and foreign-key constraints whose violation is the client's conflict (409), not a bug.
     conflicts: tuple[NamedConstraint, ...] = ()
     relay: OutboxRelay | None = None
+    # The revocation list of this process and the feed it follows (None where the service needs none).
+    revocation_feed: RevocationFeed | None = None
     consumers: list[ConsumerRunner] = field(default_factory=list)
     # Work of the service's own that runs beside the relay and consumers: called with the stop event.
     background: list[Callable[[threading.Event], Any]] = field(default_factory=list)
@@ -73,9 +76,13 @@ class ServiceKit:
         engine = make_engine(settings.database_url)
         session_factory = make_session_factory(engine)
         bus = bus or bus_from_settings(settings)
+        feed = None
+        if settings.revocation_topic:
+            feed = RevocationFeed(bus, settings.revocation_topic, stale_after_s=settings.revocation_stale_after_s)
         if verifier is None:
             keys = KeySet(jwks_url=None if settings.jwks_json else settings.resolved_jwks_url, jwks_json=settings.jwks_json)
-            verifier = TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+            verifier = TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                                     revocations=feed.list if feed is not None else None)
         kit = cls(
             settings=settings,
             engine=engine,
@@ -86,6 +93,7 @@ class ServiceKit:
             source=f"/pb/{settings.service_name}",
             catalog=catalog,
             conflicts=conflicts,
+            revocation_feed=feed,
             _registry=registry,
         )
         kit.relay = OutboxRelay(
@@ -170,6 +178,9 @@ class ServiceKit:
         self._stop.clear()
         self.topics_ready.clear()
         self.topics_missing = tuple(self.catalog.topics_to_create)
+        if self.revocation_feed is not None:
+            # Not after the topics: a revocation topic not made yet holds no revocation, which the feed knows.
+            self._spawn("revocation-feed", lambda: self.revocation_feed.run(self._stop))
         self._spawn("startup", self._start_after_topics)
 
     def _start_after_topics(self) -> None:

@@ -71,6 +71,12 @@ class ServiceSettings(BaseSettings):
     # Static JWKS document (JSON) instead of a URL: used by tests and air-gapped deployments.
     jwks_json: str | None = None
 
+    # The revocation feed every process follows (pbkit.revocation): the registry's topic of client access changes.
+    # Empty: follow none (the registry, which reads the same facts from its own database).
+    revocation_topic: str = "pb.registry.clients"
+    # /readyz reports the feed stale when the revocation list has not caught up with it for this long.
+    revocation_stale_after_s: float = Field(default=30.0, gt=0)
+
     # The programme's calendar: "today" for date rules (no approval dated in the future, ...).
     business_timezone: str = "Asia/Shanghai"
 

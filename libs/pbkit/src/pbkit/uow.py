@@ -8,6 +8,7 @@ audit entry are written through one session and committed together by
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
@@ -56,14 +57,17 @@ class UnitOfWork:
         self.session.rollback()
         self.emitted = []
 
-    def emit(self, *, event_type: str, aggregate_type: str, aggregate_id: str, data: dict[str, Any]) -> Event:
-        """Write an event into the outbox, in this transaction, with the aggregate's next sequence."""
+    def emit(
+        self, *, event_type: str, aggregate_type: str, aggregate_id: str, data: dict[str, Any], at: datetime | None = None
+    ) -> Event:
+        """Write an event into the outbox, in this transaction, with the aggregate's next sequence. `at`: the
+        event's time, when its data carries the same moment (one reading of the clock for both); else now."""
         event = Event(
             id=new_id(),
             type=event_type,
             source=self.source,
             subject=aggregate_id,
-            time=rfc3339(utcnow()),
+            time=rfc3339(at or utcnow()),
             sequence=self._next_sequence(aggregate_type, aggregate_id),
             data=data,
         )

@@ -41,9 +41,11 @@ with the deal or pledge event type it goes with (`cause.event_type`; `cause.even
 def build_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     kit = ServiceKit.from_settings(settings, kit_tables, catalog=EVENTS, conflicts=CONFLICTS)
-    # The registry verifies with the keys in its own database, read again when a token names an unseen key.
+    # The registry verifies with the keys in its own database, read again when a token names an unseen key, and
+    # refuses revoked tokens from its own clients table: it owns both facts.
     keys = KeySet(loader=lambda: published_keys(kit.session_factory))
-    kit.verifier = TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+    kit.verifier = TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                                 revocations=clients.StoredRevocations(kit.session_factory))
     try:
         prepare_database(kit)
     except BaseException:

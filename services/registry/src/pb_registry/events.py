@@ -15,9 +15,17 @@ PATENT_REGISTERED = "pb.patent.registered.v1"
 PATENT_UPDATED = "pb.patent.updated.v1"
 PATENT_OWNERSHIP_CHANGED = "pb.patent.ownership_changed.v1"
 
+# The revocation feed every service follows (pbkit.revocation, docs/EVENTS.md): each event carries the client's
+# whole access state. The kit's PB_REVOCATION_TOPIC names this topic.
+CLIENTS_TOPIC = "pb.registry.clients"
+CLIENT_DISABLED = "pb.client.disabled.v1"
+CLIENT_ENABLED = "pb.client.enabled.v1"
+CLIENT_SECRET_ROTATED = "pb.client.secret_rotated.v1"
+
 EVENTS = EventCatalog(
     publishes={
         ORGANIZATIONS_TOPIC: (ORGANIZATION_REGISTERED, ORGANIZATION_UPDATED, ANNUAL_REPORT_FILED),
         PATENTS_TOPIC: (PATENT_REGISTERED, PATENT_UPDATED, PATENT_OWNERSHIP_CHANGED),
+        CLIENTS_TOPIC: (CLIENT_DISABLED, CLIENT_ENABLED, CLIENT_SECRET_ROTATED),
     },
 )

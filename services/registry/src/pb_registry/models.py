@@ -75,6 +75,8 @@ class ApiClient(Base):
     org_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"))
     secret_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool]
+    # Tokens issued before this moment are refused (set when the client is disabled or its secret replaced).
+    tokens_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -12,6 +12,9 @@ class Settings(ServiceSettings):
     bootstrap_admin_id: str | None = Field(default=None, min_length=1, max_length=128)
     bootstrap_admin_secret: str | None = None
 
+    # The registry owns the clients: it refuses revoked tokens from its own database, not from the feed.
+    revocation_topic: str = ""
+
     # Lifetime of the access tokens this registry signs.
     token_ttl_s: int = Field(default=3600, ge=60, le=86400)
 

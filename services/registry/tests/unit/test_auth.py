@@ -51,7 +51,7 @@ def test_bootstrap_admin_obtains_a_token_that_other_services_verify_with_the_jwk
     assert (actor.client_id, actor.role, actor.org_id) == (ADMIN_ID, "admin", None)
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
     assert claims["iss"] == "patentbridge-registry" and claims["aud"] == "patentbridge"
-    assert claims["exp"] - claims["iat"] == 3600
+    assert claims["exp"] - int(claims["iat"]) == 3600  # iat to the millisecond, exp to the second
     assert jwt.get_unverified_header(body["access_token"])["alg"] == "EdDSA"
 
 

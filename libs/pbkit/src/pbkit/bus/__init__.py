@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pbkit.bus.base import BusError, Consumer, Delivery, EventBus, Message
+from pbkit.bus.base import BusError, Consumer, Delivery, EventBus, Message, Reader
 from pbkit.settings import ServiceSettings
 
 
@@ -31,4 +31,4 @@ def _adapter(settings: ServiceSettings) -> EventBus:
     return LocalLogBus(settings.local_bus_path)
 
 
-__all__ = ["BusError", "Consumer", "Delivery", "EventBus", "Message", "bus_from_settings"]
+__all__ = ["BusError", "Consumer", "Delivery", "EventBus", "Message", "Reader", "bus_from_settings"]

@@ -38,6 +38,23 @@ class Consumer(Protocol):
     def close(self) -> None: ...
 
 
+class Reader(Protocol):
+    """Every message of some topics, from the first, for one process alone: no group, nothing committed.
+
+    What a process reads to build state of its own (the revocation list), which each replica must see whole
+    where a consumer group would share the messages out among them.
+    """
+
+    def poll(self, timeout: float, max_records: int = 500) -> list[Message]:
+        """Next messages of the topics, in offset order per partition (none of a topic that does not exist)."""
+
+    def behind(self) -> int:
+        """How many messages the log holds beyond what was polled, asked of the bus now (a topic not made yet
+        holds none); raises BusError when the bus cannot tell."""
+
+    def close(self) -> None: ...
+
+
 class EventBus(Protocol):
     def ensure_topics(self, topics: list[str]) -> None:
         """Create the topics (unlimited retention) if they do not exist."""
@@ -52,6 +69,9 @@ class EventBus(Protocol):
 
     def consumer(self, group_id: str, topics: list[str]) -> Consumer:
         """A member of a consumer group; a new group starts at the earliest offset."""
+
+    def reader(self, topics: list[str]) -> Reader:
+        """A reader of every message of `topics`, outside any consumer group."""
 
     def end_offsets(self, topics: list[str]) -> dict[tuple[str, int], int]:
         """Per (topic, partition), the offset after its last message right now: how far the log reaches."""

@@ -1,9 +1,11 @@
-"""The Kafka adapter (kafka-python): idempotent producer with acks=all, classic consumer groups."""
+"""The Kafka adapter (kafka-python): idempotent producer with acks=all, classic consumer groups, and readers
+assigned every partition of their topics (no group)."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -71,9 +73,13 @@ class KafkaBus:
             return self._producer
 
     @contextmanager
-    def _admin(self) -> Iterator[KafkaAdminClient]:
+    def _admin(self, timeout_s: float | None = None) -> Iterator[KafkaAdminClient]:
+        """An admin client; with `timeout_s`, one that gives up on an unreachable broker after that long
+        (kafka-python's default is 30 s)."""
+        bounds = {} if timeout_s is None else {"bootstrap_timeout_ms": int(timeout_s * 1000),
+                                               "request_timeout_ms": int(timeout_s * 1000)}
         try:
-            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap_servers, client_id=self.client_id)
+            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap_servers, client_id=self.client_id, **bounds)
         except KafkaError as exc:
             raise BusError(f"kafka unreachable: {exc}") from exc
         try:
@@ -102,8 +108,8 @@ class KafkaBus:
             except KafkaError as exc:
                 raise BusError(f"topic creation failed: {exc}") from exc
 
-    def missing_topics(self, topics: list[str]) -> list[str]:
-        with self._admin() as admin:
+    def missing_topics(self, topics: list[str], *, timeout_s: float | None = None) -> list[str]:
+        with self._admin(timeout_s) as admin:
             try:
                 existing = set(admin.list_topics())
             except KafkaError as exc:
@@ -132,6 +138,9 @@ class KafkaBus:
 
     def consumer(self, group_id: str, topics: list[str]) -> KafkaBusConsumer:
         return KafkaBusConsumer(self.bootstrap_servers, group_id, topics, client_id=self.client_id)
+
+    def reader(self, topics: list[str]) -> KafkaBusReader:
+        return KafkaBusReader(self, topics)
 
     def end_offsets(self, topics: list[str]) -> dict[tuple[str, int], int]:
         try:
@@ -178,6 +187,30 @@ class KafkaBus:
                 self._producer = None
 
 
+def _messages(batches: dict) -> list[Message]:  # {TopicPartition: [ConsumerRecord]} of a poll
+    return [
+        Message(
+            topic=tp.topic,
+            partition=tp.partition,
+            offset=r.offset,
+            key=r.key.decode() if r.key is not None else None,
+            value=r.value,
+            headers={k: (v.decode() if v is not None else "") for k, v in (r.headers or [])},
+        )
+        for tp, records in batches.items()
+        for r in records
+    ]
+
+
+def _close_quietly(consumer: KafkaConsumer | None) -> None:
+    """Closes without committing; a failure to close is logged, not raised (nothing is lost)."""
+    if consumer is not None:
+        try:
+            consumer.close(autocommit=False)
+        except KafkaError:
+            log.warning("kafka consumer close failed", exc_info=True)
+
+
 class KafkaBusConsumer:
     def __init__(self, bootstrap_servers: str, group_id: str, topics: list[str], *, client_id: str):
         self.group_id = group_id
@@ -211,20 +244,7 @@ class KafkaBusConsumer:
             batches = consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
         except KafkaError as exc:
             raise BusError(f"kafka poll failed: {exc}") from exc
-        out: list[Message] = []
-        for tp, records in batches.items():
-            for r in records:
-                out.append(
-                    Message(
-                        topic=tp.topic,
-                        partition=tp.partition,
-                        offset=r.offset,
-                        key=r.key.decode() if r.key is not None else None,
-                        value=r.value,
-                        headers={k: (v.decode() if v is not None else "") for k, v in (r.headers or [])},
-                    )
-                )
-        return out
+        return _messages(batches)
 
     def commit(self, messages: list[Message]) -> None:
         if not messages:
@@ -239,9 +259,85 @@ class KafkaBusConsumer:
             raise BusError(f"kafka commit failed: {exc}") from exc
 
     def close(self) -> None:
-        if self._consumer is not None:
+        _close_quietly(self._consumer)
+        self._consumer = None
+
+
+class KafkaBusReader:
+    """Assigned every partition of its topics, read from the earliest offset, with no group id: each reader
+    sees every message, and commits nothing. A topic made after the reader is assigned when it shows up
+    (looked for every `lookup_interval_s`)."""
+
+    def __init__(self, bus: KafkaBus, topics: list[str], *, request_timeout_s: float = 5.0, lookup_interval_s: float = 2.0):
+        self._bus = bus
+        self._topics = list(topics)
+        self._request_timeout_ms = int(request_timeout_s * 1000)
+        # A topic not made yet is looked for at most this often (each look is an admin client's connection).
+        self._lookup_interval_s = lookup_interval_s
+        self._looked_at = float("-inf")
+        self._consumer: KafkaConsumer | None = None
+        self._assigned: set[TopicPartition] = set()
+
+    def _get(self) -> KafkaConsumer:
+        if self._consumer is None:
             try:
-                self._consumer.close(autocommit=False)
-            except KafkaError:
-                log.warning("kafka consumer close failed", exc_info=True)
-            self._consumer = None
+                self._consumer = KafkaConsumer(
+                    bootstrap_servers=self._bus.bootstrap_servers,
+                    client_id=f"{self._bus.client_id}-reader",
+                    group_id=None,
+                    enable_auto_commit=False,
+                    auto_offset_reset="earliest",
+                    allow_auto_create_topics=False,
+                    request_timeout_ms=self._request_timeout_ms,
+                    bootstrap_timeout_ms=self._request_timeout_ms,
+                )
+            except KafkaError as exc:
+                raise BusError(f"kafka unreachable: {exc}") from exc
+        return self._consumer
+
+    def _assign(self) -> None:
+        """Assigns the partitions of the topics that exist: asked of the admin client first, since the consumer's
+        metadata request for an unknown topic waits without a bound while the broker is down."""
+        known = {tp.topic for tp in self._assigned}
+        unknown = [t for t in self._topics if t not in known]
+        if not unknown or time.monotonic() - self._looked_at < self._lookup_interval_s:
+            return
+        self._looked_at = time.monotonic()
+        missing = self._bus.missing_topics(unknown, timeout_s=self._request_timeout_ms / 1000)
+        existing = [t for t in unknown if t not in missing]
+        if not existing:
+            return
+        consumer = self._get()
+        try:
+            found = {TopicPartition(t, p) for t in existing for p in consumer.partitions_for_topic(t)}
+        except KafkaError as exc:
+            raise BusError(f"kafka metadata unavailable: {exc}") from exc
+        if found - self._assigned:
+            self._assigned |= found
+            consumer.assign(sorted(self._assigned))
+
+    def poll(self, timeout: float, max_records: int = 500) -> list[Message]:
+        self._assign()
+        if not self._assigned:
+            time.sleep(timeout)
+            return []
+        try:
+            batches = self._get().poll(timeout_ms=int(timeout * 1000), max_records=max_records)
+        except KafkaError as exc:
+            raise BusError(f"kafka poll failed: {exc}") from exc
+        return _messages(batches)
+
+    def behind(self) -> int:
+        self._assign()
+        if not self._assigned:
+            return 0
+        consumer = self._get()
+        try:
+            ends = consumer.end_offsets(sorted(self._assigned), timeout_ms=self._request_timeout_ms)
+            return sum(max(0, end - consumer.position(tp, timeout_ms=self._request_timeout_ms)) for tp, end in ends.items())
+        except KafkaError as exc:
+            raise BusError(f"kafka end offsets unavailable: {exc}") from exc
+
+    def close(self) -> None:
+        _close_quietly(self._consumer)
+        self._consumer = None

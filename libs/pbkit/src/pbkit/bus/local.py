@@ -42,6 +42,24 @@ def _use_wal(conn: sqlite3.Connection, *, attempts: int = 50) -> None:
             time.sleep(0.02 * (attempt + 1))
 
 
+def _read(conn: sqlite3.Connection, positions: dict[str, int], max_records: int) -> list[Message]:
+    """The next messages of each topic from its position in `positions`, which moves past them."""
+    out: list[Message] = []
+    for topic in positions:
+        if len(out) >= max_records:
+            break
+        rows = conn.execute(
+            "SELECT offset, key, value, headers FROM messages WHERE topic = ? AND offset >= ? "
+            "ORDER BY offset LIMIT ?",
+            (topic, positions[topic], max_records - len(out)),
+        ).fetchall()
+        for offset, key, value, headers in rows:
+            out.append(Message(topic, 0, offset, key, bytes(value), json.loads(headers)))
+        if rows:
+            positions[topic] = rows[-1][0] + 1
+    return out
+
+
 class _Done:
     def result(self, timeout: float) -> None:
         return None
@@ -96,6 +114,9 @@ class LocalLogBus:
 
     def consumer(self, group_id: str, topics: list[str]) -> LocalLogConsumer:
         return LocalLogConsumer(self, group_id, topics)
+
+    def reader(self, topics: list[str]) -> LocalLogReader:
+        return LocalLogReader(self, topics)
 
     def ping(self, timeout: float) -> bool:
         try:
@@ -159,21 +180,7 @@ class LocalLogConsumer:
 
     def _fetch(self, max_records: int) -> list[Message]:
         assert self._positions is not None
-        conn = self._bus._connection()
-        out: list[Message] = []
-        for topic in self.topics:
-            if len(out) >= max_records:
-                break
-            rows = conn.execute(
-                "SELECT offset, key, value, headers FROM messages WHERE topic = ? AND offset >= ? "
-                "ORDER BY offset LIMIT ?",
-                (topic, self._positions[topic], max_records - len(out)),
-            ).fetchall()
-            for offset, key, value, headers in rows:
-                out.append(Message(topic, 0, offset, key, bytes(value), json.loads(headers)))
-            if rows:
-                self._positions[topic] = rows[-1][0] + 1
-        return out
+        return _read(self._bus._connection(), self._positions, max_records)
 
     def commit(self, messages: list[Message]) -> None:
         if not messages:
@@ -198,3 +205,31 @@ class LocalLogConsumer:
             self._is_member = False
         self._lock_file.close()
 
+
+class LocalLogReader:
+    """Every message of the topics from offset 0, for this reader alone: no group lock, no committed offset."""
+
+    def __init__(self, bus: LocalLogBus, topics: list[str]):
+        self._bus = bus
+        self._positions = dict.fromkeys(topics, 0)
+
+    def poll(self, timeout: float, max_records: int = 500) -> list[Message]:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                batch = _read(self._bus._connection(), self._positions, max_records)
+            except sqlite3.Error as exc:
+                raise BusError(f"local log read failed: {exc}") from exc
+            if batch or time.monotonic() >= deadline:
+                return batch
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+
+    def behind(self) -> int:
+        try:
+            ends = self._bus.end_offsets(list(self._positions))
+        except sqlite3.Error as exc:
+            raise BusError(f"local log read failed: {exc}") from exc
+        return sum(max(0, ends[(topic, 0)] - position) for topic, position in self._positions.items())
+
+    def close(self) -> None:
+        return None

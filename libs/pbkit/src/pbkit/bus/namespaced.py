@@ -8,22 +8,31 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pbkit.bus.base import Consumer, Delivery, EventBus, Message
+from pbkit.bus.base import Consumer, Delivery, EventBus, Message, Reader
 
 
-class NamespacedConsumer:
-    def __init__(self, inner: Consumer, prefix: str):
+class _NamespacedPoller:
+    """What a consumer and a reader share: messages polled come back under the contract's topic names."""
+
+    def __init__(self, inner: Consumer | Reader, prefix: str):
         self._inner = inner
         self._prefix = prefix
 
     def poll(self, timeout: float, max_records: int = 500) -> list[Message]:
         return [replace(m, topic=m.topic.removeprefix(self._prefix)) for m in self._inner.poll(timeout, max_records)]
 
+    def close(self) -> None:
+        self._inner.close()
+
+
+class NamespacedConsumer(_NamespacedPoller):
     def commit(self, messages: list[Message]) -> None:
         self._inner.commit([replace(m, topic=self._prefix + m.topic) for m in messages])
 
-    def close(self) -> None:
-        self._inner.close()
+
+class NamespacedReader(_NamespacedPoller):
+    def behind(self) -> int:
+        return self._inner.behind()
 
 
 class NamespacedBus:
@@ -45,6 +54,9 @@ class NamespacedBus:
 
     def consumer(self, group_id: str, topics: list[str]) -> Consumer:
         return NamespacedConsumer(self.inner.consumer(self.prefix + group_id, [self.prefix + t for t in topics]), self.prefix)
+
+    def reader(self, topics: list[str]) -> Reader:
+        return NamespacedReader(self.inner.reader([self.prefix + t for t in topics]), self.prefix)
 
     def end_offsets(self, topics: list[str]) -> dict[tuple[str, int], int]:
         ends = self.inner.end_offsets([self.prefix + t for t in topics])

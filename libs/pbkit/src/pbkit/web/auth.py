@@ -2,7 +2,8 @@
 
 Tokens are signed by the registry (EdDSA); every service verifies them with
 the registry's published keys (JWKS), fetched once and cached, without a
-call back per request.
+call back per request, and refuses those its revocation list names
+(pbkit.revocation).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from jwt import PyJWK
 
 from pbkit.context import Actor
 from pbkit.errors import Forbidden, Unavailable
+from pbkit.revocation import Revocations
 from pbkit.web.problems import Unauthorized
 from pbkit.web.state import kit_of
 
@@ -92,10 +94,12 @@ class KeySet:
 
 
 class TokenVerifier:
-    def __init__(self, keys: KeySet, *, issuer: str, audience: str):
+    def __init__(self, keys: KeySet, *, issuer: str, audience: str, revocations: Revocations | None = None):
+        """`revocations`: the clients whose tokens are refused before they expire (pbkit.revocation)."""
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
+        self.revocations = revocations
 
     def verify(self, token: str) -> Actor:
         try:
@@ -121,6 +125,13 @@ class TokenVerifier:
             raise Unauthorized(f"invalid token: {exc}") from None
         if claims["role"] not in ROLES:
             raise Unauthorized("token carries an unknown role")
+        if self.revocations is not None:
+            issued_at = claims.get("iat")
+            refused = self.revocations.refusal(
+                claims["sub"], float(issued_at) if isinstance(issued_at, int | float) else None
+            )
+            if refused is not None:
+                raise Unauthorized(f"token revoked: {refused}")
         return Actor(client_id=claims["sub"], role=claims["role"], org_id=claims.get("org_id"))
 
 

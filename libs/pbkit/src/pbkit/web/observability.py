@@ -39,6 +39,10 @@ def install_observability(app: FastAPI, kit: Any) -> None:
     outbox_pending.set_function(_outbox_count(lambda relay: relay.pending()))
     outbox_parked.set_function(_outbox_count(lambda relay: relay.parked()))
     consumed.set_function(lambda: float(sum(c.applied for c in kit.consumers)))
+    if kit.revocation_feed is not None:
+        feed_age = Gauge("pb_revocation_feed_age_seconds", "seconds since the revocation list last caught up with its feed",
+                         registry=registry)
+        feed_age.set_function(kit.revocation_feed.age_s)
 
     @app.middleware("http")
     async def _measure(request: Request, call_next):  # noqa: ANN001, ANN202
@@ -67,6 +71,9 @@ def install_observability(app: FastAPI, kit: Any) -> None:
         if not kit.bus.ping(2.0):
             checks["bus"] = "unreachable"
         checks["topics"] = "ok" if kit.topics_ready.is_set() else "waiting for " + ", ".join(kit.topics_missing)
+        feed = kit.revocation_feed
+        if feed is not None:
+            checks["revocations"] = feed.staleness() or "ok"
         halted = [c.name for c in kit.consumers if c.halted is not None]
         if halted:
             checks["consumers"] = "halted: " + ", ".join(halted)

@@ -1,8 +1,9 @@
-"""API clients: creation by an admin, authentication by secret, tokens, the bootstrap admin."""
+"""API clients: creation by an admin, authentication by secret, tokens, their revocation, the bootstrap admin."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
@@ -12,14 +13,16 @@ from pb_registry.auth.keys import Keyring
 from pb_registry.auth.oauth import ClientCredentials, OAuthError
 from pb_registry.auth.schemas import ORG_ROLES, ClientChange, ClientCreated, ClientIn, ClientOut, TokenOut
 from pb_registry.auth.secrets import hash_secret, needs_rehash, new_client_id, new_client_secret, secret_matches
-from pb_registry.auth.tokens import issue_token
+from pb_registry.auth.tokens import issue_token, token_time
+from pb_registry.events import CLIENT_DISABLED, CLIENT_ENABLED, CLIENT_SECRET_ROTATED
 from pb_registry.models import ApiClient, Organization
 from pb_registry.settings import Settings
 from pbkit.context import Actor
 from pbkit.errors import NotFound, RuleBroken
-from pbkit.events import utcnow
+from pbkit.events import rfc3339, utcnow
 from pbkit.ids import new_id
 from pbkit.queries import equals, where_given
+from pbkit.revocation import ClientAccess, refusal_of
 from pbkit.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -84,6 +87,8 @@ def get_client(*, session: Session, client_id: str) -> ApiClient:
 
 
 def update_client(*, uow: UnitOfWork, client_id: str, change: ClientChange) -> ClientOut:
+    """A disabled client's tokens are refused from now on, everywhere (`withdraw_tokens`); enabled again, it
+    obtains new tokens, while those of before stay refused."""
     client = get_client(session=uow.session, client_id=client_id)
     changed = {
         field: value for field, value in change.model_dump(exclude_unset=True).items() if getattr(client, field) != value
@@ -93,17 +98,64 @@ def update_client(*, uow: UnitOfWork, client_id: str, change: ClientChange) -> C
             setattr(client, field, value)
         client.updated_at = utcnow()
         uow.audit("client.update", target_type="client", target_id=client_id, details=changed)
+    if changed.get("active") is False:
+        withdraw_tokens(uow=uow, client=client, event_type=CLIENT_DISABLED)
+    elif changed.get("active") is True:
+        publish_access(uow=uow, client=client, event_type=CLIENT_ENABLED)
     return ClientOut.model_validate(client)
 
 
 def rotate_secret(*, uow: UnitOfWork, client_id: str) -> str:
-    """The client's new secret (in plain text only in this return value); the old one stops working."""
+    """The client's new secret (in plain text only in this return value); the old one stops working, and so
+    do the tokens obtained with it."""
     client = get_client(session=uow.session, client_id=client_id)
     secret = new_client_secret()
     client.secret_hash = hash_secret(secret)
     client.updated_at = utcnow()
     uow.audit("client.rotate_secret", target_type="client", target_id=client_id)
+    withdraw_tokens(uow=uow, client=client, event_type=CLIENT_SECRET_ROTATED)
     return secret
+
+
+def withdraw_tokens(*, uow: UnitOfWork, client: ApiClient, event_type: str) -> None:
+    """Every token the client holds now is refused: by this registry at once (`StoredRevocations`), by the
+    other services once the event reaches their revocation feed."""
+    client.tokens_valid_after = token_time(utcnow())
+    publish_access(uow=uow, client=client, event_type=event_type, at=client.tokens_valid_after)
+
+
+def publish_access(*, uow: UnitOfWork, client: ApiClient, event_type: str, at: datetime | None = None) -> None:
+    """The client's whole access state on the revocation feed (pbkit.revocation, docs/EVENTS.md)."""
+    valid_after = client.tokens_valid_after
+    uow.emit(
+        event_type=event_type,
+        aggregate_type="client",
+        aggregate_id=client.client_id,
+        data={
+            "client_id": client.client_id,
+            "active": client.active,
+            "tokens_valid_after": rfc3339(valid_after) if valid_after is not None else None,
+        },
+        at=at,
+    )
+
+
+class StoredRevocations:
+    """The registry's revocation list: its own clients table, read for every token it verifies, so that a
+    change refuses tokens here as soon as it commits (the other services follow the feed)."""
+
+    def __init__(self, sessions: sessionmaker[Session]):
+        self._sessions = sessions
+
+    def refusal(self, client_id: str, issued_at: float | None) -> str | None:
+        with self._sessions() as session:
+            row = session.execute(
+                select(ApiClient.active, ApiClient.tokens_valid_after).where(ApiClient.client_id == client_id)
+            ).first()
+        if row is None:
+            return None
+        valid_after = row.tokens_valid_after.timestamp() if row.tokens_valid_after is not None else None
+        return refusal_of(ClientAccess(active=row.active, tokens_valid_after=valid_after), issued_at)
 
 
 def verified_client(*, sessions: sessionmaker[Session], credentials: ClientCredentials) -> ApiClient:
@@ -122,11 +174,14 @@ def grant_token(
     *, uow: UnitOfWork, client: ApiClient, secret: str, keyring: Keyring, settings: Settings
 ) -> TokenOut:
     """The action of a token request: a hash made with older Argon2 parameters is upgraded while the secret
-    is at hand, the token is audited as the client's, and signed."""
+    is at hand, the token is audited as the client's, and signed. A client disabled or given a new secret
+    since the precheck verified it gets no token: one signed after the change would outlive it."""
+    stored = get_client(session=uow.session, client_id=client.client_id)
+    if not stored.active or stored.secret_hash != client.secret_hash:
+        raise OAuthError("invalid_client", "unknown or inactive client, or wrong secret")
     # From here on the verified client acts: the audit entry is its own, as for any call it makes.
     uow.actor = Actor(client.client_id, client.role, client.org_id)
     if needs_rehash(client.secret_hash):
-        stored = get_client(session=uow.session, client_id=client.client_id)
         stored.secret_hash = hash_secret(secret)
     uow.audit("token.issue", target_type="client", target_id=client.client_id)
     token = issue_token(keyring=keyring, settings=settings, client_id=client.client_id, role=client.role,
@@ -163,11 +218,16 @@ def ensure_bootstrap_admin(*, uow: UnitOfWork, client_id: str, secret: str) -> N
     if client.role != "admin":
         # Promoting an existing partner or bank client to admin from the environment would be silent escalation.
         raise RuntimeError(f"PB_BOOTSTRAP_ADMIN_ID {client_id!r} names an existing {client.role} client")
-    if client.active and secret_matches(client.secret_hash, secret) and not needs_rehash(client.secret_hash):
+    same_secret = secret_matches(client.secret_hash, secret)
+    if client.active and same_secret and not needs_rehash(client.secret_hash):
         return
     client.secret_hash = hash_secret(secret)
-    client.active = True
+    was_active, client.active = client.active, True
     client.updated_at = now
     uow.audit("client.bootstrap", target_type="client", target_id=client_id, details={"created": False})
+    if not same_secret:  # a new secret from the environment is a rotation: tokens of the old one are refused
+        withdraw_tokens(uow=uow, client=client, event_type=CLIENT_SECRET_ROTATED)
+    elif not was_active:
+        publish_access(uow=uow, client=client, event_type=CLIENT_ENABLED)
     uow.commit()
     log.info("bootstrap admin %s updated from the environment", client_id)

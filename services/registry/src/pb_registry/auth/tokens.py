@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import jwt
 
@@ -12,14 +12,21 @@ from pb_registry.settings import Settings
 from pbkit.events import utcnow
 
 
+def token_time(moment: datetime) -> datetime:
+    """`moment` to the millisecond: the precision of a token's `iat` and of a client's `tokens_valid_after`."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 def issue_token(*, keyring: Keyring, settings: Settings, client_id: str, role: str, org_id: str | None) -> str:
-    now = utcnow()
+    now = token_time(utcnow())
     claims = {
         "sub": client_id,
         "role": role,
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
-        "iat": now,
+        # To the millisecond (RFC 7519 allows a fraction): a token obtained just after a secret was replaced
+        # is then told apart from one obtained just before, which is refused (pbkit.revocation).
+        "iat": now.timestamp(),
         "exp": now + timedelta(seconds=settings.token_ttl_s),
         "jti": secrets.token_hex(16),
     }

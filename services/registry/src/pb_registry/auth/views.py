@@ -149,7 +149,12 @@ def get_client(client_id: ClientIdInPath, kit: Kit, _admin: AdminOnly) -> Client
     "/api/v1/auth/clients/{client_id}",
     response_model=ClientOut,
     summary="rename or (de)activate an API client (admin)",
-    description="An inactive client obtains no new tokens; tokens already issued stay valid until they expire.",
+    description=(
+        "An inactive client obtains no new tokens, and the tokens it holds are refused: by the registry at once, "
+        "by the other services once the `pb.client.disabled.v1` event reaches them (docs/EVENTS.md; until then, "
+        "and while a service cannot read that feed, they keep working until they expire). Enabled again, the "
+        "client obtains new tokens; those of before stay refused."
+    ),
 )
 def update_client(client_id: ClientIdInPath, body: ClientChange, _admin: AdminOnly, uow: ActorUow) -> Any:
     # A PATCH documents no Idempotency-Key: sending the same change again changes nothing more.
@@ -166,7 +171,11 @@ def update_client(client_id: ClientIdInPath, body: ClientChange, _admin: AdminOn
     "/api/v1/auth/clients/{client_id}/secret",
     response_model=ClientSecret,
     summary="replace an API client's secret (admin)",
-    description="The new secret is in this response only; the old one stops working at once.",
+    description=(
+        "The new secret is in this response only; the old one stops working at once. Tokens obtained before are "
+        "refused: by the registry at once, by the other services once the `pb.client.secret_rotated.v1` event "
+        "reaches them."
+    ),
 )
 def rotate_secret(client_id: ClientIdInPath, _admin: AdminOnly, uow: ActorUow, key: IdempotencyKey = None) -> JSONResponse:
     # Not the Command dependency: the new secret is answered once, and the key keeps only that it was replaced.
