@@ -16,7 +16,7 @@ from pb_registry.auth.tokens import issue_token
 from pb_registry.models import ApiClient, Organization
 from pb_registry.settings import Settings
 from pbkit.context import Actor
-from pbkit.errors import NotFound, RuleBroken
+from pbkit.errors import Conflict, NotFound, RuleBroken
 from pbkit.events import utcnow
 from pbkit.ids import new_id
 from pbkit.queries import equals, where_given
@@ -83,8 +83,17 @@ def get_client(*, session: Session, client_id: str) -> ApiClient:
     return client
 
 
+def _not_the_caller(uow: UnitOfWork, client_id: str, what: str) -> None:
+    # An admin that deactivated or re-keyed its own client would lock itself out (a lost answer loses the new
+    # secret); another admin does it, so that at least one admin always has a way back in.
+    if client_id == uow.actor.client_id:
+        raise Conflict(f"a client cannot {what} itself: ask another admin")
+
+
 def update_client(*, uow: UnitOfWork, client_id: str, change: ClientChange) -> ClientOut:
     client = get_client(session=uow.session, client_id=client_id)
+    if change.active is False:
+        _not_the_caller(uow, client_id, "deactivate")
     changed = {
         field: value for field, value in change.model_dump(exclude_unset=True).items() if getattr(client, field) != value
     }
@@ -99,6 +108,7 @@ def update_client(*, uow: UnitOfWork, client_id: str, change: ClientChange) -> C
 def rotate_secret(*, uow: UnitOfWork, client_id: str) -> str:
     """The client's new secret (in plain text only in this return value); the old one stops working."""
     client = get_client(session=uow.session, client_id=client_id)
+    _not_the_caller(uow, client_id, "replace the secret of")
     secret = new_client_secret()
     client.secret_hash = hash_secret(secret)
     client.updated_at = utcnow()

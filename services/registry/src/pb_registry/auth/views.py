@@ -25,6 +25,7 @@ from pb_registry.models import ApiClient
 from pbkit.commands import idempotent_command
 from pbkit.errors import Conflict
 from pbkit.queries import Page, paginate
+from pbkit.web.links import links_to
 from pbkit.web.problems import Problem
 
 router = APIRouter(tags=["clients and tokens"])
@@ -110,6 +111,13 @@ def jwks(keyring: CurrentKeyring) -> JSONResponse:
         "A retry with the same Idempotency-Key returns the client without its secret: the secret is never "
         "stored in the clear, not even for replays (rotate it if the first response was lost)."
     ),
+    responses={201: {"links": links_to(
+        "get_client_api_v1_auth_clients__client_id__get",
+        "update_client_api_v1_auth_clients__client_id__patch",
+        "rotate_secret_api_v1_auth_clients__client_id__secret_post",
+        parameter="client_id",
+        field="client_id",
+    )}},
 )
 def create_client(body: ClientIn, _admin: AdminOnly, uow: ActorUow, key: IdempotencyKey = None) -> JSONResponse:
     # Not the Command dependency: the secret goes into the first response only, never into the stored answer.
@@ -149,7 +157,10 @@ def get_client(client_id: ClientIdInPath, kit: Kit, _admin: AdminOnly) -> Client
     "/api/v1/auth/clients/{client_id}",
     response_model=ClientOut,
     summary="rename or (de)activate an API client (admin)",
-    description="An inactive client obtains no new tokens; tokens already issued stay valid until they expire.",
+    description=(
+        "An inactive client obtains no new tokens; tokens already issued stay valid until they expire. "
+        "A client cannot deactivate itself (409): another admin does, so that no admin locks itself out."
+    ),
 )
 def update_client(client_id: ClientIdInPath, body: ClientChange, _admin: AdminOnly, uow: ActorUow) -> Any:
     # A PATCH documents no Idempotency-Key: sending the same change again changes nothing more.
@@ -166,7 +177,10 @@ def update_client(client_id: ClientIdInPath, body: ClientChange, _admin: AdminOn
     "/api/v1/auth/clients/{client_id}/secret",
     response_model=ClientSecret,
     summary="replace an API client's secret (admin)",
-    description="The new secret is in this response only; the old one stops working at once.",
+    description=(
+        "The new secret is in this response only; the old one stops working at once. A client cannot replace "
+        "its own secret (409): a lost answer would lock it out; another admin does it."
+    ),
 )
 def rotate_secret(client_id: ClientIdInPath, _admin: AdminOnly, uow: ActorUow, key: IdempotencyKey = None) -> JSONResponse:
     # Not the Command dependency: the new secret is answered once, and the key keeps only that it was replaced.
