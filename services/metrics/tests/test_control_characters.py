@@ -10,6 +10,7 @@ import json
 import pytest
 
 from pbkit.migrations import upgrade_head
+from pbkit.testing import refused_naming
 
 JSON = {"content-type": "application/json"}
 PROGRAM = "/api/v1/programs/gz-2021-2023"
@@ -24,19 +25,14 @@ def any_backend(request, make_client):
     return make_client(database_url=url)
 
 
-def refused(answer, loc: list) -> bool:  # noqa: ANN001
-    assert answer.headers["content-type"].startswith("application/problem+json"), answer.text
-    return answer.status_code == 422 and loc in [e["loc"] for e in answer.json()["errors"]]
-
-
 @pytest.mark.parametrize("control", ["\x00", "\x1b", "\n"], ids=["NUL", "ESC", "newline"])
 def test_a_control_character_in_a_name_is_a_422_and_changes_nothing(any_backend, admin, control):
     before = any_backend.get(PROGRAM, headers=admin).json()
     program = {"id": "gz-new", "name": f"新{control}计划", "first_year": 2024, "last_year": 2025,
                "indicators": [{"id": "pledge_count"}]}
-    assert refused(any_backend.post("/api/v1/programs", json=program, headers=admin), ["body", "name"])
+    assert refused_naming(any_backend.post("/api/v1/programs", json=program, headers=admin), ["body", "name"])
     renamed = {"indicators": [{"id": "pledge_count", "name": f"质押{control}笔数"}]}
-    assert refused(any_backend.put(PROGRAM, json=renamed, headers=admin), ["body", "indicators", 0, "name"])
+    assert refused_naming(any_backend.put(PROGRAM, json=renamed, headers=admin), ["body", "indicators", 0, "name"])
     assert any_backend.get(PROGRAM, headers=admin).json() == before
     assert any_backend.get("/api/v1/programs/gz-new", headers=admin).status_code == 404
 
@@ -54,7 +50,7 @@ def test_a_control_character_in_a_name_is_a_422_and_changes_nothing(any_backend,
 def test_a_control_character_in_an_id_in_the_path_is_a_422(any_backend, admin, method, path, loc, bad):
     body = {"values": {}} if "baselines" in path else {"name": "x"}
     answer = any_backend.request(method, path.format(bad=bad), content=json.dumps(body), headers=admin | JSON)
-    assert refused(answer, ["path", loc])
+    assert refused_naming(answer, ["path", loc])
 
 
 @pytest.mark.parametrize("bad", ["%F0%9F%98%80", "a%ED%A0%80b"], ids=["emoji", "surrogate bytes, read as U+FFFD"])
@@ -70,5 +66,5 @@ def test_a_nul_in_a_query_parameter_is_a_422(any_backend, admin, query, loc):
     if loc is None:  # a breakdown has no cursor: an unknown parameter is ignored, as everywhere
         assert answer.status_code == 200, answer.text
     else:
-        assert refused(answer, ["query", loc])
-    assert refused(any_backend.get("/api/v1/programs?cursor=WyJhXHUwMDAwIl0", headers=admin), ["query", "cursor"])
+        assert refused_naming(answer, ["query", loc])
+    assert refused_naming(any_backend.get("/api/v1/programs?cursor=WyJhXHUwMDAwIl0", headers=admin), ["query", "cursor"])

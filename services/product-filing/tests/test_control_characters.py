@@ -5,33 +5,28 @@ PostgreSQL cannot store or compare a NUL, and its driver's error was a 500."""
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
-from pb_product_filing.app import build_app
-from pbkit.migrations import upgrade_head
+from pbkit.testing import refused_naming
 
 FILINGS = "/api/v1/filings"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
-def any_backend(request, settings, registry):
-    if request.param == "postgres":
-        settings = settings.model_copy(update={"database_url": request.getfixturevalue("postgres_url")})
-    upgrade_head("pb_product_filing", settings.database_url)
-    app = build_app(settings, registry=registry.client(retries=0))
-    with TestClient(app) as client:
-        yield client
-    app.state.kit.close()
+def settings(request, settings):
+    """The conftest's settings, on SQLite and on the real PostgreSQL: its `client` then runs on each."""
+    if request.param == "sqlite":
+        return settings
+    return settings.model_copy(update={"database_url": request.getfixturevalue("postgres_url")})
+
+
+@pytest.fixture
+def any_backend(client):
+    return client
 
 
 @pytest.fixture
 def admin(as_role) -> dict[str, str]:
     return as_role("admin")
-
-
-def refused(answer, loc: list) -> bool:  # noqa: ANN001
-    assert answer.headers["content-type"].startswith("application/problem+json"), answer.text
-    return answer.status_code == 422 and loc in [e["loc"] for e in answer.json()["errors"]]
 
 
 @pytest.mark.parametrize(("field", "text"), [
@@ -40,7 +35,7 @@ def refused(answer, loc: list) -> bool:  # noqa: ANN001
 ])
 def test_a_control_character_in_a_filing_text_is_a_422_and_writes_nothing(any_backend, filing_body, admin,
                                                                           field, text):
-    assert refused(any_backend.post(FILINGS, json=filing_body(**{field: text}), headers=admin), ["body", field])
+    assert refused_naming(any_backend.post(FILINGS, json=filing_body(**{field: text}), headers=admin), ["body", field])
     assert any_backend.get(FILINGS, headers=admin).json()["items"] == []
 
 
@@ -57,7 +52,7 @@ def test_a_nul_in_a_review_reason_is_a_422(any_backend, filing_body, admin, acti
         assert any_backend.post(f"{FILINGS}/{filing['id']}/approve", json={"approved_on": "2022-05-20"},
                                 headers=admin).status_code == 200
     answer = any_backend.post(f"{FILINGS}/{filing['id']}/{action}", json={"reason": "资料\x00不全"}, headers=admin)
-    assert refused(answer, ["body", "reason"])
+    assert refused_naming(answer, ["body", "reason"])
     assert any_backend.get(f"{FILINGS}/{filing['id']}", headers=admin).json()["reason"] is None
 
 
@@ -68,11 +63,11 @@ def test_a_nul_in_a_review_reason_is_a_422(any_backend, filing_body, admin, acti
     ("POST", f"{FILINGS}/a%00b/revoke", {"reason": "产品已停产"}),
 ])
 def test_a_nul_in_a_filing_id_in_the_path_is_a_422(any_backend, admin, method, path, json):
-    assert refused(any_backend.request(method, path, json=json, headers=admin), ["path", "filing_id"])
+    assert refused_naming(any_backend.request(method, path, json=json, headers=admin), ["path", "filing_id"])
 
 
 @pytest.mark.parametrize("name", ["org_id", "prefecture_code"])
 def test_a_nul_in_a_query_parameter_is_a_422(any_backend, filing_body, admin, name):
     assert any_backend.post(FILINGS, json=filing_body(), headers=admin).status_code == 201
-    assert refused(any_backend.get(FILINGS, params={name: "52\x000100"}, headers=admin), ["query", name])
+    assert refused_naming(any_backend.get(FILINGS, params={name: "52\x000100"}, headers=admin), ["query", name])
     assert len(any_backend.get(FILINGS, headers=admin).json()["items"]) == 1

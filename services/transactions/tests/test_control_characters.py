@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from pbkit.migrations import upgrade_head
+from pbkit.testing import refused_naming
 
 DEALS = "/api/v1/deals"
 
@@ -28,29 +29,24 @@ def a_recorded_deal(any_backend, deal_body, registry):
     return deal
 
 
-def refused(answer, loc: list) -> bool:  # noqa: ANN001
-    assert answer.headers["content-type"].startswith("application/problem+json"), answer.text
-    return answer.status_code == 422 and loc in [e["loc"] for e in answer.json()["errors"]]
-
-
 @pytest.mark.parametrize("control", ["\x00", "\x1b", "\n"], ids=["NUL", "ESC", "newline"])
 def test_a_control_character_in_a_body_field_is_a_422_and_writes_nothing(any_backend, deal_body, a_recorded_deal,
                                                                           control):
     service, deal = any_backend, a_recorded_deal
-    assert refused(service.post(DEALS, deal_body(external_ref=f"PB{control}1")), ["body", "external_ref"])
+    assert refused_naming(service.post(DEALS, deal_body(external_ref=f"PB{control}1")), ["body", "external_ref"])
     submitted = service.post(DEALS, deal_body()).json()
     before = service.written()
     record = {"recorded_on": "2022-04-01", "recordation_no": f"2022{control}1"}
-    assert refused(service.post(f"{DEALS}/{submitted['id']}/record", record), ["body", "recordation_no"])
+    assert refused_naming(service.post(f"{DEALS}/{submitted['id']}/record", record), ["body", "recordation_no"])
     payment = {"amount": "1.00", "received_on": "2022-05-01", "reference": f"TX{control}1"}
-    assert refused(service.post(f"{DEALS}/{deal['id']}/payments", payment), ["body", "reference"])
+    assert refused_naming(service.post(f"{DEALS}/{deal['id']}/payments", payment), ["body", "reference"])
     assert service.written() == before
     assert service.get(f"{DEALS}/{submitted['id']}").json()["status"] == "submitted"
 
 
 def test_a_nul_in_a_cancel_reason_is_a_422_but_tab_and_newline_are_taken(any_backend, a_recorded_deal):
     service, deal = any_backend, a_recorded_deal
-    assert refused(service.post(f"{DEALS}/{deal['id']}/cancel", {"reason": "合同\x00解除"}), ["body", "reason"])
+    assert refused_naming(service.post(f"{DEALS}/{deal['id']}/cancel", {"reason": "合同\x00解除"}), ["body", "reason"])
     assert service.get(f"{DEALS}/{deal['id']}").json()["status"] == "recorded"
     cancelled = service.post(f"{DEALS}/{deal['id']}/cancel", {"reason": "合同解除\n\t双方协商"})
     assert cancelled.status_code == 200, cancelled.text
@@ -66,10 +62,10 @@ def test_a_nul_in_a_cancel_reason_is_a_422_but_tab_and_newline_are_taken(any_bac
 ])
 def test_a_nul_in_a_deal_id_in_the_path_is_a_422(any_backend, method, path, body):
     answer = any_backend.http.request(method, path, json=body, headers=any_backend.as_("admin"))
-    assert refused(answer, ["path", "deal_id"])
+    assert refused_naming(answer, ["path", "deal_id"])
 
 
 @pytest.mark.parametrize("name", ["external_ref", "transferee_id", "transferor_id"])
 def test_a_nul_in_a_query_parameter_is_a_422(any_backend, a_recorded_deal, name):
-    assert refused(any_backend.get(DEALS, **{name: "PB\x001"}), ["query", name])
+    assert refused_naming(any_backend.get(DEALS, **{name: "PB\x001"}), ["query", name])
     assert len(any_backend.get(DEALS).json()["items"]) == 1
