@@ -28,3 +28,23 @@ def test_the_openapi_document_is_the_golden_one(service, builder, golden):
 
 def test_every_service_has_its_golden_document_and_no_other_is_left():
     assert sorted(p.stem for p in OPENAPI_DIR.glob("*.json")) == sorted(SERVICES)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_create_links_to_its_get_and_every_link_names_a_parameter_of_its_operation(service, builder):
+    """Issue 11: the stateful phase of the schemathesis run (tests/test_no_server_errors.py) follows these links."""
+    document = builder.app(service, builder.settings(service)).openapi()
+    operations = {op["operationId"]: (path, op) for path, ops in document["paths"].items() for op in ops.values()}
+    for path, ops in document["paths"].items():
+        for method, op in ops.items():
+            created = {status: answer for status, answer in op["responses"].items() if status in ("201", "202")}
+            for status, answer in created.items():
+                links = answer.get("links", {})
+                if method == "post":
+                    gets = [operations[link["operationId"]][1] for link in links.values()]
+                    assert any(get["operationId"].endswith("_get") for get in gets), (method, path, status)
+                for link in links.values():
+                    target_path, target = operations[link["operationId"]]
+                    names = {p["name"] for p in target.get("parameters", []) if p["in"] == "path"}
+                    assert set(link["parameters"]) <= names, (path, link)
+                    assert all(f"{{{name}}}" in target_path for name in link["parameters"])

@@ -109,7 +109,8 @@ def test_a_name_with_control_characters_or_only_blanks_is_refused(client, admin,
         assert loc in [e["loc"] for e in response.json()["errors"]]
 
 
-@pytest.mark.parametrize("bad", ["a%00b", "a%ED%A0%80b", "%F0%9F%98%80", "a%0Ab"])
+# A control character in an id is a 422 naming it: tests/test_control_characters.py.
+@pytest.mark.parametrize("bad", ["a%ED%A0%80b", "%F0%9F%98%80"])
 def test_an_id_no_program_or_rebuild_can_have_is_a_404(client, admin, bad):
     for path in (f"/api/v1/programs/{bad}", f"/api/v1/programs/{bad}/progress?year=2022",
                  f"/api/v1/programs/{bad}/report?year=2022", f"/api/v1/admin/rebuild/{bad}"):

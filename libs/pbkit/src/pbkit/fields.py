@@ -144,6 +144,9 @@ Text = Annotated[str, AfterValidator(text_without_controls)]
 Length is the caller's: `Annotated[Text, StringConstraints(max_length=2000)]`."""
 Line = Annotated[str, AfterValidator(line_without_controls)]
 """One line of text (a name, a reference, a search term): a `Text` without tab or newline either."""
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(line_without_controls)]
+"""An id in a path or a query (a deal's, a pledge's, a filing's, a client's): one line that can be looked up, at
+most 128 characters. A NUL would otherwise reach the database, which PostgreSQL answers with an error (a 500)."""
 OrgId = Annotated[
     str, AfterValidator(line_without_controls), Field(min_length=1, max_length=64, description="a registered organization's id")
 ]

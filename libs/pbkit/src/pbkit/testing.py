@@ -140,6 +140,12 @@ def test_keys() -> TestKeys:
     return TestKeys()
 
 
+def refused_naming(answer: Any, loc: list) -> bool:
+    """Whether an HTTP answer is a 422 problem+json whose errors name `loc` (e.g. `["path", "deal_id"]`)."""
+    assert answer.headers["content-type"].startswith("application/problem+json"), answer.text
+    return answer.status_code == 422 and loc in [error["loc"] for error in answer.json()["errors"]]
+
+
 def sqlite_write_locked(database: Path) -> bool:
     """Whether a transaction holds the SQLite write lock (the kit begins its transactions IMMEDIATE)."""
     probe = sqlite3.connect(database, timeout=0.05, isolation_level=None)

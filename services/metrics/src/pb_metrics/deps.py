@@ -6,10 +6,11 @@ import re
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from pb_metrics.rebuilds.worker import Rebuilds
 from pbkit.context import Actor
+from pbkit.fields import line_without_controls
 from pbkit.web.auth import AdminOnly, require_roles
 from pbkit.web.deps import ActorUow, Command, Kit, Today
 from pbkit.web.pagination import Pagination
@@ -17,9 +18,11 @@ from pbkit.web.pagination import Pagination
 Reader = Annotated[Actor, Depends(require_roles("admin", "viewer"))]
 """The provincial office's admins and the viewers who follow the figures."""
 
-# An id of another form names nothing: 404 without a query (a NUL or lone surrogate would fail in the driver).
-ProgramId = Annotated[str, Path(max_length=64)]
-RebuildId = Annotated[str, Path(max_length=36)]
+# A control character or a lone surrogate in an id is a 422 naming it (the kit's line check, as in every service);
+# an id of another form names nothing: 404, without a query.
+ProgramId = Annotated[str, Path(max_length=64), AfterValidator(line_without_controls)]
+IndicatorId = Annotated[str, Path(max_length=64), AfterValidator(line_without_controls)]
+RebuildId = Annotated[str, Path(max_length=36), AfterValidator(line_without_controls)]
 
 # Programs run within 2000–2100 (programs/schemas.py); a baseline is of the year before the first.
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -52,6 +55,7 @@ RebuildWorkers = Annotated[Rebuilds, Depends(_rebuilds)]
 """The worker that runs requested rebuilds in the background."""
 
 __all__ = [
-    "ActorUow", "AdminOnly", "BaselineYear", "Command", "Kit", "Pagination", "ProgramId", "RebuildId", "RebuildWorkers",
+    "ActorUow", "AdminOnly", "BaselineYear", "Command", "IndicatorId", "Kit", "Pagination", "ProgramId", "RebuildId",
+    "RebuildWorkers",
     "Reader", "Today", "Year",
 ]

@@ -50,8 +50,9 @@ def test_a_name_the_driver_cannot_send_is_a_422_on_postgresql(pg_client, admin, 
         "/api/v1/programs/gz-2021-2023", content=json.dumps({"name": name}), headers=admin | JSON
     )
     assert response.status_code == 422, response.text
-    for path in ("/api/v1/programs/a%00b", "/api/v1/programs/a%ED%A0%80b", "/api/v1/admin/rebuild/a%00b",
-                 "/api/v1/programs/a%00b/progress?year=2022", "/api/v1/programs/a%00b/report?year=2022"):
+    # A NUL in an id: tests/test_control_characters.py (a 422 naming it, on both backends).
+    for path in ("/api/v1/programs/a%ED%A0%80b", "/api/v1/admin/rebuild/a%ED%A0%80b",
+                 "/api/v1/programs/a%ED%A0%80b/progress?year=2022", "/api/v1/programs/a%ED%A0%80b/report?year=2022"):
         assert pg_client.get(path, headers=admin).status_code == 404, path
 
 

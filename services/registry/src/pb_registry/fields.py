@@ -100,7 +100,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(fields.line_without_controls)]
 SearchText = Annotated[str, StringConstraints(max_length=200), AfterValidator(fields.line_without_controls)]
 """A `q=` search term: part of a name or title, no control character (a NUL would match every row on SQLite)."""
-Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(fields.line_without_controls)]
-"""An id in a path or query (an organization's, a client's): text that can be looked up, at most 128 characters."""
+Identifier = fields.Identifier
+"""An id in a path or query (an organization's, a client's): the kit's, at most 128 characters."""
 StoredMoney = Annotated[Money, BeforeValidator(_decimal_text_of_fen)]
 """Money read from a row's integer fen into a response model; answered, like every amount, as a decimal string."""

@@ -192,6 +192,19 @@ def test_a_rotated_secret_replaces_the_old_one(api, admin):
     assert token_request(api, created["client_id"], rotated.json()["client_secret"]).status_code == 200
 
 
+def test_an_admin_can_neither_deactivate_nor_re_key_its_own_client_but_another_admin_can(api, admin, tokens):
+    created = api.post("/api/v1/auth/clients", json={"name": "省局管理员", "role": "admin"}, headers=admin).json()
+    itself = tokens.headers("admin", sub=created["client_id"])
+    url = f"/api/v1/auth/clients/{created['client_id']}"
+    for answer in (api.patch(url, json={"active": False}, headers=itself), api.post(f"{url}/secret", headers=itself)):
+        assert answer.status_code == 409, answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+    assert token_request(api, created["client_id"], created["client_secret"]).status_code == 200
+    assert api.patch(url, json={"name": "省局管理员甲", "active": True}, headers=itself).status_code == 200
+    assert api.post(f"{url}/secret", headers=admin).status_code == 200
+    assert api.patch(url, json={"active": False}, headers=admin).json()["active"] is False
+
+
 def test_client_management_is_audited(api, admin):
     created = api.post("/api/v1/auth/clients", json={"name": "查询", "role": "viewer"}, headers=admin).json()
     api.patch(f"/api/v1/auth/clients/{created['client_id']}", json={"name": "省局查询"}, headers=admin)

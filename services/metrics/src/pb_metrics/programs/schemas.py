@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -33,6 +32,7 @@ from pb_metrics.programs.units import (
     target_rate,
     value_json,
 )
+from pbkit.fields import line_without_controls
 from pbkit.money import format_money
 
 Rate = Annotated[
@@ -70,16 +70,14 @@ IndicatorValue = Annotated[
 """A floor or baseline: a JSON integer for counts, a yuan string for money; bounded (programs/units.py)."""
 
 
-def _printable(text: str) -> str:
-    # A NUL cannot be stored by PostgreSQL, a lone surrogate cannot be encoded: either would be a 500 later.
-    if any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
-        raise ValueError("a name has no control characters")
+def _not_blank(text: str) -> str:
     if not text.strip():
         raise ValueError("a name is not blank")
     return text
 
 
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
+# The kit's line check: a NUL cannot be stored by PostgreSQL, a lone surrogate cannot be encoded (a 500 later).
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(line_without_controls), AfterValidator(_not_blank)]
 
 
 class IndicatorTargets(BaseModel):
@@ -156,7 +154,7 @@ class ProgramUpdate(BaseModel):
 class BaselineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    values: dict[Annotated[str, Field(max_length=64)], IndicatorValue] = Field(
+    values: dict[Annotated[str, Field(max_length=64), AfterValidator(line_without_controls)], IndicatorValue] = Field(
         max_length=len(INDICATORS),
         description="indicator id → the value of the year before the first: a count, or a yuan string",
     )

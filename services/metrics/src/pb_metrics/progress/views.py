@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
-from pb_metrics.deps import Kit, ProgramId, Reader, Today, Year
+from pb_metrics.deps import IndicatorId, Kit, ProgramId, Reader, Today, Year
 from pb_metrics.programs.catalog import Dimension
 from pb_metrics.programs.service import load_program
 from pb_metrics.progress import service
@@ -40,7 +40,7 @@ def get_progress(program_id: ProgramId, kit: Kit, _actor: Reader, year: Year, to
 )
 def get_breakdown(
     program_id: ProgramId,
-    indicator_id: Annotated[str, Path(max_length=64)],
+    indicator_id: IndicatorId,
     kit: Kit,
     _actor: Reader,
     year: Year,

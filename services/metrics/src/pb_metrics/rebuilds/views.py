@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from pb_metrics.deps import AdminOnly, Command, Kit, RebuildId, RebuildWorkers
 from pb_metrics.rebuilds import service
+from pbkit.web.links import links_to
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
@@ -19,6 +20,7 @@ router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
     summary="drop the projections and rebuild them from every topic's beginning (admin)",
     description="Answers at once with the rebuild's id; progress keeps answering from the current "
     "projections until the rebuilt ones have caught up, then switches to them. 409 while one is under way.",
+    responses={202: {"links": links_to("get_rebuild_api_v1_admin_rebuild__rebuild_id__get", parameter="rebuild_id")}},
 )
 def start_rebuild(_admin: AdminOnly, workers: RebuildWorkers, command: Command) -> JSONResponse:
     answer = command(

@@ -5,14 +5,25 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
-from pbkit.fields import IsoDate, OrgId, PastDate, PatentNumbers, PositiveMoney
+from pbkit.fields import IsoDate, OrgId, PastDate, PatentNumbers, PositiveMoney, line_without_controls
 from pbkit.money import format_money
 from pbkit.parties import PartySnapshot
 
 MAX_PATENTS_PER_PLEDGE = 200
 PledgeStatus = Literal["registered", "released"]
+RegistrationNo = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(line_without_controls)]
+"""The registration number CNIPA gave the pledge (质押登记号): one line; a NUL would be a 500 from PostgreSQL."""
 
 
 class PledgeIn(BaseModel):
@@ -29,7 +40,7 @@ class PledgeIn(BaseModel):
     registered_on: PastDate
     term_start: IsoDate
     term_end: IsoDate = Field(description="after term_start, and not past any pledged patent's expiry")
-    registration_no: str | None = Field(default=None, min_length=1, max_length=64)
+    registration_no: RegistrationNo | None = None
     co_owner_consent: bool = Field(
         default=False,
         description="Addition to CONTRACT §5: true declares that every co-owner of the pledged patents "

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from pb_pledge.deps import ActorUow, Arbiter, Command, Kit, Pagination, Reader, Registry, Writer
@@ -10,13 +10,24 @@ from pb_pledge.models import Pledge
 from pb_pledge.pledges import title
 from pb_pledge.pledges.schemas import PledgeIn, PledgeOut, PledgePage, PledgeStatus, ReleaseIn
 from pb_pledge.pledges.service import check_registration, find_visible_pledge, visible_pledges
-from pbkit.fields import IsoDate, OrgId
+from pbkit.fields import Identifier, IsoDate, OrgId
 from pbkit.queries import paginate
+from pbkit.web.links import links_to
 
 router = APIRouter(prefix="/api/v1", tags=["pledges"])
 
+PledgeId = Annotated[Identifier, Path(description="the pledge's id")]
 
-@router.post("/pledges", status_code=201, response_model=PledgeOut, summary="register a pledge (bank, or admin for a bank)")
+
+@router.post(
+    "/pledges",
+    status_code=201,
+    response_model=PledgeOut,
+    summary="register a pledge (bank, or admin for a bank)",
+    responses={201: {"links": links_to(
+        "get_api_v1_pledges__pledge_id__get", "release_api_v1_pledges__pledge_id__release_post", parameter="pledge_id"
+    )}},
+)
 def register(body: PledgeIn, registry: Registry, arbiter: Arbiter, actor: Writer, actor_uow: ActorUow,
              command: Command) -> JSONResponse:
     # The precheck asks the registry outside any transaction, then has it encumber the patents (docs/TITLE_ARBITER.md);
@@ -33,7 +44,7 @@ def register(body: PledgeIn, registry: Registry, arbiter: Arbiter, actor: Writer
 
 
 @router.post("/pledges/{pledge_id}/release", response_model=PledgeOut, summary="release (注销) a pledge (its bank, or admin)")
-def release(pledge_id: str, body: ReleaseIn, _actor: Writer, arbiter: Arbiter, actor_uow: ActorUow,
+def release(pledge_id: PledgeId, body: ReleaseIn, _actor: Writer, arbiter: Arbiter, actor_uow: ActorUow,
             command: Command) -> JSONResponse:
     return command(
         operation=f"pledge.release:{pledge_id}",
@@ -44,7 +55,7 @@ def release(pledge_id: str, body: ReleaseIn, _actor: Writer, arbiter: Arbiter, a
 
 
 @router.get("/pledges/{pledge_id}", response_model=PledgeOut, summary="one pledge (a bank sees only its own)")
-def get(pledge_id: str, kit: Kit, actor: Reader) -> PledgeOut:
+def get(pledge_id: PledgeId, kit: Kit, actor: Reader) -> PledgeOut:
     with kit.session_factory() as session:
         return PledgeOut.model_validate(find_visible_pledge(session=session, actor=actor, pledge_id=pledge_id))
 

@@ -17,7 +17,16 @@ from pydantic import (
     field_validator,
 )
 
-from pbkit.fields import Industry, OrgId, PastDate, PatentNumbers, Reason, RegionCode
+from pbkit.fields import (
+    Industry,
+    OrgId,
+    PastDate,
+    PatentNumbers,
+    Reason,
+    RegionCode,
+    line_without_controls,
+    text_without_controls,
+)
 from pbkit.money import Money, format_money
 from pbkit.parties import PartySnapshot
 
@@ -38,6 +47,11 @@ def registry_uuid(value: str) -> str:
 
 
 OrganizationId = Annotated[OrgId, AfterValidator(registry_uuid)]
+# The kit's text checks: a NUL would be a 500 from PostgreSQL's driver; a description may have tabs and newlines.
+ProductName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(line_without_controls)
+]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), AfterValidator(text_without_controls)]
 
 
 class FilingIn(BaseModel):
@@ -46,14 +60,14 @@ class FilingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     org_id: OrganizationId = Field(description="the filer: a registered organization of kind `enterprise`")
-    product_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    product_name: ProductName
     patent_numbers: Annotated[PatentNumbers, Field(min_length=1, max_length=MAX_PATENTS_PER_FILING)] = Field(
         description="application numbers in any accepted form (ZL202110123456.7, 202110123456.7, 2021101234567); "
         "each owned by or licensed to the filer",
     )
     region_code: RegionCode = Field(description="where the product is made: a GB/T 2260 code, checked like the registry's")
     industry: Industry | None = Field(default=None, description="the product's industry; null when not given")
-    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] | None = None
+    description: Description | None = None
     sales_last_year: Money | None = Field(default=None, description="last year's sales of the product, yuan")
     export_last_year: Money | None = Field(default=None, description="last year's export value, yuan; part of the sales")
 

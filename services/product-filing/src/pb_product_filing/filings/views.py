@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from pb_product_filing.deps import AdminOnly, Command, Kit, Pagination, Reader, Registry, Submitter, Today
@@ -17,13 +17,28 @@ from pb_product_filing.filings.schemas import (
     OrganizationId,
     ReasonIn,
 )
-from pbkit.fields import PrefectureCode
+from pbkit.fields import Identifier, PrefectureCode
 from pbkit.queries import Page
+from pbkit.web.links import links_to
 
 router = APIRouter(prefix="/api/v1/filings", tags=["filings"])
 
+FilingId = Annotated[Identifier, Path(description="the filing's id")]
 
-@router.post("", status_code=201, response_model=FilingOut, summary="submit a patent-product filing (partner or admin)")
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=FilingOut,
+    summary="submit a patent-product filing (partner or admin)",
+    responses={201: {"links": links_to(
+        "get_api_v1_filings__filing_id__get",
+        "approve_api_v1_filings__filing_id__approve_post",
+        "reject_api_v1_filings__filing_id__reject_post",
+        "revoke_api_v1_filings__filing_id__revoke_post",
+        parameter="filing_id",
+    )}},
+)
 def submit(body: FilingIn, _actor: Submitter, registry: Registry, command: Command) -> JSONResponse:
     # The registry is asked before the unit of work opens, and not at all for a retry of an answered key:
     # that one is replayed, even while the registry is down.
@@ -36,7 +51,7 @@ def submit(body: FilingIn, _actor: Submitter, registry: Registry, command: Comma
 
 
 @router.post("/{filing_id}/approve", response_model=FilingOut, summary="approve a submitted filing (admin)")
-def approve(filing_id: str, body: ApproveIn, _admin: AdminOnly, today: Today, command: Command) -> JSONResponse:
+def approve(filing_id: FilingId, body: ApproveIn, _admin: AdminOnly, today: Today, command: Command) -> JSONResponse:
     # Each review's fingerprint holds the filing id: one key cannot approve two filings.
     return command(
         operation="filing.approve",
@@ -48,7 +63,7 @@ def approve(filing_id: str, body: ApproveIn, _admin: AdminOnly, today: Today, co
 
 
 @router.post("/{filing_id}/reject", response_model=FilingOut, summary="reject a submitted filing (admin)")
-def reject(filing_id: str, body: ReasonIn, _admin: AdminOnly, command: Command) -> JSONResponse:
+def reject(filing_id: FilingId, body: ReasonIn, _admin: AdminOnly, command: Command) -> JSONResponse:
     return command(
         operation="filing.reject",
         body={"filing_id": filing_id, "request": body},
@@ -57,7 +72,7 @@ def reject(filing_id: str, body: ReasonIn, _admin: AdminOnly, command: Command) 
 
 
 @router.post("/{filing_id}/revoke", response_model=FilingOut, summary="revoke an approved filing (admin)")
-def revoke(filing_id: str, body: ReasonIn, _admin: AdminOnly, command: Command) -> JSONResponse:
+def revoke(filing_id: FilingId, body: ReasonIn, _admin: AdminOnly, command: Command) -> JSONResponse:
     return command(
         operation="filing.revoke",
         body={"filing_id": filing_id, "request": body},
@@ -66,7 +81,7 @@ def revoke(filing_id: str, body: ReasonIn, _admin: AdminOnly, command: Command) 
 
 
 @router.get("/{filing_id}", response_model=FilingOut, summary="one filing")
-def get(filing_id: str, kit: Kit, actor: Reader) -> FilingOut:
+def get(filing_id: FilingId, kit: Kit, actor: Reader) -> FilingOut:
     with kit.session_factory() as session:
         return service.find_filing(session=session, actor=actor, filing_id=filing_id)
 

@@ -18,7 +18,7 @@ from pb_registry.events import CLIENT_DISABLED, CLIENT_ENABLED, CLIENT_SECRET_RO
 from pb_registry.models import ApiClient, Organization
 from pb_registry.settings import Settings
 from pbkit.context import Actor
-from pbkit.errors import NotFound, RuleBroken
+from pbkit.errors import Conflict, NotFound, RuleBroken
 from pbkit.events import rfc3339, utcnow
 from pbkit.ids import new_id
 from pbkit.queries import equals, where_given
@@ -86,10 +86,19 @@ def get_client(*, session: Session, client_id: str) -> ApiClient:
     return client
 
 
+def _not_the_caller(uow: UnitOfWork, client_id: str, what: str) -> None:
+    # An admin that deactivated or re-keyed its own client would lock itself out (a lost answer loses the new
+    # secret); another admin does it, so that at least one admin always has a way back in.
+    if client_id == uow.actor.client_id:
+        raise Conflict(f"a client cannot {what} itself: ask another admin")
+
+
 def update_client(*, uow: UnitOfWork, client_id: str, change: ClientChange) -> ClientOut:
     """A disabled client's tokens are refused from now on, everywhere (`withdraw_tokens`); enabled again, it
     obtains new tokens, while those of before stay refused."""
     client = get_client(session=uow.session, client_id=client_id)
+    if change.active is False:
+        _not_the_caller(uow, client_id, "deactivate")
     changed = {
         field: value for field, value in change.model_dump(exclude_unset=True).items() if getattr(client, field) != value
     }
@@ -109,6 +118,7 @@ def rotate_secret(*, uow: UnitOfWork, client_id: str) -> str:
     """The client's new secret (in plain text only in this return value); the old one stops working, and so
     do the tokens obtained with it."""
     client = get_client(session=uow.session, client_id=client_id)
+    _not_the_caller(uow, client_id, "replace the secret of")
     secret = new_client_secret()
     client.secret_hash = hash_secret(secret)
     client.updated_at = utcnow()

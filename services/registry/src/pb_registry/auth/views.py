@@ -25,6 +25,7 @@ from pb_registry.models import ApiClient
 from pbkit.commands import idempotent_command
 from pbkit.errors import Conflict
 from pbkit.queries import Page, paginate
+from pbkit.web.links import links_to
 from pbkit.web.problems import Problem
 
 router = APIRouter(tags=["clients and tokens"])
@@ -110,6 +111,13 @@ def jwks(keyring: CurrentKeyring) -> JSONResponse:
         "A retry with the same Idempotency-Key returns the client without its secret: the secret is never "
         "stored in the clear, not even for replays (rotate it if the first response was lost)."
     ),
+    responses={201: {"links": links_to(
+        "get_client_api_v1_auth_clients__client_id__get",
+        "update_client_api_v1_auth_clients__client_id__patch",
+        "rotate_secret_api_v1_auth_clients__client_id__secret_post",
+        parameter="client_id",
+        field="client_id",
+    )}},
 )
 def create_client(body: ClientIn, _admin: AdminOnly, uow: ActorUow, key: IdempotencyKey = None) -> JSONResponse:
     # Not the Command dependency: the secret goes into the first response only, never into the stored answer.
@@ -153,7 +161,8 @@ def get_client(client_id: ClientIdInPath, kit: Kit, _admin: AdminOnly) -> Client
         "An inactive client obtains no new tokens, and the tokens it holds are refused: by the registry at once, "
         "by the other services once the `pb.client.disabled.v1` event reaches them (docs/EVENTS.md; until then, "
         "and while a service cannot read that feed, they keep working until they expire). Enabled again, the "
-        "client obtains new tokens; those of before stay refused."
+        "client obtains new tokens; those of before stay refused. "
+        "A client cannot deactivate itself (409): another admin does, so that no admin locks itself out."
     ),
 )
 def update_client(client_id: ClientIdInPath, body: ClientChange, _admin: AdminOnly, uow: ActorUow) -> Any:
@@ -174,7 +183,8 @@ def update_client(client_id: ClientIdInPath, body: ClientChange, _admin: AdminOn
     description=(
         "The new secret is in this response only; the old one stops working at once. Tokens obtained before are "
         "refused: by the registry at once, by the other services once the `pb.client.secret_rotated.v1` event "
-        "reaches them."
+        "reaches them. A client cannot replace its own secret (409): a lost answer would lock it out; another "
+        "admin does it."
     ),
 )
 def rotate_secret(client_id: ClientIdInPath, _admin: AdminOnly, uow: ActorUow, key: IdempotencyKey = None) -> JSONResponse:

@@ -24,6 +24,7 @@ from pbkit.commands import idempotent_command
 from pbkit.domain import INDUSTRY_LIST_VERSION, industries
 from pbkit.fields import PrefectureCode, RegionCode
 from pbkit.queries import Page, paginate
+from pbkit.web.links import links_to
 
 router = APIRouter(prefix="/api/v1", tags=["organizations"])
 
@@ -41,6 +42,13 @@ OrgIdInPath = Annotated[Identifier, Path(description="the organization's id")]
         "as the code that replaced it. Without `size`, an enterprise's size is classified by the 2011 SME "
         "standard from `sme_sector` and its latest annual report, when both are known."
     ),
+    responses={201: {"links": links_to(
+        "get_organization_api_v1_organizations__org_id__get",
+        "update_organization_api_v1_organizations__org_id__patch",
+        "list_annual_reports_api_v1_organizations__org_id__annual_reports_get",
+        "file_annual_report_api_v1_organizations__org_id__annual_reports__year__put",
+        parameter="org_id",
+    )}},
 )
 def register_organization(body: OrganizationIn, _admin: AdminOnly, command: Command) -> JSONResponse:
     return command(

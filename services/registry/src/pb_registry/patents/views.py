@@ -15,6 +15,7 @@ from pb_registry.patents.schemas import HistoryEntryOut, PatentChange, PatentIn,
 from pbkit.commands import idempotent_command
 from pbkit.fields import PatentNumber
 from pbkit.queries import Page, paginate
+from pbkit.web.links import links_to
 
 router = APIRouter(prefix="/api/v1", tags=["patents"])
 
@@ -31,6 +32,13 @@ NumberInPath = Annotated[PatentNumber, Path(description="any accepted form, URL-
         "is stored and answered in its canonical form. Every owner must be a registered organization. "
         "A patent registered twice is a 409."
     ),
+    responses={201: {"links": links_to(
+        "get_patent_api_v1_patents__number__get",
+        "update_patent_api_v1_patents__number__patch",
+        "patent_history_api_v1_patents__number__history_get",
+        parameter="number",
+        field="number",
+    )}},
 )
 def register_patent(body: PatentIn, _admin: AdminOnly, today: Today, command: Command) -> JSONResponse:
     return command(

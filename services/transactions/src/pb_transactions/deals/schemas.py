@@ -7,17 +7,27 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
+    StringConstraints,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
 )
 
-from pbkit.fields import IsoDate, OrgId, PastDate, PatentNumbers, listed_once
+from pbkit.fields import (
+    IsoDate,
+    OrgId,
+    PastDate,
+    PatentNumbers,
+    line_without_controls,
+    listed_once,
+    text_without_controls,
+)
 from pbkit.money import Money, format_money
 from pbkit.parties import PartySnapshot
 
@@ -27,6 +37,12 @@ DealStatus = Literal["submitted", "recorded", "cancelled"]
 # Kinds that move title: every co-owner must join, and recording changes the owners in the registry.
 TITLE_KINDS = frozenset({"transfer", "equity_contribution"})
 MAX_BATCH = 1000
+
+# Text a deal stores: the kit's checks, so a NUL is a 422 here rather than a 500 from PostgreSQL's driver.
+Reference = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(line_without_controls)]
+"""Another system's reference (the partner platform's, the bank's): one line, at most 128 characters."""
+RecordationNo = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(line_without_controls)]
+CancelReason = Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(text_without_controls)]
 
 
 class DealIn(BaseModel):
@@ -50,9 +66,7 @@ class DealIn(BaseModel):
     pledgee_consent: bool = Field(
         default=False, description="the pledgee of a pledged patent agreed; needed to record such a patent's deal"
     )
-    external_ref: str | None = Field(
-        default=None, min_length=1, max_length=128, description="the partner platform's own reference"
-    )
+    external_ref: Reference | None = Field(default=None, description="the partner platform's own reference")
 
     @field_validator("license_type")
     @classmethod
@@ -87,13 +101,13 @@ class RecordIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     recorded_on: PastDate = Field(description="the day the recordation took effect (登记/备案); not before the contract")
-    recordation_no: str | None = Field(default=None, min_length=1, max_length=64)
+    recordation_no: RecordationNo | None = None
 
 
 class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500)
+    reason: CancelReason
 
 
 _STORED_MONEY = re.compile(r"(0|[1-9][0-9]*)\.([0-9]{2})")

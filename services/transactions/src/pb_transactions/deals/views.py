@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
 from pb_transactions.deals import service, title
 from pb_transactions.deals.batch import SUBMITTED, ItemAnswer, submit_batch
-from pb_transactions.deals.schemas import BatchIn, BatchOut, CancelIn, DealIn, DealKind, DealOut, DealStatus, RecordIn
+from pb_transactions.deals.schemas import (
+    BatchIn,
+    BatchOut,
+    CancelIn,
+    DealIn,
+    DealKind,
+    DealOut,
+    DealStatus,
+    RecordIn,
+    Reference,
+)
 from pb_transactions.deps import (
     ActorUow,
     AdminOnly,
@@ -23,10 +33,21 @@ from pb_transactions.deps import (
     Today,
 )
 from pbkit.errors import DomainError, RuleBroken
-from pbkit.fields import IsoDateQuery, OrgId
+from pbkit.fields import Identifier, IsoDateQuery, OrgId
+from pbkit.web.links import links_to
 from pbkit.web.problems import problem_of
 
 router = APIRouter(prefix="/api/v1", tags=["deals"])
+
+DealId = Annotated[Identifier, Path(description="the deal's id")]
+# What a client does next with a deal it submitted (OpenAPI links from the 201 answer).
+DEAL_OPERATIONS = (
+    "get_deal_api_v1_deals__deal_id__get",
+    "record_deal_api_v1_deals__deal_id__record_post",
+    "cancel_deal_api_v1_deals__deal_id__cancel_post",
+    "receive_payment_api_v1_deals__deal_id__payments_post",
+    "list_payments_api_v1_deals__deal_id__payments_get",
+)
 
 _SUBMISSION_RULES = """
 Every patent must be in the registry and `valid`; every transferor must own every patent, and for a
@@ -48,7 +69,7 @@ nothing is written.
     status_code=201,
     summary="submit a transfer, licence or equity contribution (partner, admin)",
     description=_SUBMISSION_RULES,
-    responses={201: {"model": DealOut}},
+    responses={201: {"model": DealOut, "links": links_to(*DEAL_OPERATIONS, parameter="deal_id")}},
 )
 def submit_deal(body: DealIn, _submitter: Submitter, registry: Registry, command: Command) -> JSONResponse:
     return command(
@@ -104,7 +125,7 @@ _ARBITER = (
     ),
     response_model=DealOut,
 )
-def record_deal(deal_id: str, body: RecordIn, _admin: AdminOnly, arbiter: Arbiter, actor_uow: ActorUow,
+def record_deal(deal_id: DealId, body: RecordIn, _admin: AdminOnly, arbiter: Arbiter, actor_uow: ActorUow,
                 command: Command) -> JSONResponse:
     return command(
         operation=service.RECORD, body={"deal_id": deal_id, "record": body},
@@ -125,7 +146,7 @@ def record_deal(deal_id: str, body: RecordIn, _admin: AdminOnly, arbiter: Arbite
     ),
     response_model=DealOut,
 )
-def cancel_deal(deal_id: str, body: CancelIn, _admin: AdminOnly, arbiter: Arbiter, today: Today,
+def cancel_deal(deal_id: DealId, body: CancelIn, _admin: AdminOnly, arbiter: Arbiter, today: Today,
                 actor_uow: ActorUow, command: Command) -> JSONResponse:
     return command(
         operation=service.CANCEL, body={"deal_id": deal_id, "cancel": body},
@@ -140,7 +161,7 @@ def cancel_deal(deal_id: str, body: CancelIn, _admin: AdminOnly, arbiter: Arbite
     summary="one deal (a partner sees only the deals it created)",
     response_model=DealOut,
 )
-def get_deal(deal_id: str, kit: Kit, actor: Reader) -> DealOut:
+def get_deal(deal_id: DealId, kit: Kit, actor: Reader) -> DealOut:
     with kit.session_factory() as session:
         return DealOut.model_validate(service.visible_deal(session, actor=actor, deal_id=deal_id))
 
@@ -152,7 +173,7 @@ def deal_filters(
     transferor_id: Annotated[OrgId | None, Query()] = None,
     recorded_from: Annotated[IsoDateQuery, Query(description="recorded on or after (YYYY-MM-DD)")] = None,
     recorded_to: Annotated[IsoDateQuery, Query(description="recorded on or before (YYYY-MM-DD)")] = None,
-    external_ref: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+    external_ref: Annotated[Reference | None, Query()] = None,
 ) -> service.DealFilters:
     if recorded_from and recorded_to and recorded_from > recorded_to:
         raise RuleBroken.field(["query", "recorded_to"], "recorded_to is before recorded_from")

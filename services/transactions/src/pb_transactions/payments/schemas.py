@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pb_transactions.deals.schemas import DealOut, StoredMoney
+from pb_transactions.deals.schemas import DealOut, Reference, StoredMoney
 from pbkit.fields import PastDate, PositiveMoney
 
 
@@ -15,8 +15,8 @@ class PaymentIn(BaseModel):
 
     amount: PositiveMoney
     received_on: PastDate = Field(description="the day the money arrived; not before the contract date")
-    reference: str | None = Field(
-        default=None, min_length=1, max_length=128,
+    reference: Reference | None = Field(
+        default=None,
         description="the bank's transaction reference; one payment per reference and deal",
     )
 

@@ -7,9 +7,11 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from pb_transactions.deals.views import DEAL_OPERATIONS, DealId
 from pb_transactions.deps import Command, Kit, Pagination, Reader, Submitter
 from pb_transactions.payments import service
 from pb_transactions.payments.schemas import PaymentCreated, PaymentIn
+from pbkit.web.links import links_to
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 
@@ -27,9 +29,9 @@ router = APIRouter(prefix="/api/v1", tags=["payments"])
         "holds (36 digits of yuan, out of reach of real payments) is a 409. A partner reaches only the "
         "deals it created (404 for others). Honours `Idempotency-Key`."
     ),
-    responses={201: {"model": PaymentCreated}},
+    responses={201: {"model": PaymentCreated, "links": links_to(*DEAL_OPERATIONS, parameter="deal_id", field="deal_id")}},
 )
-def receive_payment(deal_id: str, body: PaymentIn, _payer: Submitter, command: Command) -> JSONResponse:
+def receive_payment(deal_id: DealId, body: PaymentIn, _payer: Submitter, command: Command) -> JSONResponse:
     return command(
         operation=service.RECEIVE, body={"deal_id": deal_id, "payment": body},
         action=lambda uow, _: service.receive(uow, deal_id=deal_id, body=body),
@@ -37,6 +39,6 @@ def receive_payment(deal_id: str, body: PaymentIn, _payer: Submitter, command: C
 
 
 @router.get("/deals/{deal_id}/payments", summary="the payments of a deal, oldest first")
-def list_payments(deal_id: str, kit: Kit, actor: Reader, page: Pagination) -> dict[str, Any]:
+def list_payments(deal_id: DealId, kit: Kit, actor: Reader, page: Pagination) -> dict[str, Any]:
     with kit.session_factory() as session:
         return service.list_payments(session=session, actor=actor, deal_id=deal_id, page=page)
