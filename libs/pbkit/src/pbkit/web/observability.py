@@ -70,7 +70,10 @@ def install_observability(app: FastAPI, kit: Any) -> None:
             checks["database"] = f"unreachable: {type(exc).__name__}"
         if not kit.bus.ping(2.0):
             checks["bus"] = "unreachable"
-        checks["topics"] = "ok" if kit.topics_ready.is_set() else "waiting for " + ", ".join(kit.topics_missing)
+        checks["topics"] = (
+            "ok" if kit.topics_ready.is_set()
+            else "waiting for " + ", ".join(kit.topics_missing) if kit.topics_missing else "starting"
+        )
         feed = kit.revocation_feed
         if feed is not None:
             checks["revocations"] = feed.staleness() or "ok"
