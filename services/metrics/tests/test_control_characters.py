@@ -9,7 +9,6 @@ import json
 
 import pytest
 
-from pbkit.migrations import upgrade_head
 from pbkit.testing import refused_naming
 
 JSON = {"content-type": "application/json"}
@@ -20,9 +19,7 @@ PROGRAM = "/api/v1/programs/gz-2021-2023"
 def any_backend(request, make_client):
     if request.param == "sqlite":
         return make_client()
-    url = request.getfixturevalue("postgres_url")
-    upgrade_head("pb_metrics", url)
-    return make_client(database_url=url)
+    return make_client(database_url=request.getfixturevalue("migrated_postgres_url")("pb_metrics"))
 
 
 @pytest.mark.parametrize("control", ["\x00", "\x1b", "\n"], ids=["NUL", "ESC", "newline"])

@@ -11,7 +11,8 @@ from pbkit.testing import refused_naming
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
 def any_backend(request, make_client):
-    return make_client() if request.param == "sqlite" else make_client(request.getfixturevalue("postgres_url"))
+    return make_client() if request.param == "sqlite" else make_client(
+        request.getfixturevalue("migrated_postgres_url")("pb_pledge"))
 
 
 @pytest.mark.parametrize("control", ["\x00", "\x1b", "\n"], ids=["NUL", "ESC", "newline"])

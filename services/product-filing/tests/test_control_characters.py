@@ -16,7 +16,7 @@ def settings(request, settings):
     """The conftest's settings, on SQLite and on the real PostgreSQL: its `client` then runs on each."""
     if request.param == "sqlite":
         return settings
-    return settings.model_copy(update={"database_url": request.getfixturevalue("postgres_url")})
+    return settings.model_copy(update={"database_url": request.getfixturevalue("migrated_postgres_url")("pb_product_filing")})
 
 
 @pytest.fixture

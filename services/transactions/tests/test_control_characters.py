@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from pbkit.migrations import upgrade_head
 from pbkit.testing import refused_naming
 
 DEALS = "/api/v1/deals"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
-def any_backend(request, service, start_service):
+def any_backend(request, start_service):
     if request.param == "sqlite":
-        return service
-    url = request.getfixturevalue("postgres_url")
-    upgrade_head("pb_transactions", url)
-    return start_service(url)
+        return request.getfixturevalue("service")
+    return start_service(request.getfixturevalue("migrated_postgres_url")("pb_transactions"))
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -69,11 +69,13 @@ def kafka_bootstrap() -> str:
     return _need("PB_TEST_KAFKA_BOOTSTRAP", "Apache Kafka")
 
 
-def create_pg_database(admin_url: str, prefix: str = "pbtest") -> str:
+def create_pg_database(admin_url: str, prefix: str = "pbtest", *, template: str | None = None) -> str:
+    """A new database on the server of `admin_url`: empty, or a copy of the database named `template`
+    (which nobody may be connected to)."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     engine.dispose()
     return str(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
 
@@ -92,6 +94,37 @@ def postgres_url(postgres_admin_url: str) -> Iterator[str]:
     url = create_pg_database(postgres_admin_url)
     yield url
     drop_pg_database(postgres_admin_url, url)
+
+
+@pytest.fixture(scope="session")
+def _migrated_pg_templates(postgres_admin_url: str) -> Iterator[dict[str, str]]:
+    templates: dict[str, str] = {}
+    yield templates
+    for url in templates.values():
+        drop_pg_database(postgres_admin_url, url)
+
+
+@pytest.fixture
+def migrated_postgres_url(postgres_admin_url: str, _migrated_pg_templates: dict[str, str]) -> Iterator[
+        Callable[[str], str]]:
+    """`migrated_postgres_url(package)`: a fresh PostgreSQL database at `package`'s head for one test. The
+    migrations run once per session, into a template that each test's database is copied from."""
+    from pbkit.migrations import upgrade_head
+
+    made: list[str] = []
+
+    def make(package: str) -> str:
+        if package not in _migrated_pg_templates:
+            template = create_pg_database(postgres_admin_url, prefix="pbtemplate")
+            upgrade_head(package, template)
+            _migrated_pg_templates[package] = template
+        made.append(create_pg_database(postgres_admin_url,
+                                       template=make_url(_migrated_pg_templates[package]).database))
+        return made[-1]
+
+    yield make
+    for url in made:
+        drop_pg_database(postgres_admin_url, url)
 
 
 @pytest.fixture
