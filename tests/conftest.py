@@ -189,9 +189,10 @@ def kafka_stack(tmp_path, postgres_admin_url, kafka_bootstrap):
         yield stack
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def shared_kafka_stack(tmp_path_factory, postgres_admin_url, kafka_bootstrap):
-    """One stack for a module's tests; each test makes its own organizations and patents."""
+    """One stack on PostgreSQL + Kafka for the session's tests that can share it: each makes its own
+    organizations and patents, and reads the metrics as changes from what it saw before."""
     with running_on_kafka(tmp_path_factory.mktemp("stack"), postgres_admin_url, kafka_bootstrap) as stack:
         yield stack
 
