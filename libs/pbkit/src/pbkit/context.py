@@ -12,6 +12,8 @@ class Actor:
     client_id: str
     role: str | None = None
     org_id: str | None = None
+    # A staff user of the `prefecture` role: the 市州 their reads are limited to.
+    prefecture_code: str | None = None
 
 
 SYSTEM = Actor("system", None, None)

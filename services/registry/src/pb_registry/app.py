@@ -10,6 +10,7 @@ from pb_registry.models import CONFLICTS, kit_tables
 from pb_registry.organizations.views import router as organizations_router
 from pb_registry.patents.views import router as patents_router
 from pb_registry.settings import Settings
+from pb_registry.staff.views import router as staff_router
 from pb_registry.title.views import router as title_router
 from pbkit.kit import ServiceKit
 from pbkit.service import create_app
@@ -55,7 +56,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
         kit,
         title="PatentBridge Registry",
         description=DESCRIPTION,
-        routers=[auth_router, organizations_router, patents_router, title_router],
+        routers=[auth_router, staff_router, organizations_router, patents_router, title_router],
     )
 
 

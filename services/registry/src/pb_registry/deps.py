@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends
 
 from pb_registry.auth.keys import Keyring, load_keyring
 from pbkit.context import Actor
+from pbkit.events import utcnow
 from pbkit.web.auth import AdminOnly, AnyRole, require_roles
 from pbkit.web.deps import ActorUow, Command, IdempotencyKey, Kit, Today
 from pbkit.web.pagination import Pagination
@@ -25,7 +27,16 @@ def _current_keyring(kit: Kit) -> Keyring:
 CurrentKeyring = Annotated[Keyring, Depends(_current_keyring)]
 """The signing keys as the database holds them now (a key added there is used without a restart)."""
 
+
+def now() -> datetime:
+    """The dependency behind `Now` (a test sets the clock with `app.dependency_overrides[now]`)."""
+    return utcnow()
+
+
+Now = Annotated[datetime, Depends(now)]
+"""The time staff accounts are judged by: lockouts, the sign-in throttle's window, password changes."""
+
 __all__ = [
-    "ActorUow", "AdminOnly", "Command", "CurrentKeyring", "IdempotencyKey", "Kit", "Pagination", "Reader",
+    "ActorUow", "AdminOnly", "Command", "CurrentKeyring", "IdempotencyKey", "Kit", "Now", "Pagination", "Reader",
     "ReportReader", "Today",
 ]

@@ -32,6 +32,7 @@ CONFLICTS = (
         "the year's annual report was filed by another request at the same moment; file it again to replace it",
     ),
     NamedConstraint("api_clients_client_id_key", "api_clients.client_id", "a client with this client_id already exists"),
+    NamedConstraint("staff_users_username_key", "staff_users.username", "a user with this username already exists"),
     NamedConstraint(
         "title_commands_pkey",
         "title_commands.key",
@@ -79,6 +80,44 @@ class ApiClient(Base):
     tokens_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- staff users: the people of the provincial office and the prefectures -------------------------
+
+
+class StaffUser(Base):
+    """A person who signs in to the console with a password; their tokens carry `sub` = `id`."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    # For the `prefecture` role only: the 市州 (4 digits + "00") the user is limited to.
+    prefecture_code: Mapped[str | None] = mapped_column(String(6))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool]
+    # Consecutive failed sign-ins since the last success or unlock; at the limit the account locks.
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # As for clients: tokens issued before this moment are refused (disabled, or the password changed).
+    tokens_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SignInFailure(Base):
+    """A failed sign-in from a source address, kept for the throttle's window (any username)."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_sign_in_failures_address_at", "address", "at"),)
 
 
 # --- organizations -----------------------------------------------------------------------------

@@ -18,6 +18,14 @@ class Settings(ServiceSettings):
     # Lifetime of the access tokens this registry signs.
     token_ttl_s: int = Field(default=3600, ge=60, le=86400)
 
+    # Staff sign-in: this many consecutive failures lock the account for sign_in_lock_s (an admin can unlock
+    # it); a source address with sign_in_address_limit failures within sign_in_address_window_s, for any
+    # usernames, is refused (429) until the oldest of them leaves the window.
+    sign_in_max_failures: int = Field(default=5, ge=1, le=100)
+    sign_in_lock_s: int = Field(default=900, ge=1, le=86400)
+    sign_in_address_limit: int = Field(default=20, ge=1, le=10000)
+    sign_in_address_window_s: int = Field(default=900, ge=1, le=86400)
+
     @model_validator(mode="after")
     def _bootstrap_admin(self) -> "Settings":
         # Outside development: short, low-entropy and placeholder secrets stop the start (pbkit.settings).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import select, update
 
@@ -35,12 +37,20 @@ MATRIX = [
     ("PUT", "/api/v1/title-changes/{deal}/reversal", {"effective_on": "2022-05-01"}, ADMIN),
     ("PUT", "/api/v1/encumbrances/new-pledge", "new-encumbrance", {"admin", "bank"}),
     ("PUT", "/api/v1/encumbrances/{pledge}/release", {"released_on": "2022-10-01"}, {"admin", "bank"}),
+    ("POST", "/api/v1/users", "new-user", ADMIN),
+    ("GET", "/api/v1/users", None, ADMIN),
+    ("GET", "/api/v1/users/{user}", None, ADMIN),
+    ("PATCH", "/api/v1/users/{user}", {"display_name": "新名字"}, ADMIN),
+    ("POST", "/api/v1/users/{user}/password", {"password": "reset-password-123"}, ADMIN),
+    ("POST", "/api/v1/users/{user}/unlock", None, ADMIN),
     ("GET", "/api/v1/audit", None, ADMIN),
     ("GET", "/api/v1/outbox/parked", None, ADMIN),
     ("POST", "/api/v1/outbox/parked/{event}/retry", None, ADMIN),
     ("POST", "/api/v1/outbox/parked/retry", None, ADMIN),
 ]
-PUBLIC = {("POST", "/api/v1/auth/token"), ("GET", "/.well-known/jwks.json")}
+PUBLIC = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/login"), ("GET", "/.well-known/jwks.json")}
+# A staff user's own account, for any signed-in user (an API client has none: 404); test_staff_users.py.
+OWN_ACCOUNT = {("GET", "/api/v1/users/me"), ("POST", "/api/v1/users/me/password")}
 
 
 def park_first_event(registry_app) -> str:  # noqa: ANN001
@@ -58,6 +68,8 @@ def records(api, admin, registry_app, make_org, make_patent, new_uscc, new_paten
     org = make_org()
     patent = make_patent([org["id"]])
     client = api.post("/api/v1/auth/clients", json={"name": "平台", "role": "partner", "org_id": org["id"]}, headers=admin).json()
+    user = api.post("/api/v1/users", json={"username": "matrix.user", "display_name": "矩阵", "role": "viewer",
+                                           "password": "matrix-password-1"}, headers=admin).json()
     buyer = make_org()["id"]
     sold, pledged, free = (make_patent([org["id"]])["number"] for _ in range(3))
     change = {"kind": "transfer", "transferor_ids": [org["id"]], "transferee_id": buyer, "effective_on": "2022-03-01"}
@@ -68,6 +80,8 @@ def records(api, admin, registry_app, make_org, make_patent, new_uscc, new_paten
     assert api.put("/api/v1/encumbrances/held", json=encumbrance | {"patent_numbers": [pledged]}, headers=admin).status_code == 200
     bodies = {
         "new-org": lambda: {"name": "贵州新企业有限公司", "uscc": new_uscc(), "kind": "enterprise", "region_code": "520102"},
+        "new-user": lambda: {"username": f"user.{uuid.uuid4().hex[:8]}", "display_name": "新用户", "role": "viewer",
+                             "password": "a-new-password-1"},
         "new-patent": lambda: {
             "number": new_patent_number(), "title": "一种方法", "type": "invention", "filing_date": "2021-01-05",
             "ipc": [], "owner_ids": [org["id"]], "status": "valid",
@@ -75,7 +89,7 @@ def records(api, admin, registry_app, make_org, make_patent, new_uscc, new_paten
     }
     bodies["new-title-change"] = lambda: change | {"patent_numbers": [free]}
     bodies["new-encumbrance"] = lambda: encumbrance | {"patent_numbers": [free]}
-    return {"org": org["id"], "patent": patent["number"], "client": client["client_id"], "deal": "sold", "pledge": "held",
+    return {"org": org["id"], "patent": patent["number"], "client": client["client_id"], "user": user["id"], "deal": "sold", "pledge": "held",
             "bodies": bodies, "event": park_first_event(registry_app)}
 
 
@@ -120,10 +134,10 @@ def test_the_matrix_covers_every_endpoint(registry_app):
     }
     placeholders = {"{org}": "{org_id}", "{patent}": "{number}", "{client}": "{client_id}", "/2022": "/{year}",
                     "{deal}": "{deal_id}", "new-deal": "{deal_id}", "{pledge}": "{pledge_id}", "new-pledge": "{pledge_id}",
-                    "{event}": "{event_id}"}
+                    "{event}": "{event_id}", "{user}": "{user_id}"}
     listed = set()
     for method, path, _, _ in MATRIX:
         for ours, theirs in placeholders.items():
             path = path.replace(ours, theirs)
         listed.add((method, path))
-    assert described == listed | PUBLIC
+    assert described == listed | PUBLIC | OWN_ACCOUNT

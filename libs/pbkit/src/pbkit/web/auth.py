@@ -26,7 +26,10 @@ from pbkit.revocation import Revocations
 from pbkit.web.problems import Unauthorized
 from pbkit.web.state import kit_of
 
-ROLES = ("admin", "partner", "bank", "viewer")
+ROLES = ("admin", "partner", "bank", "viewer", "prefecture")
+# The roles of CONTRACT.md §2. The `prefecture` role of staff users (a viewer limited to one 市州) is let in
+# only where an endpoint names it, since every read it makes must be scoped to its prefecture.
+CONTRACT_ROLES = ("admin", "partner", "bank", "viewer")
 ALGORITHMS = ["EdDSA"]
 
 
@@ -132,7 +135,11 @@ class TokenVerifier:
             )
             if refused is not None:
                 raise Unauthorized(f"token revoked: {refused}")
-        return Actor(client_id=claims["sub"], role=claims["role"], org_id=claims.get("org_id"))
+        prefecture = claims.get("prefecture_code")
+        if claims["role"] == "prefecture" and not isinstance(prefecture, str):
+            raise Unauthorized("a prefecture token carries no prefecture_code")
+        return Actor(client_id=claims["sub"], role=claims["role"], org_id=claims.get("org_id"),
+                     prefecture_code=prefecture if claims["role"] == "prefecture" else None)
 
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -172,5 +179,7 @@ def require_roles(*roles: str):  # noqa: ANN201 - a FastAPI dependency
     return dependency
 
 
-AnyRole = Annotated[Actor, Depends(require_roles(*ROLES))]
+AnyRole = Annotated[Actor, Depends(require_roles(*CONTRACT_ROLES))]
+Authenticated = Annotated[Actor, Depends(current_actor)]
+"""Any valid token, of any role (a staff user's own account)."""
 AdminOnly = Annotated[Actor, Depends(require_roles("admin"))]

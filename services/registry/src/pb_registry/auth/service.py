@@ -15,7 +15,7 @@ from pb_registry.auth.schemas import ORG_ROLES, ClientChange, ClientCreated, Cli
 from pb_registry.auth.secrets import hash_secret, needs_rehash, new_client_id, new_client_secret, secret_matches
 from pb_registry.auth.tokens import issue_token, token_time
 from pb_registry.events import CLIENT_DISABLED, CLIENT_ENABLED, CLIENT_SECRET_ROTATED
-from pb_registry.models import ApiClient, Organization
+from pb_registry.models import ApiClient, Organization, StaffUser
 from pb_registry.settings import Settings
 from pbkit.context import Actor
 from pbkit.errors import Conflict, NotFound, RuleBroken
@@ -134,25 +134,36 @@ def withdraw_tokens(*, uow: UnitOfWork, client: ApiClient, event_type: str) -> N
     publish_access(uow=uow, client=client, event_type=event_type, at=client.tokens_valid_after)
 
 
-def publish_access(*, uow: UnitOfWork, client: ApiClient, event_type: str, at: datetime | None = None) -> None:
+def publish_access(
+    *, uow: UnitOfWork, client: ApiClient, event_type: str, at: datetime | None = None
+) -> None:
     """The client's whole access state on the revocation feed (pbkit.revocation, docs/EVENTS.md)."""
-    valid_after = client.tokens_valid_after
+    publish_subject_access(uow=uow, subject=client.client_id, active=client.active,
+                           tokens_valid_after=client.tokens_valid_after, event_type=event_type, at=at)
+
+
+def publish_subject_access(
+    *, uow: UnitOfWork, subject: str, active: bool, tokens_valid_after: datetime | None, event_type: str,
+    at: datetime | None = None,
+) -> None:
+    """The access state of a token subject on the revocation feed: an API client's client_id, or a staff
+    user's id (the `sub` of their tokens), carried as the event's `client_id`."""
     uow.emit(
         event_type=event_type,
         aggregate_type="client",
-        aggregate_id=client.client_id,
+        aggregate_id=subject,
         data={
-            "client_id": client.client_id,
-            "active": client.active,
-            "tokens_valid_after": rfc3339(valid_after) if valid_after is not None else None,
+            "client_id": subject,
+            "active": active,
+            "tokens_valid_after": rfc3339(tokens_valid_after) if tokens_valid_after is not None else None,
         },
         at=at,
     )
 
 
 class StoredRevocations:
-    """The registry's revocation list: its own clients table, read for every token it verifies, so that a
-    change refuses tokens here as soon as it commits (the other services follow the feed)."""
+    """The registry's revocation list: its own clients and staff users tables, read for every token it
+    verifies, so that a change refuses tokens here as soon as it commits (the other services follow the feed)."""
 
     def __init__(self, sessions: sessionmaker[Session]):
         self._sessions = sessions
@@ -162,6 +173,10 @@ class StoredRevocations:
             row = session.execute(
                 select(ApiClient.active, ApiClient.tokens_valid_after).where(ApiClient.client_id == client_id)
             ).first()
+            if row is None:
+                row = session.execute(
+                    select(StaffUser.active, StaffUser.tokens_valid_after).where(StaffUser.id == client_id)
+                ).first()
         if row is None:
             return None
         valid_after = row.tokens_valid_after.timestamp() if row.tokens_valid_after is not None else None

@@ -17,7 +17,11 @@ def token_time(moment: datetime) -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def issue_token(*, keyring: Keyring, settings: Settings, client_id: str, role: str, org_id: str | None) -> str:
+def issue_token(
+    *, keyring: Keyring, settings: Settings, client_id: str, role: str, org_id: str | None = None,
+    prefecture_code: str | None = None,
+) -> str:
+    """A token for an API client (`sub` its client_id) or a staff user (`sub` the user's id)."""
     now = token_time(utcnow())
     claims = {
         "sub": client_id,
@@ -32,4 +36,6 @@ def issue_token(*, keyring: Keyring, settings: Settings, client_id: str, role: s
     }
     if org_id is not None:
         claims["org_id"] = org_id
+    if prefecture_code is not None:
+        claims["prefecture_code"] = prefecture_code
     return jwt.encode(claims, keyring.private_key, algorithm=ALGORITHM, headers={"kid": keyring.kid})
