@@ -71,13 +71,15 @@ class Tokens:
     def __init__(self, app):  # noqa: ANN001
         self.app = app
 
-    def token(self, role: str, *, sub: str | None = None, org_id: str | None = None) -> str:
+    def token(self, role: str, *, sub: str | None = None, org_id: str | None = None,
+              prefecture_code: str | None = None) -> str:
         return issue_token(
             keyring=load_keyring(self.app.state.kit.session_factory),
             settings=self.app.state.kit.settings,
             client_id=sub or f"{role}-client",
             role=role,
             org_id=org_id,
+            prefecture_code=prefecture_code,
         )
 
     def headers(self, role: str, **kwargs: Any) -> dict[str, str]:

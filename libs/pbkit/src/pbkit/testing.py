@@ -150,7 +150,8 @@ class TestKeys:
         jwk.update({"kid": self.kid, "use": "sig", "alg": "EdDSA"})
         return json.dumps({"keys": [jwk]})
 
-    def token(self, role: str, *, sub: str | None = None, org_id: str | None = None, ttl_s: int = 600) -> str:
+    def token(self, role: str, *, sub: str | None = None, org_id: str | None = None, ttl_s: int = 600,
+              prefecture_code: str | None = None) -> str:
         now = datetime.now(UTC)
         claims: dict[str, Any] = {
             "sub": sub or f"{role}-client",
@@ -162,6 +163,8 @@ class TestKeys:
         }
         if org_id is not None:
             claims["org_id"] = org_id
+        if prefecture_code is not None:
+            claims["prefecture_code"] = prefecture_code
         return jwt.encode(claims, self.private_key, algorithm="EdDSA", headers={"kid": self.kid})
 
     def headers(self, role: str, **kwargs: Any) -> dict[str, str]:

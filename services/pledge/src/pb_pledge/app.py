@@ -31,7 +31,8 @@ Patent pledge registrations (专利权质押登记) posted by banks (CONTRACT.md
   service's own database holds the rule among its pledges too. Releasing frees the patents in the
   registry before the answer.
 - **Tenant isolation.** A bank sees, lists and releases only its own pledges; another bank's pledge is
-  **404**. Admin and viewer see all; partners have no access (**403**).
+  **404**. Admin and viewer see all; a prefecture user (a staff viewer limited to one 市州) sees the pledges
+  whose pledgor is in its prefecture, and any other is **404**; partners have no access (**403**).
 - Registration and release honour `Idempotency-Key`.
 """
 

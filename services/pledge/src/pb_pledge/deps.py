@@ -26,7 +26,7 @@ def _with_bank_org(*roles: str):  # noqa: ANN202 - a FastAPI dependency
 
 Writer = Annotated[Actor, Depends(_with_bank_org("bank", "admin"))]
 """Registers and releases pledges: a bank (its own), or an admin acting for a bank."""
-Reader = Annotated[Actor, Depends(_with_bank_org("bank", "admin", "viewer"))]
-"""Reads pledges: a bank its own, admin and viewer all."""
+Reader = Annotated[Actor, Depends(_with_bank_org("bank", "admin", "viewer", "prefecture"))]
+"""Reads pledges: a bank its own, admin and viewer all, a prefecture user those whose pledgor is in its 市州."""
 
 __all__ = ["ActorUow", "Arbiter", "Command", "Kit", "Pagination", "Reader", "Registry", "Writer"]

@@ -33,7 +33,8 @@ Where the contract is silent, this service decides:
   never later; earlier dates let the office record approvals given before this service existed.
   A reason is 1–1000 characters.
 - **Who sees what.** A partner sees only the filings it submitted (another's is 404); admin and
-  viewer see all; a bank has no business here (403).
+  viewer see all; a prefecture user (a staff viewer limited to one 市州) sees the filings whose region is
+  in its prefecture (another's is 404); a bank has no business here (403).
 - **Retries.** Every POST, the review actions included, honours `Idempotency-Key`.
 - **Events.** `pb.filing.submitted|approved|rejected|revoked.v1` on `pb.product_filing.filings`,
   each carrying the whole filing as docs/EVENTS.md lays it out.

@@ -13,7 +13,7 @@ from pbkit.web.pagination import Pagination
 
 Submitter = Annotated[Actor, Depends(require_roles("admin", "partner"))]
 """Submits filings: a partner platform (for the enterprises it serves), or the office."""
-Reader = Annotated[Actor, Depends(require_roles("admin", "partner", "viewer"))]
-"""Reads filings; a partner sees only the filings it submitted."""
+Reader = Annotated[Actor, Depends(require_roles("admin", "partner", "viewer", "prefecture"))]
+"""Reads filings; a partner sees only the filings it submitted, a prefecture user those of its 市州."""
 
 __all__ = ["AdminOnly", "Command", "Kit", "Pagination", "Reader", "Registry", "Submitter", "Today"]

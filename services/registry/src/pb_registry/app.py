@@ -28,6 +28,12 @@ it as `Authorization: Bearer <token>`. Tokens are EdDSA-signed JWTs; the verific
 annual reports and manage clients. Partners and banks do not register organizations: an
 organization's kind, size and region decide how the programme's indicators count a deal, so the
 provincial office keeps them. Annual reports (revenue, headcount) are read by admins and viewers.
+Staff users of the `prefecture` role (viewers limited to one 市州) read only what belongs to their
+prefecture: the organizations registered in it, the patents with an owner in it, and those
+organizations' annual reports; anything else is 404 to them, as if it did not exist.
+
+**Staff users.** People of the provincial office and the prefectures sign in with a password
+(`POST /api/v1/auth/login`) for a token like a client's; admins manage them under `/api/v1/users`.
 
 **Title.** The registry is the one arbiter of each patent's title: owners, licensees and pledges
 change only through its title commands (`PUT /api/v1/title-changes/…`, `PUT /api/v1/encumbrances/…`),

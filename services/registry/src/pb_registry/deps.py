@@ -10,14 +10,15 @@ from fastapi import Depends
 from pb_registry.auth.keys import Keyring, load_keyring
 from pbkit.context import Actor
 from pbkit.events import utcnow
-from pbkit.web.auth import AdminOnly, AnyRole, require_roles
+from pbkit.web.auth import CONTRACT_ROLES, AdminOnly, require_roles
 from pbkit.web.deps import ActorUow, Command, IdempotencyKey, Kit, Today
 from pbkit.web.pagination import Pagination
 
-# Every role reads organizations and patents; only admins write (the registry's description, "Roles").
-Reader = AnyRole
+# Every role reads organizations and patents; only admins write (the registry's description, "Roles"). A
+# prefecture user reads those of its 市州: each view passes `reader.prefecture_code` as the scope.
+Reader = Annotated[Actor, Depends(require_roles(*CONTRACT_ROLES, "prefecture"))]
 # Revenue and headcount are the firms' business data: the provincial office's staff read them, not partners or banks.
-ReportReader = Annotated[Actor, Depends(require_roles("admin", "viewer"))]
+ReportReader = Annotated[Actor, Depends(require_roles("admin", "viewer", "prefecture"))]
 
 
 def _current_keyring(kit: Kit) -> Keyring:

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from pb_registry.models import kit_tables
 from pbkit.events import utcnow
 
-ROLES = ("admin", "partner", "bank", "viewer")
+ROLES = ("admin", "partner", "bank", "viewer", "prefecture")  # prefecture: a staff viewer of 贵阳 (the records')
 EVERYONE = set(ROLES)
 ADMIN = {"admin"}
 
@@ -26,7 +26,7 @@ MATRIX = [
     ("GET", "/api/v1/organizations/{org}", None, EVERYONE),
     ("PATCH", "/api/v1/organizations/{org}", {"name": "贵州新名称有限公司"}, ADMIN),
     ("PUT", "/api/v1/organizations/{org}/annual-reports/2022", {"revenue": "1000000.00", "employees": 12}, ADMIN),
-    ("GET", "/api/v1/organizations/{org}/annual-reports", None, {"admin", "viewer"}),
+    ("GET", "/api/v1/organizations/{org}/annual-reports", None, {"admin", "viewer", "prefecture"}),
     ("GET", "/api/v1/industries", None, EVERYONE),
     ("POST", "/api/v1/patents", "new-patent", ADMIN),
     ("GET", "/api/v1/patents", None, EVERYONE),
@@ -108,7 +108,8 @@ def org_of(role: str, records) -> str | None:  # noqa: ANN001
 def test_every_role_gets_exactly_the_access_the_matrix_gives(api, tokens, records, emitted, method, path, body, allowed):
     for role in ROLES:
         before = len(emitted())
-        response = call(api, method, path, body, records, tokens.headers(role, org_id=org_of(role, records)))
+        scope = {"prefecture_code": "520100"} if role == "prefecture" else {}
+        response = call(api, method, path, body, records, tokens.headers(role, org_id=org_of(role, records), **scope))
         if role in allowed:
             assert 200 <= response.status_code < 300, (role, response.text)
         else:

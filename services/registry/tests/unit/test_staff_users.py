@@ -74,8 +74,9 @@ def test_a_prefecture_users_token_carries_its_prefecture(api, make_user):
     signed_in = sign_in(api, "li.na")
     assert claims_of(signed_in)["prefecture_code"] == "520300"
     assert api.get(f"{USERS}/me", headers=bearer(signed_in)).status_code == 200
-    # Until a service scopes its answers to the prefecture, it does not let the role in at all.
-    assert api.get("/api/v1/organizations", headers=bearer(signed_in)).status_code == 403
+    # It reads, scoped to its prefecture (test_prefecture_scope.py), and manages no one.
+    assert api.get("/api/v1/organizations", headers=bearer(signed_in)).status_code == 200
+    assert api.get(USERS, headers=bearer(signed_in)).status_code == 403
 
 
 @pytest.mark.parametrize(("fields", "loc"), [

@@ -13,7 +13,8 @@ from pbkit.web.pagination import Pagination
 
 Submitter = Annotated[Actor, Depends(require_roles("admin", "partner"))]
 """Submits deals and posts the money received on them: a partner platform (on its own deals), or an admin."""
-Reader = Annotated[Actor, Depends(require_roles("admin", "partner", "viewer"))]
-"""Reads deals and their payments; a partner sees only the deals it created."""
+Reader = Annotated[Actor, Depends(require_roles("admin", "partner", "viewer", "prefecture"))]
+"""Reads deals and their payments; a partner sees only the deals it created, a prefecture user those with the
+transferee or a transferor in its 市州."""
 
 __all__ = ["ActorUow", "AdminOnly", "Arbiter", "Command", "Kit", "Pagination", "Reader", "Registry", "Submitter", "Today"]

@@ -69,6 +69,8 @@ def find_visible_pledge(*, session: Session, actor: Actor, pledge_id: str, for_u
     pledge = session.get(Pledge, pledge_id, with_for_update=for_update)
     if pledge is None or pledge.status == PENDING or (actor.role == "bank" and pledge.pledgee_id != actor.org_id):
         raise NotFound(f"no pledge {pledge_id}")
+    if actor.prefecture_code is not None and pledge.pledgor.get("prefecture_code") != actor.prefecture_code:
+        raise NotFound(f"no pledge {pledge_id}")
     return pledge
 
 
@@ -85,6 +87,8 @@ def visible_pledges(
     stmt = select(Pledge).where(Pledge.status != PENDING)
     if actor.role == "bank":
         stmt = stmt.where(Pledge.pledgee_id == actor.org_id)
+    if actor.prefecture_code is not None:
+        stmt = stmt.where(Pledge.pledgor["prefecture_code"].as_string() == actor.prefecture_code)
     return where_given(
         stmt,
         (status, equals(Pledge.status)),

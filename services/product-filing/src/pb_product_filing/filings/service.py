@@ -132,6 +132,7 @@ def list_filings(
     stmt = where_given(
         select(Filing),
         (actor.client_id if actor.role == "partner" else None, equals(Filing.created_by)),
+        (actor.prefecture_code, equals(Filing.prefecture_code)),
         (status, equals(Filing.status)),
         (org_id, equals(Filing.org_id)),
         (prefecture_code, equals(Filing.prefecture_code)),
@@ -176,4 +177,7 @@ def _record(uow: UnitOfWork, filing: Filing, *, event_type: str, action: str) ->
 
 
 def _visible_to(actor: Actor, filing: Filing) -> bool:
-    return actor.role != "partner" or filing.created_by == actor.client_id
+    """A partner sees the filings it submitted; a prefecture user those in its 市州 (by the filing's region)."""
+    if actor.role == "partner":
+        return filing.created_by == actor.client_id
+    return actor.prefecture_code is None or filing.prefecture_code == actor.prefecture_code

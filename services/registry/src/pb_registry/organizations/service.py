@@ -116,9 +116,10 @@ def file_annual_report(*, uow: UnitOfWork, org_id: str, year: int, data: AnnualR
     return FiledReport(report=AnnualReportOut.model_validate(report), first_of_year=existing is None)
 
 
-def get_organization(*, session: Session, org_id: str) -> Organization:
+def get_organization(*, session: Session, org_id: str, scope: str | None = None) -> Organization:
+    """The organization; with a `scope` (a prefecture user's 市州), only one registered in that prefecture."""
     org = session.get(Organization, org_id)
-    if org is None:
+    if org is None or (scope is not None and org.prefecture_code != scope):
         raise NotFound(f"no organization {org_id!r}")
     return org
 
@@ -132,10 +133,13 @@ def organizations_query(
     industry: str | None = None,
     uscc: str | None = None,
     q: str | None = None,
+    scope: str | None = None,
 ) -> Select:
+    """The organizations the filters give; a `scope` (a prefecture user's 市州) narrows them to its own."""
     in_guizhou = Organization.region_code.startswith(GUIZHOU_PROVINCE_CODE)
     return where_given(
         select(Organization),
+        (scope, equals(Organization.prefecture_code)),
         (kind, equals(Organization.kind)),
         (region_code, equals(Organization.region_code)),
         (prefecture_code, equals(Organization.prefecture_code)),

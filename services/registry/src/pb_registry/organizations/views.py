@@ -61,7 +61,7 @@ def register_organization(body: OrganizationIn, _admin: AdminOnly, command: Comm
 @router.get("/organizations", response_model=Page[OrganizationOut], summary="search organizations")
 def list_organizations(
     kit: Kit,
-    _reader: Reader,
+    reader: Reader,
     page: Pagination,
     kind: Annotated[OrgKind | None, Query()] = None,
     region_code: Annotated[RegionCode | None, Query()] = None,
@@ -79,15 +79,18 @@ def list_organizations(
         industry=industry,
         uscc=uscc,
         q=q,
+        scope=reader.prefecture_code,
     )
     with kit.session_factory() as session:
         return paginate(session, stmt, key=Organization.id, params=page, to_item=OrganizationOut.model_validate)
 
 
 @router.get("/organizations/{org_id}", response_model=OrganizationOut, summary="one organization")
-def get_organization(org_id: OrgIdInPath, kit: Kit, _reader: Reader) -> OrganizationOut:
+def get_organization(org_id: OrgIdInPath, kit: Kit, reader: Reader) -> OrganizationOut:
     with kit.session_factory() as session:
-        return OrganizationOut.model_validate(service.get_organization(session=session, org_id=org_id))
+        return OrganizationOut.model_validate(
+            service.get_organization(session=session, org_id=org_id, scope=reader.prefecture_code)
+        )
 
 
 @router.patch("/organizations/{org_id}", response_model=OrganizationOut, summary="change an organization (admin)")
@@ -127,11 +130,11 @@ def file_annual_report(
 @router.get(
     "/organizations/{org_id}/annual-reports",
     response_model=Page[AnnualReportOut],
-    summary="an organization's annual reports (admin, viewer)",
+    summary="an organization's annual reports (admin, viewer, prefecture)",
 )
-def list_annual_reports(org_id: OrgIdInPath, kit: Kit, _reader: ReportReader, page: Pagination) -> dict[str, Any]:
+def list_annual_reports(org_id: OrgIdInPath, kit: Kit, reader: ReportReader, page: Pagination) -> dict[str, Any]:
     with kit.session_factory() as session:
-        service.get_organization(session=session, org_id=org_id)
+        service.get_organization(session=session, org_id=org_id, scope=reader.prefecture_code)
         return paginate(
             session, service.reports_query(org_id), key=AnnualReport.id, params=page, to_item=AnnualReportOut.model_validate
         )

@@ -99,10 +99,11 @@ def update_patent(*, uow: UnitOfWork, number: str, change: PatentChange, today: 
     return PatentOut.model_validate(patent)
 
 
-def get_patent(*, session: Session, number: str, for_update: bool = False) -> Patent:
-    """The patent of a canonical number, with its owners, IPC, licences and pledges loaded."""
+def get_patent(*, session: Session, number: str, for_update: bool = False, scope: str | None = None) -> Patent:
+    """The patent of a canonical number, with its owners, IPC, licences and pledges loaded; with a `scope` (a
+    prefecture user's 市州), only a patent with an owner in that prefecture."""
     patent = session.get(Patent, number, options=_LOAD_ALL, with_for_update=for_update)
-    if patent is None:
+    if patent is None or (scope is not None and session.scalar(select(_owned_in(scope, number))) is not True):
         raise NotFound(f"no patent {number}")
     return patent
 
@@ -116,10 +117,14 @@ def patents_query(
     ipc: str | None = None,
     q: str | None = None,
     pledged: bool | None = None,
+    scope: str | None = None,
 ) -> Select:
+    """The patents the filters give; a `scope` (a prefecture user's 市州) narrows them to those with an owner
+    registered in that prefecture."""
     has_pledge = exists().where(PatentPledge.number == Patent.number)
     return where_given(
         select(Patent).options(*_LOAD_ALL),
+        (scope, lambda prefecture: _owned_in(prefecture, Patent.number)),
         (owner_id, _owned_by),
         (licensee_id, _licensed_to),
         (type, equals(Patent.type)),
@@ -127,6 +132,15 @@ def patents_query(
         (ipc, _classified_under),
         (q or None, lambda part: Patent.title.contains(part, autoescape=True)),
         (pledged, lambda flagged: has_pledge if flagged else ~has_pledge),
+    )
+
+
+def _owned_in(prefecture_code: str, number: Any) -> ColumnElement[bool]:
+    """Whether the patent `number` (a value or a column) has an owner registered in the prefecture."""
+    return exists().where(
+        PatentOwner.number == number,
+        PatentOwner.org_id == Organization.id,
+        Organization.prefecture_code == prefecture_code,
     )
 
 

@@ -73,7 +73,8 @@ def list_patents(
     pledged: Annotated[bool | None, Query()] = None,
 ) -> dict[str, Any]:
     stmt = service.patents_query(
-        owner_id=owner_id, licensee_id=licensee_id, type=type, status=status, ipc=ipc, q=q, pledged=pledged
+        owner_id=owner_id, licensee_id=licensee_id, type=type, status=status, ipc=ipc, q=q, pledged=pledged,
+        scope=reader.prefecture_code,
     )
     with kit.session_factory() as session:
         return paginate(
@@ -89,7 +90,9 @@ def list_patents(
 )
 def get_patent(number: NumberInPath, kit: Kit, reader: Reader) -> PatentOut:
     with kit.session_factory() as session:
-        return service.patent_seen_by(reader, service.get_patent(session=session, number=number))
+        return service.patent_seen_by(
+            reader, service.get_patent(session=session, number=number, scope=reader.prefecture_code)
+        )
 
 
 @router.patch(
@@ -121,7 +124,7 @@ def update_patent(number: NumberInPath, body: PatentChange, _admin: AdminOnly, t
 )
 def patent_history(number: NumberInPath, kit: Kit, reader: Reader, page: Pagination) -> dict[str, Any]:
     with kit.session_factory() as session:
-        service.get_patent(session=session, number=number)
+        service.get_patent(session=session, number=number, scope=reader.prefecture_code)
         return paginate(
             session, service.history_query(number), key=PatentHistoryEntry.id, params=page,
             to_item=lambda entry: service.history_entry_seen_by(reader, entry),

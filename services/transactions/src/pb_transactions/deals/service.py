@@ -74,8 +74,8 @@ def create(uow: UnitOfWork, *, body: DealIn, parties: Parties) -> DealOut:
 
 
 def visible_deal(session: Session, *, actor: Actor, deal_id: str, for_update: bool = False) -> Deal:
-    """The deal if this client may see it: a partner only sees the deals it created (404 for others,
-    so that no partner learns another's deal ids)."""
+    """The deal if this client may see it: a partner only sees the deals it created, a prefecture user those
+    with a party in its 市州 (404 for others, so that no one learns the ids of deals out of reach)."""
     stmt = _visible_to(select(Deal).where(Deal.id == deal_id), actor)
     if for_update:
         stmt = stmt.with_for_update()
@@ -86,7 +86,11 @@ def visible_deal(session: Session, *, actor: Actor, deal_id: str, for_update: bo
 
 
 def _visible_to(stmt: Select, actor: Actor) -> Select:
-    return stmt.where(Deal.created_by == actor.client_id) if actor.role == "partner" else stmt
+    if actor.role == "partner":
+        return stmt.where(Deal.created_by == actor.client_id)
+    if actor.prefecture_code is not None:
+        return stmt.where(Deal.parties.any(DealParty.prefecture_code == actor.prefecture_code))
+    return stmt
 
 
 @dataclass(frozen=True)
