@@ -52,20 +52,31 @@ PING_TIMEOUT_S = 2.0
 
 
 class RelayLeadership:
-    """At most one relay per service database publishes at a time."""
+    """At most one relay per service database publishes at a time.
+
+    On PostgreSQL the leader holds a session advisory lock on a connection of its own. A database restart
+    (or an administrator's pg_terminate_backend) ends that session and frees the lock while the leader's
+    connection object still looks open, so the leader checks, on that live connection, that it still holds
+    the lock before every round; if not, it lets the connection go and asks for the lock again like any
+    other relay. On SQLite it holds an exclusive lock on a file beside the database.
+    """
 
     def __init__(self, engine: Engine, name: str):
         self.engine = engine
         self.name = name
+        self.key = zlib.crc32(f"pb-outbox-relay:{name}".encode())
         self._pg_conn = None
         self._file = None
 
     def acquire(self) -> bool:
         if self.engine.dialect.name == "postgresql":
+            if self._pg_conn is not None and not self._still_held():
+                log.warning("outbox relay %s lost its leadership lock (the database restarted?); asking again",
+                            self.name)
+                self._drop_pg_conn()
             if self._pg_conn is None:
                 conn = self.engine.connect()
-                key = zlib.crc32(f"pb-outbox-relay:{self.name}".encode())
-                got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+                got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar()
                 conn.commit()
                 if not got:
                     conn.close()
@@ -83,10 +94,34 @@ class RelayLeadership:
             self._file = handle
         return True
 
+    def _still_held(self) -> bool:
+        """Whether this leader's own database session still holds the lock (asked on that session)."""
+        try:
+            held = self._pg_conn.execute(
+                text(
+                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                    " AND pid = pg_backend_pid() AND classid = 0 AND objid::bigint = :k AND objsubid = 1)"
+                ),
+                {"k": self.key},
+            ).scalar()
+            self._pg_conn.commit()
+            return bool(held)
+        except Exception:  # noqa: BLE001 - a dead connection is a lost lock, whatever the driver says
+            return False
+
+    def _drop_pg_conn(self) -> None:
+        """Ends the leader's database session (which frees its lock, if it still held one)."""
+        try:
+            self._pg_conn.invalidate()
+            self._pg_conn.close()
+        except Exception:  # noqa: BLE001 - it is gone either way
+            log.debug("closing the lost leader connection failed", exc_info=True)
+        self._pg_conn = None
+
     def release(self) -> None:
         if self._pg_conn is not None:
-            self._pg_conn.close()
-            self._pg_conn = None
+            # Closing alone would hand the session, lock and all, back to the pool: end the session itself.
+            self._drop_pg_conn()
         if self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()
