@@ -1,15 +1,9 @@
-"""`make bench`: the event pipeline's throughput on the embedded default, and on PostgreSQL + Kafka when
-`PB_TEST_POSTGRES_URL` / `PB_TEST_KAFKA_BOOTSTRAP` are set (as `deploy/infra.sh up` writes them).
-
-Each run writes N events across many aggregates through the unit of work (outbox), relays them, and
-applies them through the consumer runner, reporting events per second for each stage and the process's
-peak memory. Numbers are for comparing changes on one machine, not promises.
-"""
+"""The event pipeline in one process, on the kit alone: N events written through the unit of work (outbox),
+relayed to the bus, and applied through the consumer runner with dedup; each stage in events per second,
+beside a bare reader of the same topic (the kit's reader) in the same run, and the process's peak memory."""
 
 from __future__ import annotations
 
-import argparse
-import os
 import resource
 import tempfile
 import time
@@ -18,6 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 
+from bench.report import INFORMATION, Target
+from bench.report import Table as Figures
+from bench.stack import Infra
 from pbkit.bus.kafka import KafkaBus
 from pbkit.bus.local import LocalLogBus
 from pbkit.bus.namespaced import NamespacedBus
@@ -33,18 +30,26 @@ kit = install_kit_tables(metadata)
 applied = Table("applied", metadata, Column("n", Integer, primary_key=True), Column("event_id", String(64)))
 TOPIC, EVENT = "pb.transactions.deals", "pb.deal.submitted.v1"
 CATALOG = EventCatalog(publishes={TOPIC: (EVENT,)}, consumes=(TOPIC,))
+PER_COMMIT = 10  # events written per unit of work
 
 
-def run(label: str, database_url: str, bus, events: int, per_commit: int) -> None:  # noqa: ANN001
+def figures(backend: str) -> list[tuple[str, Target]]:
+    return [(f"{backend} · pipeline: outbox write, events/s", INFORMATION),
+            (f"{backend} · pipeline: relay, events/s", INFORMATION),
+            (f"{backend} · pipeline: consume, events/s ÷ bare reader", INFORMATION),
+            (f"{backend} · pipeline: peak RSS MiB of the bench process", INFORMATION)]
+
+
+def run(database_url: str, bus, events: int) -> dict[str, float]:  # noqa: ANN001
     engine = make_engine(database_url)
     metadata.create_all(engine)
     sessions = make_session_factory(engine)
     bus.ensure_topics([TOPIC, TOPIC + ".dlq"])
 
     started = time.perf_counter()
-    for start in range(0, events, per_commit):
+    for start in range(0, events, PER_COMMIT):
         with UnitOfWork(sessions, kit, source="/pb/bench", catalog=CATALOG) as uow:
-            for i in range(start, min(start + per_commit, events)):
+            for i in range(start, min(start + PER_COMMIT, events)):
                 uow.emit(event_type=EVENT, aggregate_type="deal", aggregate_id=f"deal-{i % 1000}", data={"i": i})
             uow.commit()
     written = time.perf_counter() - started
@@ -68,33 +73,31 @@ def run(label: str, database_url: str, bus, events: int, per_commit: int) -> Non
     relay.leadership.release()
     engine.dispose()
 
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{label:16} {events:>7} events | write {events / written:>8.0f}/s | relay {events / relayed:>8.0f}/s"
-          f" | consume {events / consumed:>7.0f}/s | peak RSS {peak_mib:.0f} MiB")
+    reader = bus.reader([TOPIC])
+    started, seen = time.perf_counter(), 0
+    while seen < events:
+        seen += len(reader.poll(1.0, 500))
+    read = time.perf_counter() - started
+    reader.close()
+    return {"write": events / written, "relay": events / relayed, "consume": events / consumed,
+            "read": events / read, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--events", type=int, default=5000)
-    parser.add_argument("--per-commit", type=int, default=10, help="events written per unit of work")
-    args = parser.parse_args()
-
-    with tempfile.TemporaryDirectory() as scratch:
-        run("sqlite+local", f"sqlite:///{scratch}/bench.sqlite3", LocalLogBus(Path(scratch) / "bus.sqlite3"),
-            args.events, args.per_commit)
-
-    pg, kafka = os.environ.get("PB_TEST_POSTGRES_URL"), os.environ.get("PB_TEST_KAFKA_BOOTSTRAP")
-    if pg and kafka:
-        url = create_pg_database(pg, prefix="bench")
-        bus = NamespacedBus(KafkaBus(kafka), f"bench{uuid.uuid4().hex[:8]}.")
+def measure(table: Figures, backend: str, infra: Infra | None, events: int) -> None:
+    if backend == "kafka":
+        assert infra is not None
+        url = create_pg_database(infra.postgres_url, prefix="bench")
+        bus = NamespacedBus(KafkaBus(infra.kafka_bootstrap), f"bench{uuid.uuid4().hex[:8]}.")
         try:
-            run("postgres+kafka", url, bus, args.events, args.per_commit)
+            rates = run(url, bus, events)
         finally:
             bus.close()
-            drop_pg_database(pg, url)
+            drop_pg_database(infra.postgres_url, url)
     else:
-        print("postgres+kafka   skipped: run `deploy/infra.sh up` and source its infra.env to include it")
-
-
-if __name__ == "__main__":
-    main()
+        with tempfile.TemporaryDirectory() as scratch:
+            rates = run(f"sqlite:///{scratch}/bench.sqlite3", LocalLogBus(Path(scratch) / "bus.sqlite3"), events)
+    (write, _), (relay, _), (consume, _), (peak, _) = figures(backend)
+    table.add(write, rates["write"], None)
+    table.add(relay, rates["relay"], None)
+    table.add(consume, rates["consume"], rates["read"])
+    table.add(peak, rates["peak_mib"], None)

@@ -12,7 +12,6 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,6 +131,31 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def _start_together(processes: list[ServiceProcess], timeout_s: float = 120) -> None:
+    """Starts the processes at once (from this thread: the launcher's preexec_fn is not safe from several) and
+    waits until each answers /healthz. `start` waits for its one process before returning, so each is started
+    with a zero wait, and the waiting is done here."""
+    for p in processes:
+        try:
+            p.start(timeout_s=0)
+        except RuntimeError:
+            if p.process is None or p.process.poll() is not None:
+                raise
+    deadline = time.monotonic() + timeout_s
+    for p in processes:
+        while True:
+            if p.process.poll() is not None:
+                raise RuntimeError(f"{p.package} exited: {p.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(p.url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{p.package} did not become healthy within {timeout_s} s")
+            time.sleep(0.2)
+
+
 def _ready(urls: dict[str, str]) -> bool:
     try:
         return all(httpx.get(u + "/readyz", timeout=5).status_code == 200 for u in urls.values())
@@ -168,14 +192,12 @@ def running(backend: str, base_dir: Path, infra: Infra | None) -> Iterator[Stack
             else:
                 databases[service] = f"sqlite:///{base_dir / 'var' / 'db' / (service + '.sqlite3')}"
         env = {s: {**common, "PB_SERVICE_NAME": s, "PB_DATABASE_URL": databases[s]} for s in SERVICES}
-        processes["registry"] = ServiceProcess("pb_registry", env["registry"], log_dir=base_dir).start(120)
-        others = [s for s in SERVICES if s != "registry"]
-        for s in others:
+        processes["registry"] = ServiceProcess("pb_registry", env["registry"], log_dir=base_dir)
+        for s in SERVICES[1:]:
             processes[s] = ServiceProcess(f"pb_{s}", {**env[s], "PB_REGISTRY_URL": processes["registry"].url},
                                           log_dir=base_dir)
-        with ThreadPoolExecutor(len(others)) as pool:
-            list(pool.map(lambda s: processes[s].start(120), others))
-        hello = ServiceProcess("bench.hello", {"PB_SERVICE_NAME": "hello"}, log_dir=base_dir).start()
+        hello = ServiceProcess("bench.hello", {"PB_SERVICE_NAME": "hello"}, log_dir=base_dir)
+        _start_together([*processes.values(), hello])
         urls = {s: p.url for s, p in processes.items()}
         deadline = time.monotonic() + 120
         while not _ready(urls):
@@ -187,7 +209,11 @@ def running(backend: str, base_dir: Path, infra: Infra | None) -> Iterator[Stack
                     admin_id=admin_id, admin_secret=admin_secret, topic_prefix=prefix,
                     kafka_bootstrap=infra.kafka_bootstrap if infra else None, local_bus_path=local_bus)
     finally:
-        for p in [*processes.values(), *([hello] if hello else [])]:
+        started = [p for p in [*processes.values(), *([hello] if hello else [])] if p.process is not None]
+        for p in started:
+            if p.process.poll() is None:
+                p.process.terminate()  # all at once; stop() then waits for each
+        for p in started:
             p.stop()
         bus.close()
         if backend == "kafka":
