@@ -66,6 +66,8 @@ def wrk(url: str, *, connections: int, duration_s: float, token: str | None = No
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout[-2000:]} {done.stderr[-2000:]}")
     figures = json.loads(lines[-1][len("BENCH "):])
+    if not figures["requests"]:
+        raise RuntimeError(f"wrk got no answer from {url} within {duration_s} s")
     return WrkResult(
         requests=figures["requests"], duration_s=figures["duration_us"] / 1e6, non_2xx=figures["non_2xx"],
         socket_errors=figures["socket_errors"], p50_ms=figures["p50_us"] / 1000, p90_ms=figures["p90_us"] / 1000,

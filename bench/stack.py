@@ -107,7 +107,7 @@ class Stack:
             raise RuntimeError(f"{service}'s /metrics has no pb_events_applied")
         return int(float(match.group(1)))
 
-    def wait_settled(self, quiet_s: float = 2.0, timeout_s: float = 600) -> int:
+    def wait_settled(self, quiet_s: float = 1.0, timeout_s: float = 600) -> int:
         """Waits until the metrics service has applied nothing new for `quiet_s`: the consumers have caught up."""
         deadline = time.monotonic() + timeout_s
         last, since = self.events_applied(), time.monotonic()
