@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     backends = ["embedded", "kafka"] if args.backend == "both" else [args.backend]
     table = Table()
     started = time.monotonic()
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO_ROOT, capture_output=True,
+                            text=True).stdout.strip()  # the code measured, taken before the run
     with ExitStack() as stack:
         infra = None
         if "kafka" in backends:
@@ -83,8 +85,6 @@ def main(argv: list[str] | None = None) -> int:
             log(f"PostgreSQL settings: {durability(infra.postgres_url)}")
         for backend in backends:
             bench_backend(table, backend, args, infra if backend == "kafka" else None)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-                            text=True).stdout.strip()
     print(f"bench {args.profile} · {platform.node()} · {platform.processor() or platform.machine()} · commit {commit}"
           f" · {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · {time.monotonic() - started:.0f} s")
     print(table.render())
