@@ -101,7 +101,14 @@ class Stack:
 
     def events_applied(self, service: str = "metrics") -> int:
         """The service's `pb_events_applied` gauge, from its Prometheus endpoint."""
-        body = httpx.get(self.urls[service] + "/metrics", timeout=30).text
+        for attempt in range(5):  # a service busy applying events may answer its scrape late
+            try:
+                body = httpx.get(self.urls[service] + "/metrics", timeout=60).text
+                break
+            except httpx.TimeoutException:
+                if attempt == 4:
+                    raise
+                log(f"{service}'s /metrics did not answer within 60 s; asking again")
         match = re.search(r"^pb_events_applied\s+(\S+)$", body, re.MULTILINE)
         if not match:
             raise RuntimeError(f"{service}'s /metrics has no pb_events_applied")
