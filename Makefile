@@ -7,7 +7,7 @@ help:
 	@echo "make test       provision PostgreSQL and Kafka, run the whole suite, stop them"
 	@echo "make test-unit  only the fast tests (no PostgreSQL, no Kafka)"
 	@echo "make lint       ruff over all Python code (make test runs it too)"
-	@echo "make bench      the benchmarks in bench/"
+	@echo "make bench      every target of issue 12 beside its baseline (ARGS=\"--profile smoke --json FILE\")"
 
 bootstrap:
 	@deploy/bootstrap.sh
@@ -37,7 +37,7 @@ lock:
 	@deploy/lock.sh
 
 bench: bootstrap
-	.venv/bin/python -m bench
+	.venv/bin/python -m bench $(ARGS)
 
 clean:
 	rm -rf var .venv .tools

@@ -1,100 +1,97 @@
-"""`make bench`: the event pipeline's throughput on the embedded default, and on PostgreSQL + Kafka when
-`PB_TEST_POSTGRES_URL` / `PB_TEST_KAFKA_BOOTSTRAP` are set (as `deploy/infra.sh up` writes them).
+"""`make bench` (`python -m bench`): every target of issue 12 beside its baseline, measured in one run.
 
-Each run writes N events across many aggregates through the unit of work (outbox), relays them, and
-applies them through the consumer runner, reporting events per second for each stage and the process's
-peak memory. Numbers are for comparing changes on one machine, not promises.
+For each backend it starts what it needs: the five services as their own processes and the bare hello app
+on the same uvicorn; for PostgreSQL + Kafka a durable PostgreSQL and a Kafka broker (deploy/infra.sh in a
+directory of its own, stopped afterwards; `--reuse-infra` takes the ones of PB_TEST_* instead, whatever their
+settings, for a quick run). It fills the data set through the services' own paths (bench/datagen.py) and
+prints one table: figure, value, baseline, ratio (value ÷ baseline), target, met.
+
+  python -m bench --profile smoke --backend embedded --json /tmp/bench.json
+  make bench ARGS="--backend kafka --deals 100000"
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import resource
+import platform
+import subprocess
+import sys
 import tempfile
 import time
-import uuid
+from contextlib import ExitStack
 from pathlib import Path
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert
-
-from pbkit.bus.kafka import KafkaBus
-from pbkit.bus.local import LocalLogBus
-from pbkit.bus.namespaced import NamespacedBus
-from pbkit.consumer import ConsumerRunner
-from pbkit.db import install_kit_tables, make_engine, make_session_factory
-from pbkit.events import EventCatalog
-from pbkit.outbox import OutboxRelay
-from pbkit.testing import create_pg_database, drop_pg_database
-from pbkit.uow import UnitOfWork
-
-metadata = MetaData()
-kit = install_kit_tables(metadata)
-applied = Table("applied", metadata, Column("n", Integer, primary_key=True), Column("event_id", String(64)))
-TOPIC, EVENT = "pb.transactions.deals", "pb.deal.submitted.v1"
-CATALOG = EventCatalog(publishes={TOPIC: (EVENT,)}, consumes=(TOPIC,))
+from bench import datagen, freshness, http, pipeline, scale
+from bench.profiles import PROFILES
+from bench.report import Table
+from bench.stack import REPO_ROOT, durability, infra_from_env, log, own_infra, running
 
 
-def run(label: str, database_url: str, bus, events: int, per_commit: int) -> None:  # noqa: ANN001
-    engine = make_engine(database_url)
-    metadata.create_all(engine)
-    sessions = make_session_factory(engine)
-    bus.ensure_topics([TOPIC, TOPIC + ".dlq"])
-
-    started = time.perf_counter()
-    for start in range(0, events, per_commit):
-        with UnitOfWork(sessions, kit, source="/pb/bench", catalog=CATALOG) as uow:
-            for i in range(start, min(start + per_commit, events)):
-                uow.emit(event_type=EVENT, aggregate_type="deal", aggregate_id=f"deal-{i % 1000}", data={"i": i})
-            uow.commit()
-    written = time.perf_counter() - started
-
-    relay = OutboxRelay(session_factory=sessions, kit=kit, bus=bus, name="bench")
-    started = time.perf_counter()
-    while relay.relay_once():
-        pass
-    relayed = time.perf_counter() - started
-
-    runner = ConsumerRunner(
-        name="bench", bus=bus, group_id=f"bench-{uuid.uuid4().hex[:8]}", topics=[TOPIC], session_factory=sessions,
-        kit=kit, source="/pb/bench", catalog=CATALOG,
-        handler=lambda uow, event: uow.session.execute(insert(applied).values(event_id=event.id)),
-    )
-    started = time.perf_counter()
-    while runner.applied < events:
-        runner.run_once()
-    consumed = time.perf_counter() - started
-    runner.close_consumer()
-    relay.leadership.release()
-    engine.dispose()
-
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{label:16} {events:>7} events | write {events / written:>8.0f}/s | relay {events / relayed:>8.0f}/s"
-          f" | consume {events / consumed:>7.0f}/s | peak RSS {peak_mib:.0f} MiB")
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
+    parser.add_argument("--backend", choices=("embedded", "kafka", "both"), default="both")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the table as a JSON list of rows")
+    parser.add_argument("--deals", type=int, help="the data set's deals (payments, pledges, filings in proportion)")
+    parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--reuse-infra", action="store_true",
+                        help="use the PostgreSQL and Kafka of PB_TEST_POSTGRES_URL / PB_TEST_KAFKA_BOOTSTRAP")
+    parser.add_argument("--infra-dir", type=Path, default=REPO_ROOT / "var" / "bench-infra",
+                        help="where the bench's own PostgreSQL and Kafka live (deploy/infra.sh's PB_INFRA_DIR)")
+    return parser.parse_args(argv)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--events", type=int, default=5000)
-    parser.add_argument("--per-commit", type=int, default=10, help="events written per unit of work")
-    args = parser.parse_args()
+def expected_figures(backend: str) -> list[str]:
+    """Every figure a run on `backend` reports, in order."""
+    return [name for module in (http, freshness, scale) for name, _ in module.figures(backend)] + [
+        name for name, _ in scale.memory_figures(backend)] + [name for name, _ in pipeline.figures(backend)]
 
-    with tempfile.TemporaryDirectory() as scratch:
-        run("sqlite+local", f"sqlite:///{scratch}/bench.sqlite3", LocalLogBus(Path(scratch) / "bus.sqlite3"),
-            args.events, args.per_commit)
 
-    pg, kafka = os.environ.get("PB_TEST_POSTGRES_URL"), os.environ.get("PB_TEST_KAFKA_BOOTSTRAP")
-    if pg and kafka:
-        url = create_pg_database(pg, prefix="bench")
-        bus = NamespacedBus(KafkaBus(kafka), f"bench{uuid.uuid4().hex[:8]}.")
-        try:
-            run("postgres+kafka", url, bus, args.events, args.per_commit)
-        finally:
-            bus.close()
-            drop_pg_database(pg, url)
-    else:
-        print("postgres+kafka   skipped: run `deploy/infra.sh up` and source its infra.env to include it")
+def bench_backend(table: Table, backend: str, args: argparse.Namespace, infra) -> None:  # noqa: ANN001
+    profile = PROFILES[args.profile]
+    if args.deals:
+        profile = profile.with_deals(args.deals)
+    sizes = profile.sizes
+    log(f"{backend}: profile {profile.name}, {sizes.deals:,} deals, {sizes.payments:,} payments, "
+        f"{sizes.pledges:,} pledges, {sizes.filings:,} filings (small set: {profile.first_deals:,} deals)")
+    with tempfile.TemporaryDirectory(prefix=f"bench-{backend}-") as scratch, \
+            running(backend, Path(scratch), infra) as stack:
+        ref = datagen.make_reference(stack, seed=args.seed, organizations=profile.organizations,
+                                     patents=profile.patents, report_orgs=profile.report_orgs)
+        stack.wait_settled()
+        with table.section("http", http.figures(backend)):
+            http.measure(table, stack, ref, profile)
+        with table.section("freshness", freshness.figures(backend)):
+            freshness.measure(table, stack, ref, profile)
+        with table.section("scale", scale.figures(backend)):
+            scale.measure(table, stack, ref, profile, args.seed)
+        with table.section("memory", scale.memory_figures(backend)):
+            scale.memory(table, stack)
+    with table.section("pipeline", pipeline.figures(backend)):
+        pipeline.measure(table, backend, infra, profile.pipeline_events)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    backends = ["embedded", "kafka"] if args.backend == "both" else [args.backend]
+    table = Table()
+    started = time.monotonic()
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO_ROOT, capture_output=True,
+                            text=True).stdout.strip()  # the code measured, taken before the run
+    with ExitStack() as stack:
+        infra = None
+        if "kafka" in backends:
+            infra = infra_from_env() if args.reuse_infra else stack.enter_context(own_infra(args.infra_dir))
+            log(f"PostgreSQL settings: {durability(infra.postgres_url)}")
+        for backend in backends:
+            bench_backend(table, backend, args, infra if backend == "kafka" else None)
+    print(f"bench {args.profile} · {platform.node()} · {platform.processor() or platform.machine()} · commit {commit}"
+          f" · {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · {time.monotonic() - started:.0f} s")
+    print(table.render())
+    if args.json:
+        table.write_json(args.json)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
 # Creates .venv with the pinned dependencies and the project's packages (editable).
 # Idempotent and quick when nothing changed; needs only python3.11 and the package registry.
+# Also installs wrk, the load generator of `make bench`, from Debian's packages when it is missing
+# (as deploy/postgres.sh installs the server); without apt or root it only says so, since nothing else needs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if ! command -v wrk >/dev/null; then
+    if ((EUID == 0)) && command -v apt-get >/dev/null \
+            && { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >&2 \
+                 || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >&2; }; }; then
+        echo "[bootstrap] installed wrk (Debian package) for make bench" >&2
+    else
+        echo "[bootstrap] wrk is missing and could not be installed (apt-get install wrk): make bench needs it" >&2
+    fi
+fi
 
 UV_VERSION=0.13.8
 PYTHON=${PYTHON:-python3.11}

@@ -14,7 +14,8 @@
 #   PB_TEST_POSTGRES_CTL=<abs path of deploy/postgres.sh>
 # Load it with `set -a; . "$PB_INFRA_DIR/infra.env"; set +a`.
 #
-# Env: PB_INFRA_DIR (default <repo>/var/infra), PB_CACHE_DIR (see kafka.sh).
+# Env: PB_INFRA_DIR (default <repo>/var/infra), PB_CACHE_DIR (see kafka.sh),
+# PB_PG_PROFILE (test or durable, see postgres.sh).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -9,10 +9,12 @@
 #   deploy/postgres.sh env     print postgres.env
 #
 # Starting when already running is a no-op that (re)writes the env file.
-# Auth is trust on 127.0.0.1 only; durability is off (fsync etc.): test use only.
+# Auth is trust on 127.0.0.1 only. Durability is off (fsync etc.) for the test suite's speed, unless
+# PB_PG_PROFILE=durable: then the server starts with fsync, synchronous_commit and full_page_writes on, as
+# production runs (the benchmark's instance, bench/). The profile is applied at each start.
 # As root the server runs as the `postgres` OS user (PostgreSQL refuses root).
 #
-# Env: PB_INFRA_DIR (default <repo>/var/infra).
+# Env: PB_INFRA_DIR (default <repo>/var/infra), PB_PG_PROFILE (test, the default, or durable).
 set -euo pipefail
 
 SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
@@ -105,7 +107,18 @@ running_port() { sed -n 4p "$PGDATA/postmaster.pid"; }
 
 write_env() { local port=$1; write_env_file "$ENVFILE" "PB_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:$port/postgres"; }
 
+# Server options of the profile, given at start so that they override postgresql.conf's test settings.
+profile_options() {
+    case "${PB_PG_PROFILE:-test}" in
+        test) ;;
+        durable) echo "-c fsync=on -c synchronous_commit=on -c full_page_writes=on" ;;
+        *) die "PB_PG_PROFILE must be test or durable, not '$PB_PG_PROFILE'" ;;
+    esac
+}
+
 cmd_start() {
+    local options
+    options=$(profile_options)
     ensure_server
     exec 9>"$PB_INFRA_DIR/.postgres.lock"
     flock 9
@@ -151,8 +164,8 @@ EOF
     fi
     as_pg sh -c "echo $port > '$PGDATA/pb.port'"
 
-    log "starting on 127.0.0.1:$port (data $PGDATA, log $PGLOG)"
-    if ! as_pg "$BIN/pg_ctl" start -D "$PGDATA" -l "$PGLOG" -o "-p $port" -w -t 60 -s >/dev/null 2>&1 9>&-; then
+    log "starting on 127.0.0.1:$port (profile ${PB_PG_PROFILE:-test}, data $PGDATA, log $PGLOG)"
+    if ! as_pg "$BIN/pg_ctl" start -D "$PGDATA" -l "$PGLOG" -o "-p $port $options" -w -t 60 -s >/dev/null 2>&1 9>&-; then
         tail -n 40 "$PGLOG" >&2 || true
         die "pg_ctl start failed"
     fi
