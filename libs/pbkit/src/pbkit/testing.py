@@ -226,6 +226,8 @@ class FakeRegistry:
         if request.method == "PUT":
             with self._title_lock:
                 return self._title_command(request.url.path.removeprefix("/api/v1/"), json.loads(request.content))
+        if request.method == "POST" and request.url.path == "/api/v1/lookups":
+            return self._lookup(json.loads(request.content))
         kind, _, key = request.url.path.removeprefix("/api/v1/").partition("/")
         key = unquote(key)
         if kind == "patents":
@@ -240,6 +242,19 @@ class FakeRegistry:
         else:
             found = None
         return httpx.Response(200, json=found) if found else httpx.Response(404, json={"status": 404})
+
+    def _lookup(self, body: dict[str, list[str]]) -> httpx.Response:
+        """`POST /api/v1/lookups`: every organization and patent asked, by the key asked, null when unknown."""
+        if body.get("patent_numbers") and self.patent_lookup_barrier is not None:
+            self.patent_lookup_barrier.wait(timeout=10)
+        patents = {}
+        for asked in body.get("patent_numbers", []):
+            try:
+                patents[asked] = self.patents.get(parse_patent_number(asked).canonical)
+            except ValueError:
+                patents[asked] = None
+        organizations = {org_id: self.organizations.get(org_id) for org_id in body.get("organization_ids", [])}
+        return httpx.Response(200, json={"organizations": organizations, "patents": patents})
 
     def _title_command(self, path: str, body: dict[str, Any]) -> httpx.Response:
         """The registry's title commands, keyed and applied to these patents with the main rules of title:

@@ -30,7 +30,7 @@ from pbkit.uow import UnitOfWork
 
 AGGREGATE = "patent"
 PLEDGE_KINDS = ("pledge_registered", "pledge_released")
-_LOAD_ALL = (selectinload(Patent.owners), selectinload(Patent.ipc), selectinload(Patent.licences), selectinload(Patent.pledges))
+LOAD_ALL = (selectinload(Patent.owners), selectinload(Patent.ipc), selectinload(Patent.licences), selectinload(Patent.pledges))
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def update_patent(*, uow: UnitOfWork, number: str, change: PatentChange, today: 
 
 def get_patent(*, session: Session, number: str, for_update: bool = False) -> Patent:
     """The patent of a canonical number, with its owners, IPC, licences and pledges loaded."""
-    patent = session.get(Patent, number, options=_LOAD_ALL, with_for_update=for_update)
+    patent = session.get(Patent, number, options=LOAD_ALL, with_for_update=for_update)
     if patent is None:
         raise NotFound(f"no patent {number}")
     return patent
@@ -119,7 +119,7 @@ def patents_query(
 ) -> Select:
     has_pledge = exists().where(PatentPledge.number == Patent.number)
     return where_given(
-        select(Patent).options(*_LOAD_ALL),
+        select(Patent).options(*LOAD_ALL),
         (owner_id, _owned_by),
         (licensee_id, _licensed_to),
         (type, equals(Patent.type)),

@@ -162,7 +162,7 @@ def cancel_deal(deal_id: DealId, body: CancelIn, _admin: AdminOnly, arbiter: Arb
     response_model=DealOut,
 )
 def get_deal(deal_id: DealId, kit: Kit, actor: Reader) -> DealOut:
-    with kit.session_factory() as session:
+    with kit.read_session() as session:
         return DealOut.model_validate(service.visible_deal(session, actor=actor, deal_id=deal_id))
 
 
@@ -189,5 +189,5 @@ def deal_filters(
 )
 def list_deals(kit: Kit, actor: Reader, page: Pagination,
                filters: Annotated[service.DealFilters, Depends(deal_filters)]) -> dict[str, Any]:
-    with kit.session_factory() as session:
+    with kit.read_session() as session:
         return service.list_deals(session=session, actor=actor, filters=filters, page=page)
