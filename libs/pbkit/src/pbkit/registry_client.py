@@ -181,6 +181,15 @@ class TitleArbiter:
     def change_title(self, deal_id: str, change: dict[str, Any]) -> Record:
         return self._client.command(f"/api/v1/title-changes/{quote(deal_id, safe='')}", change, token=self._token)
 
+    def change_titles(self, changes: list[dict[str, Any]]) -> list[Record]:
+        """Many title changes in one round trip (`POST /api/v1/title-changes`), each a change with its `deal_id`:
+        per change, in order, `{"deal_id", "status": 200, "outcome"}` or `{"deal_id", "status": 409|422, "detail"}`.
+        Each is keyed by its deal id, so the whole batch is safely asked again."""
+        response = self._client._send("POST", "/api/v1/title-changes", self._token, json={"changes": changes})
+        if response.status_code != 200:
+            _outcome_of(response)  # raises the registry's refusal as a domain error
+        return response.json()["results"]
+
     def revert_title(self, deal_id: str, *, effective_on: str) -> Record:
         return self._client.command(
             f"/api/v1/title-changes/{quote(deal_id, safe='')}/reversal", {"effective_on": effective_on}, token=self._token

@@ -37,6 +37,16 @@ class Emission:
     at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One entry of the audit log (`UnitOfWork.audit_all`)."""
+
+    action: str
+    target_type: str | None = None
+    target_id: str | None = None
+    details: dict[str, Any] | None = None
+
+
 class UnitOfWork:
     def __init__(
         self,
@@ -142,16 +152,19 @@ class UnitOfWork:
         target_id: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
-        self.session.execute(
-            insert(self.kit.audit_log).values(
-                id=new_id(),
-                at=utcnow(),
-                actor=self.actor.client_id,
-                role=self.actor.role,
-                action=action,
-                target_type=target_type,
-                target_id=target_id,
-                request_id=self.request_id,
-                details=json.loads(json.dumps(details, default=str)) if details is not None else None,
-            )
-        )
+        self.audit_all([AuditEntry(action, target_type, target_id, details)])
+
+    def audit_all(self, entries: list[AuditEntry]) -> None:
+        """`audit` for many entries at once, in one statement."""
+        if not entries:
+            return
+        now = utcnow()
+        self.session.execute(insert(self.kit.audit_log), [
+            {
+                "id": new_id(), "at": now, "actor": self.actor.client_id, "role": self.actor.role,
+                "action": entry.action, "target_type": entry.target_type, "target_id": entry.target_id,
+                "request_id": self.request_id,
+                "details": json.loads(json.dumps(entry.details, default=str)) if entry.details is not None else None,
+            }
+            for entry in entries
+        ])
