@@ -56,7 +56,8 @@ class _Item:
     recording: RecordIn | None  # an import: the deal was recorded already
     request_hash: str
     parties: Parties | None = None
-    deal: Deal | None = None
+    deal_id: str | None = None  # once written
+    change: dict[str, Any] | None = None  # an import written: the title change the registry is asked for
 
 
 def submit_batch(*, uow_factory: UowFactory, registry: RegistryLookups, arbiter: TitleArbiter, actor: Actor,
@@ -104,7 +105,12 @@ def _submit_together(uow_factory: UowFactory, registry: RegistryLookups, arbiter
         if item.key in stored:
             answers[item.position] = _replayed(stored[item.key], item)
         elif item.key in waiting:
-            item.deal = waiting[item.key]  # an import of this key, left pending by an earlier try: asked again below
+            # An import of this key, left pending by an earlier try: asked again below (if it is the same import).
+            deal_id, change, request_hash = waiting[item.key]
+            if request_hash != item.request_hash:
+                answers[item.position] = RuleBroken.field(["body", "items", item.position, "idempotency_key"],
+                                                          "reused with a different request body")
+            item.deal_id, item.change = deal_id, change
         else:
             fresh.append(item)
     try:
@@ -121,8 +127,7 @@ def _submit_together(uow_factory: UowFactory, registry: RegistryLookups, arbiter
         except DomainError as refusal:
             answers[item.position] = refusal
     _write(uow_factory, actor, checked, answers)
-    imports = [item for item in items if item.recording is not None and item.deal is not None
-               and item.position not in answers]
+    imports = [item for item in items if item.change is not None and item.position not in answers]
     if imports:
         _record_imports(uow_factory, arbiter, imports, answers)
 
@@ -141,26 +146,28 @@ def _write(uow_factory: UowFactory, actor: Actor, items: list[_Item], answers: d
                 answers[item.position] = conflict
                 continue
             assert item.parties is not None
-            item.deal = service.new_deal(item.body, item.parties, created_by=actor.client_id, now=now)
+            deal = service.new_deal(item.body, item.parties, created_by=actor.client_id, now=now)
             if item.recording is not None:
-                mark_pending(item.deal, title.IMPORT, {
+                mark_pending(deal, title.IMPORT, {
                     **item.recording.model_dump(mode="json"), "idempotency_key": item.key, "request_hash": item.request_hash,
                 })
-            written.append(item)
-        uow.session.add_all([item.deal for item in written])
+                item.change = _change_of(deal)
+            item.deal_id = deal.id
+            written.append((item, deal))
+        uow.session.add_all([deal for _, deal in written])
         uow.session.flush()
-        submitted = [item for item in written if item.recording is None]
-        outs = [DealOut.model_validate(item.deal) for item in submitted]
+        submitted = [(item, deal) for item, deal in written if item.recording is None]
+        outs = [DealOut.model_validate(deal) for _, deal in submitted]
         uow.emit_all([deal_emission(out, DEAL_SUBMITTED) for out in outs])
-        uow.audit_all([service.submission_entry(item.deal) for item in submitted])
+        uow.audit_all([service.submission_entry(deal) for _, deal in submitted])
         payloads = [to_jsonable_python(out) for out in outs]
         store_answers(uow, [
             {"client_id": actor.client_id, "key": item.key, "operation": service.CREATE, "request_hash": item.request_hash,
              "status_code": SUBMITTED, "response_body": payload}
-            for item, payload in zip(submitted, payloads, strict=True) if item.key is not None
+            for (item, _), payload in zip(submitted, payloads, strict=True) if item.key is not None
         ])
         uow.commit()
-    answers.update({item.position: payload for item, payload in zip(submitted, payloads, strict=True)})
+    answers.update({item.position: payload for (item, _), payload in zip(submitted, payloads, strict=True)})
 
 
 def _record_imports(uow_factory: UowFactory, arbiter: TitleArbiter, items: list[_Item],
@@ -168,9 +175,9 @@ def _record_imports(uow_factory: UowFactory, arbiter: TitleArbiter, items: list[
     """The registry decides every import at once; each applied is completed, each refused removed. A registry
     that cannot be reached leaves them pending: the answer is 503, and a resent item (its key) or the recovery job
     asks again."""
-    by_deal = {item.deal.id: item for item in items}
+    by_deal = {item.deal_id: item for item in items}
     try:
-        results = arbiter.change_titles([{"deal_id": item.deal.id, **_change_of(item.deal)} for item in items])
+        results = arbiter.change_titles([{"deal_id": item.deal_id, **item.change} for item in items])
     except Unavailable as outage:
         answers.update({item.position: outage for item in items})
         return
@@ -181,10 +188,10 @@ def _record_imports(uow_factory: UowFactory, arbiter: TitleArbiter, items: list[
             select(Deal).where(Deal.id.in_(list(by_deal))).order_by(Deal.id).with_for_update())}
         for result in results:
             item = by_deal[result["deal_id"]]
-            deal = locked.get(item.deal.id)
+            deal = locked.get(item.deal_id)
             if deal is None or deal.pending != title.IMPORT:
                 # Completed (or removed) meanwhile by the recovery job or a resent item: as that left it.
-                answers[item.position] = (Conflict(f"the import of deal {item.deal.id} was refused by the registry")
+                answers[item.position] = (Conflict(f"the import of deal {item.deal_id} was refused by the registry")
                                           if deal is None else to_jsonable_python(DealOut.model_validate(deal)))
             elif result["status"] == 200:
                 answers[item.position] = to_jsonable_python(title.complete(uow, deal, title.IMPORT))
@@ -208,14 +215,16 @@ def _stored(uow_factory: UowFactory, items: list[_Item]) -> dict[str, Any]:
         return stored_answers(uow, keys)
 
 
-def _imports_waiting(uow_factory: UowFactory, actor: Actor, items: list[_Item]) -> dict[str, Deal]:
-    """This client's imports left pending by an earlier try (the registry was down), by the key they came with."""
+def _imports_waiting(uow_factory: UowFactory, actor: Actor, items: list[_Item]) -> dict[str, tuple[str, dict[str, Any], str]]:
+    """This client's imports left pending by an earlier try (the registry was down), by the key they came with:
+    the deal's id, its title change and the fingerprint of the item that sent it."""
     keys = {item.key for item in items if item.recording is not None and item.key is not None}
     if not keys:
         return {}
     with uow_factory() as uow:
         pending = uow.session.scalars(select(Deal).where(Deal.pending == title.IMPORT, Deal.created_by == actor.client_id))
-        return {deal.pending_request["idempotency_key"]: deal for deal in pending
+        return {deal.pending_request["idempotency_key"]: (deal.id, _change_of(deal), deal.pending_request["request_hash"])
+                for deal in pending
                 if (deal.pending_request or {}).get("idempotency_key") in keys}
 
 
