@@ -28,12 +28,15 @@ from pbkit.errors import Conflict, Forbidden, NotFound, Unavailable
 Record = dict[str, Any]
 # What one lookup asks at most of each (the registry's own limit is 5,000).
 LOOKUP_CHUNK = 2000
+# How long the registry may take per change of a batched title command before the call counts as failed.
+BATCH_SECONDS_PER_CHANGE = 0.1
 
 
 class RegistryClient:
     def __init__(self, base_url: str, *, timeout_s: float = 5.0, retries: int = 2,
                  transport: httpx.BaseTransport | None = None, credentials: tuple[str, str] | None = None):
         self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport)
+        self.timeout_s = timeout_s
         self.retries = retries
         self._credentials = credentials
         self._service_token: tuple[str, float] | None = None  # the token and when to fetch a new one
@@ -185,7 +188,10 @@ class TitleArbiter:
         """Many title changes in one round trip (`POST /api/v1/title-changes`), each a change with its `deal_id`:
         per change, in order, `{"deal_id", "status": 200, "outcome"}` or `{"deal_id", "status": 409|422, "detail"}`.
         Each is keyed by its deal id, so the whole batch is safely asked again."""
-        response = self._client._send("POST", "/api/v1/title-changes", self._token, json={"changes": changes})
+        # The registry judges them one after another under their locks: a timeout that grows with the batch.
+        timeout = max(self._client.timeout_s, BATCH_SECONDS_PER_CHANGE * len(changes))
+        response = self._client._send("POST", "/api/v1/title-changes", self._token, json={"changes": changes},
+                                      timeout=timeout)
         if response.status_code != 200:
             _outcome_of(response)  # raises the registry's refusal as a domain error
         return response.json()["results"]
