@@ -107,17 +107,40 @@ def _lookup(uow: UnitOfWork, key: str) -> Any:
 
 
 def _store(uow: UnitOfWork, key: str, operation: str, request_hash: str, status: int, payload: Any) -> None:
-    uow.session.execute(
-        insert(uow.kit.idempotency_keys).values(
-            client_id=uow.actor.client_id,
-            key=key,
-            operation=operation,
-            request_hash=request_hash,
-            status_code=status,
-            response_body=payload,
-            created_at=utcnow(),
-        )
-    )
+    store_answer(uow, client_id=uow.actor.client_id, key=key, operation=operation, request_hash=request_hash,
+                 status=status, payload=payload)
+
+
+def store_answer(uow: UnitOfWork, *, client_id: str, key: str, operation: str, request_hash: str, status: int,
+                 payload: Any) -> None:
+    """A key's answer, stored in the unit of work (`idempotent_command` stores its own; a batch, or a step that
+    completes later, stores theirs here)."""
+    store_answers(uow, [{"client_id": client_id, "key": key, "operation": operation, "request_hash": request_hash,
+                         "status_code": status, "response_body": payload}])
+
+
+def store_answers(uow: UnitOfWork, answers: list[dict[str, Any]]) -> None:
+    """Many keys' answers in one statement: each a dict of `client_id`, `key`, `operation`, `request_hash`,
+    `status_code` and `response_body`."""
+    if answers:
+        now = utcnow()
+        uow.session.execute(insert(uow.kit.idempotency_keys), [{**answer, "created_at": now} for answer in answers])
+
+
+def stored_answers(uow: UnitOfWork, keys: list[str]) -> dict[str, Any]:
+    """The stored answers of those of the caller's `keys` that were answered, by key: one query."""
+    table = uow.kit.idempotency_keys
+    if not keys:
+        return {}
+    rows = uow.session.execute(
+        select(table).where(table.c.client_id == uow.actor.client_id, table.c.key.in_(set(keys)))
+    ).all()
+    return {row.key: row for row in rows}
+
+
+def replay(stored: Any, operation: str, request_hash: str) -> Any:
+    """The first answer to a key, for a request that must be the same as the first (RuleBroken otherwise)."""
+    return _replay(stored, operation, request_hash)
 
 
 def _replay(stored: Any, operation: str, request_hash: str) -> Any:
@@ -129,4 +152,4 @@ def _replay(stored: Any, operation: str, request_hash: str) -> Any:
     return stored.response_body
 
 
-__all__ = ["UowFactory", "fingerprint", "idempotent_command"]
+__all__ = ["UowFactory", "fingerprint", "idempotent_command", "replay", "store_answer", "store_answers", "stored_answers"]

@@ -153,10 +153,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin_immediate(conn):  # noqa: ANN001
-            # Take the write lock up front: a deferred transaction that reads and then writes
-            # fails with SQLITE_BUSY instead of waiting when another process wrote in between.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        def _sqlite_begin(conn):  # noqa: ANN001
+            # A unit of work takes the write lock up front: a deferred transaction that reads and then writes
+            # fails with SQLITE_BUSY instead of waiting when another process wrote in between. A read-only
+            # session stays deferred, so under WAL it reads its snapshot without queueing behind any writer.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -164,6 +165,19 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+READ_ONLY = "pb_read_only"
+
+
+def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for reading only (GET handlers): on SQLite a deferred transaction, on PostgreSQL autocommit, so
+    a read neither waits for the write lock nor pays a BEGIN and a ROLLBACK round trip. Writing through one is a
+    bug: on PostgreSQL each statement would commit on its own."""
+    if engine.dialect.name == "postgresql":
+        return sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT", **{READ_ONLY: True}),
+                            expire_on_commit=False)
+    return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
 def is_postgres(engine_or_session: Engine | Session) -> bool:

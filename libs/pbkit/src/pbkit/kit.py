@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pbkit.bus import EventBus, bus_from_settings
 from pbkit.consumer import ConsumerRunner, ConsumerSpec
 from pbkit.context import SYSTEM, Actor
-from pbkit.db import KitTables, NamedConstraint, make_engine, make_session_factory
+from pbkit.db import KitTables, NamedConstraint, make_engine, make_read_session_factory, make_session_factory
 from pbkit.errors import Unavailable
 from pbkit.events import EventCatalog
 from pbkit.outbox import OutboxRelay
@@ -52,6 +52,7 @@ class ServiceKit:
     # Work of the service's own that runs beside the relay and consumers: called with the stop event.
     background: list[Callable[[threading.Event], Any]] = field(default_factory=list)
     _registry: RegistryClient | None = None
+    _read_sessions: sessionmaker[Session] | None = None
     # Set once the topics this service publishes and consumes exist; the relay and consumers start only then,
     # and /readyz waits for it.
     topics_ready: threading.Event = field(default_factory=threading.Event)
@@ -119,6 +120,12 @@ class ServiceKit:
                 credentials=credentials if all(credentials) else None,
             )
         return self._registry
+
+    def read_session(self) -> Session:
+        """A session for reading only, as every GET handler uses (`pbkit.db.make_read_session_factory`)."""
+        if self._read_sessions is None:
+            self._read_sessions = make_read_session_factory(self.engine)
+        return self._read_sessions()
 
     def uow(self, actor: Actor = SYSTEM) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.tables, source=self.source, catalog=self.catalog, actor=actor)

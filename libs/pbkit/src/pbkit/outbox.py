@@ -27,6 +27,11 @@ key out of order. Every other key flows on. `pb_outbox_parked` (/metrics)
 counts the parked rows; `GET /api/v1/outbox/parked` lists them and
 `POST /api/v1/outbox/parked/{id}/retry` (or `.../parked/retry`, all of them)
 un-parks them with their attempts reset (pbkit.service).
+
+The relay wakes when a transaction that wrote outbox rows commits, rather than
+sleeping out its poll interval (which stays as the fallback). The commit wakes
+the relay of its own process; on PostgreSQL, when that process does not lead,
+it then sends a NOTIFY that the leading relay (in a replica) LISTENs for.
 """
 
 from __future__ import annotations
@@ -38,17 +43,21 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Row, Select, Table, delete, func, literal_column, select, text, update
+import psycopg
+from sqlalchemy import Engine, Row, Select, Table, delete, event, func, literal_column, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from pbkit.bus.base import BusError, EventBus
 from pbkit.db import KitTables
 from pbkit.events import utcnow
+from pbkit.uow import OUTBOX_WRITTEN
 
 log = logging.getLogger(__name__)
 
 PING_TIMEOUT_S = 2.0
+# Each service has its own database, and a NOTIFY reaches the listeners of its database only.
+NOTIFY_CHANNEL = "pb_outbox"
 
 
 class RelayLeadership:
@@ -93,6 +102,11 @@ class RelayLeadership:
                 return False
             self._file = handle
         return True
+
+    @property
+    def held(self) -> bool:
+        """Whether this process led at its last round (a cheap guess: `acquire` checks for real)."""
+        return self._pg_conn is not None or self._file is not None
 
     def _still_held(self) -> bool:
         """Whether this leader's own database session still holds the lock (asked on that session)."""
@@ -151,7 +165,55 @@ class OutboxRelay:
         self.max_backoff_s = max_backoff_s
         self.max_attempts = max_attempts
         engine = session_factory.kw["bind"]
+        self.engine = engine
         self.leadership = RelayLeadership(engine, name)
+        self._wake = threading.Event()
+        self._wake_on_commit(session_factory)
+
+    def _wake_on_commit(self, session_factory: sessionmaker[Session]) -> None:
+        """A commit that wrote outbox rows wakes the relay: this process's at once, and on PostgreSQL, when the
+        leader is another process (a replica), through a NOTIFY it LISTENs for.
+
+        The NOTIFY is sent after the commit, in a statement of its own, not inside the transaction: PostgreSQL
+        serialises the commits of transactions that sent a NOTIFY (one lock on the notification queue, held
+        through the commit's WAL flush), which on durable settings would queue every write behind the one
+        before it."""
+        postgres = self.engine.dialect.name == "postgresql"
+
+        @event.listens_for(session_factory, "after_commit")
+        def _signal(session: Session) -> None:
+            if not session.info.pop(OUTBOX_WRITTEN, False):
+                return
+            self._wake.set()
+            if postgres and not self.leadership.held:
+                self._notify_leader()
+
+        @event.listens_for(session_factory, "after_rollback")
+        def _forget(session: Session) -> None:
+            session.info.pop(OUTBOX_WRITTEN, None)
+
+    def _notify_leader(self) -> None:
+        try:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+        except Exception:  # noqa: BLE001 - the commit stands; the leader's poll interval is the fallback
+            log.warning("could not notify the outbox relay of a commit; it finds the rows at its next poll",
+                        exc_info=True)
+
+    def _listen(self, stop: threading.Event) -> None:
+        """PostgreSQL: wake the relay on each NOTIFY of a commit that wrote outbox rows, until `stop`."""
+        url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while not stop.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    self._wake.set()  # whatever committed while nobody listened
+                    while not stop.is_set():
+                        for _ in conn.notifies(timeout=0.5):
+                            self._wake.set()
+            except psycopg.Error as exc:
+                log.warning("outbox relay cannot listen for commits (polling meanwhile): %s", exc)
+                stop.wait(self.max_backoff_s)
 
     def pending(self) -> int:
         """Rows not yet acknowledged by the bus, the parked ones included."""
@@ -261,14 +323,17 @@ class OutboxRelay:
 
     def run(self, stop: threading.Event) -> None:
         backoff = self.poll_interval_s
+        if self.engine.dialect.name == "postgresql":
+            threading.Thread(target=self._listen, args=(stop,), name="pb-outbox-listen", daemon=True).start()
         try:
             while not stop.is_set():
                 try:
+                    self._wake.clear()  # a commit from here on wakes the wait below
                     published = self.relay_once()
                     backoff = self.poll_interval_s
                     if published:
                         continue
-                    stop.wait(self.poll_interval_s)
+                    self._wake.wait(self.poll_interval_s)
                 except Exception as exc:  # noqa: BLE001 - the relay must outlive any single failure
                     log.warning("outbox relay round failed, retrying in %.1fs: %s", backoff, exc)
                     stop.wait(backoff)

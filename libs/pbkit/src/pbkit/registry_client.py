@@ -1,10 +1,11 @@
 """The registry's REST API as the other services see it: timeouts, retries, and Unavailable when it is down.
 
 Calls carry the caller's own bearer token, so the registry applies its rules
-to the real client. `RegistryLookups` lives for one request: a batch over the
-same few patents asks once per patent, and once the registry has proved
-unreachable the rest of the request fails fast instead of waiting out the
-timeouts again.
+to the real client. `RegistryLookups` lives for one request: a submission asks
+first, in one round trip (`POST /api/v1/lookups`), for every organization and
+patent it names, and its checks then read the answers; a batch asks once for
+all its items. Once the registry has proved unreachable the rest of the
+request fails fast instead of waiting out the timeouts again.
 
 `TitleArbiter` asks the registry's title commands (docs/TITLE_ARBITER.md): the
 registry decides every change of a patent's title, and its refusal (409) comes
@@ -16,7 +17,7 @@ of a command left pending) acts with the service's own credential.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -25,12 +26,17 @@ import httpx
 from pbkit.errors import Conflict, Forbidden, NotFound, Unavailable
 
 Record = dict[str, Any]
+# What one lookup asks at most of each (the registry's own limit is 5,000).
+LOOKUP_CHUNK = 2000
+# How long the registry may take per change of a batched title command before the call counts as failed.
+BATCH_SECONDS_PER_CHANGE = 0.1
 
 
 class RegistryClient:
     def __init__(self, base_url: str, *, timeout_s: float = 5.0, retries: int = 2,
                  transport: httpx.BaseTransport | None = None, credentials: tuple[str, str] | None = None):
         self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport)
+        self.timeout_s = timeout_s
         self.retries = retries
         self._credentials = credentials
         self._service_token: tuple[str, float] | None = None  # the token and when to fetch a new one
@@ -86,6 +92,16 @@ class RegistryClient:
         self._service_token = (answer["access_token"], time.monotonic() + lifetime * 0.8)
         return self._service_token[0]
 
+    def lookup(self, *, organization_ids: list[str], patent_numbers: list[str], token: str | None
+               ) -> tuple[dict[str, Record | None], dict[str, Record | None]]:
+        """Many organizations and patents in one round trip: each by the key asked, None when unknown."""
+        response = self._send("POST", "/api/v1/lookups", token,
+                              json={"organization_ids": organization_ids, "patent_numbers": patent_numbers})
+        if response.status_code != 200:
+            raise Unavailable(f"the registry refused the lookup ({response.status_code}): {response.text[:200]}")
+        answer = response.json()
+        return answer["organizations"], answer["patents"]
+
     def patent(self, number: str, *, token: str | None) -> dict[str, Any] | None:
         return self._get(f"/api/v1/patents/{quote(number, safe='')}", token)
 
@@ -106,22 +122,35 @@ class RegistryLookups:
         self._organizations: dict[str, Record | None] = {}
         self._outage: Unavailable | None = None
 
+    def prefetch(self, *, organization_ids: Iterable[str] = (), patent_numbers: Iterable[str] = ()) -> None:
+        """Ask in one round trip for every organization and patent not known yet, so that `organization()` and
+        `patent()` answer from memory. A submission calls it first with all it names (a batch, with all its
+        items); what it did not name is still asked one by one."""
+        orgs = [key for key in dict.fromkeys(organization_ids) if key not in self._organizations]
+        numbers = [key for key in dict.fromkeys(patent_numbers) if key not in self._patents]
+        for start in range(0, max(len(orgs), len(numbers)), LOOKUP_CHUNK):
+            org_chunk, number_chunk = orgs[start:start + LOOKUP_CHUNK], numbers[start:start + LOOKUP_CHUNK]
+            found_orgs, found_patents = self._ask(lambda orgs=org_chunk, numbers=number_chunk: self._client.lookup(
+                organization_ids=orgs, patent_numbers=numbers, token=self._token))
+            self._organizations.update({key: found_orgs.get(key) for key in org_chunk})
+            self._patents.update({key: found_patents.get(key) for key in number_chunk})
+
     def patent(self, number: str) -> Record | None:
         """The patent by canonical number, or None when the registry does not know it."""
         if number not in self._patents:
-            self._patents[number] = self._ask(self._client.patent, number)
+            self._patents[number] = self._ask(lambda: self._client.patent(number, token=self._token))
         return self._patents[number]
 
     def organization(self, org_id: str) -> Record | None:
         if org_id not in self._organizations:
-            self._organizations[org_id] = self._ask(self._client.organization, org_id)
+            self._organizations[org_id] = self._ask(lambda: self._client.organization(org_id, token=self._token))
         return self._organizations[org_id]
 
-    def _ask(self, lookup: Callable[..., Record | None], key: str) -> Record | None:
+    def _ask(self, call: Callable[[], Any]) -> Any:
         if self._outage is not None:
             raise self._outage
         try:
-            return lookup(key, token=self._token)
+            return call()
         except Unavailable as exc:
             self._outage = exc
             raise
@@ -154,6 +183,18 @@ class TitleArbiter:
 
     def change_title(self, deal_id: str, change: dict[str, Any]) -> Record:
         return self._client.command(f"/api/v1/title-changes/{quote(deal_id, safe='')}", change, token=self._token)
+
+    def change_titles(self, changes: list[dict[str, Any]]) -> list[Record]:
+        """Many title changes in one round trip (`POST /api/v1/title-changes`), each a change with its `deal_id`:
+        per change, in order, `{"deal_id", "status": 200, "outcome"}` or `{"deal_id", "status": 409|422, "detail"}`.
+        Each is keyed by its deal id, so the whole batch is safely asked again."""
+        # The registry judges them one after another under their locks: a timeout that grows with the batch.
+        timeout = max(self._client.timeout_s, BATCH_SECONDS_PER_CHANGE * len(changes))
+        response = self._client._send("POST", "/api/v1/title-changes", self._token, json={"changes": changes},
+                                      timeout=timeout)
+        if response.status_code != 200:
+            _outcome_of(response)  # raises the registry's refusal as a domain error
+        return response.json()["results"]
 
     def revert_title(self, deal_id: str, *, effective_on: str) -> Record:
         return self._client.command(

@@ -97,7 +97,7 @@ def audit_router() -> APIRouter:
             (target_id or None, equals(table.c.target_id)),
             (actor or None, equals(table.c.actor)),
         )
-        with kit.session_factory() as session:
+        with kit.read_session() as session:
             return paginate(session, stmt, key=table.c.id, params=page, to_item=_audit_item)
 
     return router
@@ -166,7 +166,7 @@ def outbox_router() -> APIRouter:
             o.c.id, o.c.aggregatetype, o.c.aggregateid, o.c.type, o.c.topic, o.c.sequence, o.c.created_at,
             o.c.parked_at, o.c.attempts, o.c.last_error, held_back,
         ).where(o.c.parked_at.is_not(None))
-        with kit.session_factory() as session:
+        with kit.read_session() as session:
             return paginate(session, stmt, key=o.c.id, params=page, to_item=dict)
 
     @router.post(

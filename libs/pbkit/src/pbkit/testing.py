@@ -262,6 +262,11 @@ class FakeRegistry:
         if request.method == "PUT":
             with self._title_lock:
                 return self._title_command(request.url.path.removeprefix("/api/v1/"), json.loads(request.content))
+        if request.method == "POST" and request.url.path == "/api/v1/lookups":
+            return self._lookup(json.loads(request.content))
+        if request.method == "POST" and request.url.path == "/api/v1/title-changes":
+            with self._title_lock:
+                return self._title_changes(json.loads(request.content)["changes"])
         kind, _, key = request.url.path.removeprefix("/api/v1/").partition("/")
         key = unquote(key)
         if kind == "patents":
@@ -276,6 +281,30 @@ class FakeRegistry:
         else:
             found = None
         return httpx.Response(200, json=found) if found else httpx.Response(404, json={"status": 404})
+
+    def _lookup(self, body: dict[str, list[str]]) -> httpx.Response:
+        """`POST /api/v1/lookups`: every organization and patent asked, by the key asked, null when unknown."""
+        if body.get("patent_numbers") and self.patent_lookup_barrier is not None:
+            self.patent_lookup_barrier.wait(timeout=10)
+        patents = {}
+        for asked in body.get("patent_numbers", []):
+            try:
+                patents[asked] = self.patents.get(parse_patent_number(asked).canonical)
+            except ValueError:
+                patents[asked] = None
+        organizations = {org_id: self.organizations.get(org_id) for org_id in body.get("organization_ids", [])}
+        return httpx.Response(200, json={"organizations": organizations, "patents": patents})
+
+    def _title_changes(self, changes: list[dict[str, Any]]) -> httpx.Response:
+        """`POST /api/v1/title-changes`: each change as its own keyed command, in order, one answer each."""
+        results = []
+        for change in changes:
+            body = {name: value for name, value in change.items() if name != "deal_id"}
+            answer = self._title_command(f"title-changes/{change['deal_id']}", body)
+            result = {"deal_id": change["deal_id"], "status": answer.status_code}
+            results.append(result | ({"outcome": answer.json()} if answer.status_code == 200
+                                     else {"detail": answer.json().get("detail")}))
+        return httpx.Response(200, json={"results": results})
 
     def _title_command(self, path: str, body: dict[str, Any]) -> httpx.Response:
         """The registry's title commands, keyed and applied to these patents with the main rules of title:

@@ -8,6 +8,8 @@ audit entry are written through one session and committed together by
 from __future__ import annotations
 
 import json
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +21,30 @@ from pbkit.context import SYSTEM, Actor, request_id_var
 from pbkit.db import KitTables
 from pbkit.events import REQUEST_ID_HEADER, Event, EventCatalog, rfc3339, utcnow
 from pbkit.ids import new_id
+
+OUTBOX_WRITTEN = "pb_outbox_written"
+"""Set in a session's `info` once it wrote an outbox row: its commit wakes the relay (`pbkit.outbox`)."""
+
+
+@dataclass(frozen=True)
+class Emission:
+    """One event to emit (`UnitOfWork.emit_all`)."""
+
+    event_type: str
+    aggregate_type: str
+    aggregate_id: str
+    data: dict[str, Any]
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One entry of the audit log (`UnitOfWork.audit_all`)."""
+
+    action: str
+    target_type: str | None = None
+    target_id: str | None = None
+    details: dict[str, Any] | None = None
 
 
 class UnitOfWork:
@@ -62,50 +88,61 @@ class UnitOfWork:
     ) -> Event:
         """Write an event into the outbox, in this transaction, with the aggregate's next sequence. `at`: the
         event's time, when its data carries the same moment (one reading of the clock for both); else now."""
-        event = Event(
-            id=new_id(),
-            type=event_type,
-            source=self.source,
-            subject=aggregate_id,
-            time=rfc3339(at or utcnow()),
-            sequence=self._next_sequence(aggregate_type, aggregate_id),
-            data=data,
-        )
-        headers = {"content-type": "application/cloudevents+json", "ce_type": event_type}
-        if self.request_id:
-            headers[REQUEST_ID_HEADER] = self.request_id
-        self.session.execute(
-            insert(self.kit.outbox).values(
-                id=event.id,
-                aggregatetype=aggregate_type,
-                aggregateid=aggregate_id,
-                type=event_type,
-                topic=self.catalog.topic_for(event_type),
-                sequence=event.sequence,
-                payload=event.to_json(),
-                headers=headers,
-                created_at=utcnow(),
-                attempts=0,
-            )
-        )
-        self.emitted.append(event)
-        return event
+        return self.emit_all([Emission(event_type, aggregate_type, aggregate_id, data, at)])[0]
 
-    def _next_sequence(self, aggregate_type: str, aggregate_id: str) -> int:
-        # An upsert that also locks the aggregate's row until commit: concurrent writers to one
-        # aggregate get consecutive sequences and their outbox rows land in commit order.
+    def emit_all(self, emissions: list[Emission]) -> list[Event]:
+        """`emit` for many events at once, in their order, in two statements whatever their number (a batch of
+        deals, say): the aggregates' sequences moved on together, the outbox rows inserted together."""
+        if not emissions:
+            return []
+        counts = Counter((e.aggregate_type, e.aggregate_id) for e in emissions)
+        last = self._advance_sequences(counts)
+        # Each aggregate's events take its sequences in the order given, after those already issued.
+        next_sequence = {key: last[key] - count + 1 for key, count in counts.items()}
+        now = utcnow()
+        events, rows = [], []
+        request_header = {REQUEST_ID_HEADER: self.request_id} if self.request_id else {}
+        for emission in emissions:
+            key = (emission.aggregate_type, emission.aggregate_id)
+            sequence, next_sequence[key] = next_sequence[key], next_sequence[key] + 1
+            event = Event(
+                id=new_id(),
+                type=emission.event_type,
+                source=self.source,
+                subject=emission.aggregate_id,
+                time=rfc3339(emission.at or now),
+                sequence=sequence,
+                data=emission.data,
+            )
+            rows.append({
+                "id": event.id, "aggregatetype": emission.aggregate_type, "aggregateid": emission.aggregate_id,
+                "type": event.type, "topic": self.catalog.topic_for(event.type), "sequence": sequence,
+                "payload": event.to_json(), "headers": {"content-type": "application/cloudevents+json", "ce_type": event.type, **request_header}, "created_at": now,
+                "attempts": 0,
+            })
+            events.append(event)
+        self.session.execute(insert(self.kit.outbox), rows)
+        self.session.info[OUTBOX_WRITTEN] = True
+        self.emitted.extend(events)
+        return events
+
+    def _advance_sequences(self, counts: Counter[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        # An upsert that also locks the aggregates' rows until commit: concurrent writers to one aggregate get
+        # consecutive sequences and their outbox rows land in commit order. Keys in sorted order, so that two
+        # transactions moving the same aggregates on wait for each other instead of deadlocking.
         table = self.kit.event_sequences
         dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        stmt = (
-            dialect.insert(table)
-            .values(aggregatetype=aggregate_type, aggregateid=aggregate_id, last_sequence=1)
-            .on_conflict_do_update(
-                index_elements=[table.c.aggregatetype, table.c.aggregateid],
-                set_={"last_sequence": table.c.last_sequence + 1},
-            )
-            .returning(table.c.last_sequence)
-        )
-        return int(self.session.execute(stmt).scalar_one())
+        stmt = dialect.insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.aggregatetype, table.c.aggregateid],
+            set_={"last_sequence": table.c.last_sequence + stmt.excluded.last_sequence},
+        ).returning(table.c.aggregatetype, table.c.aggregateid, table.c.last_sequence)
+        params = [{"aggregatetype": t, "aggregateid": i, "last_sequence": n} for (t, i), n in sorted(counts.items())]
+        if len(params) == 1:
+            rows = self.session.execute(stmt.values(**params[0])).all()
+        else:
+            rows = self.session.execute(stmt, params).all()
+        return {(row.aggregatetype, row.aggregateid): int(row.last_sequence) for row in rows}
 
     def audit(
         self,
@@ -115,16 +152,19 @@ class UnitOfWork:
         target_id: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
-        self.session.execute(
-            insert(self.kit.audit_log).values(
-                id=new_id(),
-                at=utcnow(),
-                actor=self.actor.client_id,
-                role=self.actor.role,
-                action=action,
-                target_type=target_type,
-                target_id=target_id,
-                request_id=self.request_id,
-                details=json.loads(json.dumps(details, default=str)) if details is not None else None,
-            )
-        )
+        self.audit_all([AuditEntry(action, target_type, target_id, details)])
+
+    def audit_all(self, entries: list[AuditEntry]) -> None:
+        """`audit` for many entries at once, in one statement."""
+        if not entries:
+            return
+        now = utcnow()
+        self.session.execute(insert(self.kit.audit_log), [
+            {
+                "id": new_id(), "at": now, "actor": self.actor.client_id, "role": self.actor.role,
+                "action": entry.action, "target_type": entry.target_type, "target_id": entry.target_id,
+                "request_id": self.request_id,
+                "details": json.loads(json.dumps(entry.details, default=str)) if entry.details is not None else None,
+            }
+            for entry in entries
+        ])

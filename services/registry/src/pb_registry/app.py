@@ -6,6 +6,7 @@ from pb_registry.auth import service as clients
 from pb_registry.auth.keys import load_keyring, published_keys
 from pb_registry.auth.views import router as auth_router
 from pb_registry.events import EVENTS
+from pb_registry.lookups.views import router as lookups_router
 from pb_registry.models import CONFLICTS, kit_tables
 from pb_registry.organizations.views import router as organizations_router
 from pb_registry.patents.views import router as patents_router
@@ -52,7 +53,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     # refuses revoked tokens from its own clients table: it owns both facts.
     keys = KeySet(loader=lambda: published_keys(kit.session_factory))
     kit.verifier = TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-                                 revocations=clients.StoredRevocations(kit.session_factory))
+                                 revocations=clients.StoredRevocations(kit.read_session))
     try:
         prepare_database(kit)
     except BaseException:
@@ -62,7 +63,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
         kit,
         title="PatentBridge Registry",
         description=DESCRIPTION,
-        routers=[auth_router, staff_router, organizations_router, patents_router, title_router],
+        routers=[auth_router, staff_router, organizations_router, patents_router, lookups_router, title_router],
     )
 
 

@@ -75,3 +75,14 @@ def test_every_other_role_sees_every_pledge(api, tokens, pledged_twice, role):
     history = api.get(f"/api/v1/patents/{number}/history", headers=headers).json()["items"]
     assert [e["details"]["pledge_id"] for e in history[1:]] == ["pa-old", "pa-old", "pb-1"]
     assert [e["details"]["pledgee_id"] for e in history[1:]] == [pledged_twice[b] for b in ("bank_a", "bank_a", "bank_b")]
+
+
+def test_the_lookup_shows_a_bank_only_its_own_pledge_ids_as_the_patent_read_does(api, tokens, pledged_twice):
+    number = pledged_twice["number"]
+    for bank, own in (("bank_a", []), ("bank_b", ["pb-1"])):
+        headers = tokens.headers("bank", org_id=pledged_twice[bank])
+        response = api.post("/api/v1/lookups", json={"patent_numbers": [number]}, headers=headers)
+        assert response.status_code == 200, response.text
+        patent = response.json()["patents"][number]
+        assert (patent["pledged"], patent["pledge_ids"]) == (True, own)
+        assert patent == api.get(f"/api/v1/patents/{number}", headers=headers).json()

@@ -33,7 +33,9 @@ MATRIX = [
     ("GET", "/api/v1/patents/{patent}", None, EVERYONE),
     ("PATCH", "/api/v1/patents/{patent}", {"title": "更正后的名称"}, ADMIN),
     ("GET", "/api/v1/patents/{patent}/history", None, EVERYONE),
+    ("POST", "/api/v1/lookups", {"organization_ids": ["{org}"], "patent_numbers": ["{patent}"]}, EVERYONE),
     ("PUT", "/api/v1/title-changes/new-deal", "new-title-change", ADMIN),
+    ("POST", "/api/v1/title-changes", "new-title-changes", ADMIN),
     ("PUT", "/api/v1/title-changes/{deal}/reversal", {"effective_on": "2022-05-01"}, ADMIN),
     ("PUT", "/api/v1/encumbrances/new-pledge", "new-encumbrance", {"admin", "bank"}),
     ("PUT", "/api/v1/encumbrances/{pledge}/release", {"released_on": "2022-10-01"}, {"admin", "bank"}),
@@ -88,6 +90,7 @@ def records(api, admin, registry_app, make_org, make_patent, new_uscc, new_paten
         },
     }
     bodies["new-title-change"] = lambda: change | {"patent_numbers": [free]}
+    bodies["new-title-changes"] = lambda: {"changes": [change | {"deal_id": "batched-deal", "patent_numbers": [free]}]}
     bodies["new-encumbrance"] = lambda: encumbrance | {"patent_numbers": [free]}
     return {"org": org["id"], "patent": patent["number"], "client": client["client_id"], "user": user["id"], "deal": "sold", "pledge": "held",
             "bodies": bodies, "event": park_first_event(registry_app)}
@@ -97,6 +100,9 @@ def call(api, method, path, body, records, headers):  # noqa: ANN001, ANN201
     url = path.format(**records)
     if isinstance(body, str):
         body = records["bodies"][body]()
+    elif isinstance(body, dict):
+        body = {name: [v.format(**records) for v in value] if isinstance(value, list) else value
+                for name, value in body.items()}
     return api.request(method, url, json=body, headers=headers)
 
 

@@ -209,3 +209,41 @@ def test_a_command_on_an_unknown_patent_or_with_a_malformed_body_changes_nothing
     malformed = title.change("d2", numbers=["not a number"], transferors=[parties["gzu"]], transferee=parties["sme"])
     assert malformed.status_code == 422
     assert patent_of(number)["owner_ids"] == [parties["gzu"]]
+
+
+def test_a_batch_of_title_changes_applies_each_in_order_and_refuses_each_on_its_own(api, admin, title, parties, make_patent,
+                                                                                   patent_of):
+    first, second = make_patent([parties["gzu"]])["number"], make_patent([parties["gzu"]])["number"]
+    transfer = {"kind": "transfer", "transferor_ids": [parties["gzu"]], "effective_on": "2022-03-01"}
+    changes = [
+        {"deal_id": "import-1", "patent_numbers": [first], "transferee_id": parties["sme"], **transfer},
+        # The same patent again from its former owner: refused, since the first change moved its title.
+        {"deal_id": "import-2", "patent_numbers": [first], "transferee_id": parties["firm"], **transfer},
+        {"deal_id": "import-3", "patent_numbers": ["202110000000.1"], "transferee_id": parties["firm"], **transfer},
+        {"deal_id": "import-4", "patent_numbers": [second], "transferee_id": parties["firm"], **transfer},
+    ]
+    response = api.post("/api/v1/title-changes", json={"changes": changes}, headers=admin)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [(r["deal_id"], r["status"]) for r in results] == [
+        ("import-1", 200), ("import-2", 409), ("import-3", 409), ("import-4", 200)]
+    assert "no longer own" in results[1]["detail"] and "not in the registry" in results[2]["detail"]
+    assert patent_of(first)["owner_ids"] == [parties["sme"]]
+    assert patent_of(second)["owner_ids"] == [parties["firm"]]
+
+    # Keyed by the deal id: asked again, the applied changes answer the same and nothing is applied twice; and a
+    # single command of the same deal answers the same too.
+    again = api.post("/api/v1/title-changes", json={"changes": changes}, headers=admin).json()["results"]
+    assert [r["status"] for r in again] == [200, 409, 409, 200]
+    assert title.change("import-4", numbers=[second], transferors=[parties["gzu"]],
+                        transferee=parties["firm"]).status_code == 200
+    assert patent_of(second)["owner_ids"] == [parties["firm"]]
+
+
+def test_a_batch_of_title_changes_is_for_admins_only(api, tokens, parties, make_patent):
+    number = make_patent([parties["gzu"]])["number"]
+    change = {"deal_id": "d", "kind": "transfer", "patent_numbers": [number], "transferor_ids": [parties["gzu"]],
+              "transferee_id": parties["sme"], "effective_on": "2022-03-01"}
+    for role in ("partner", "bank", "viewer"):
+        headers = tokens.headers(role, org_id=parties["sme"] if role in ("partner", "bank") else None)
+        assert api.post("/api/v1/title-changes", json={"changes": [change]}, headers=headers).status_code == 403

@@ -14,6 +14,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pbkit.bus.base import BusError, Message
@@ -40,6 +41,31 @@ def _use_wal(conn: sqlite3.Connection, *, attempts: int = 50) -> None:
             if "locked" not in str(exc) or attempt == attempts - 1:
                 raise
             time.sleep(0.02 * (attempt + 1))
+
+
+# How often an idle poll asks whether the log changed: `PRAGMA data_version`, which moves whenever another
+# connection committed, costs microseconds, so a waiting consumer sees a new message within this time.
+CHANGE_CHECK_S = 0.002
+
+
+def _poll_until(conn: sqlite3.Connection, fetch: Callable[[], list[Message]], timeout: float) -> list[Message]:
+    """`fetch()`'s first non-empty answer within `timeout`: asked again as soon as anyone commits to the log,
+    not after a fixed sleep (nothing committed between a fetch and the wait that follows it goes unseen)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = _data_version(conn)
+        batch = fetch()
+        if batch:
+            return batch
+        while _data_version(conn) == seen:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return []
+            time.sleep(min(CHANGE_CHECK_S, remaining))
+
+
+def _data_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA data_version").fetchone()[0]
 
 
 def _read(conn: sqlite3.Connection, positions: dict[str, int], max_records: int) -> list[Message]:
@@ -169,14 +195,11 @@ class LocalLogConsumer:
 
     def poll(self, timeout: float, max_records: int = 500) -> list[Message]:
         deadline = time.monotonic() + timeout
-        while True:
-            if self._join():
-                batch = self._fetch(max_records)
-                if batch:
-                    return batch
+        while not self._join():  # another member holds the group: wait for it to go
             if time.monotonic() >= deadline:
                 return []
             time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+        return _poll_until(self._bus._connection(), lambda: self._fetch(max_records), deadline - time.monotonic())
 
     def _fetch(self, max_records: int) -> list[Message]:
         assert self._positions is not None
@@ -214,15 +237,11 @@ class LocalLogReader:
         self._positions = dict.fromkeys(topics, 0)
 
     def poll(self, timeout: float, max_records: int = 500) -> list[Message]:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                batch = _read(self._bus._connection(), self._positions, max_records)
-            except sqlite3.Error as exc:
-                raise BusError(f"local log read failed: {exc}") from exc
-            if batch or time.monotonic() >= deadline:
-                return batch
-            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+        conn = self._bus._connection()
+        try:
+            return _poll_until(conn, lambda: _read(conn, self._positions, max_records), timeout)
+        except sqlite3.Error as exc:
+            raise BusError(f"local log read failed: {exc}") from exc
 
     def behind(self) -> int:
         try:

@@ -10,7 +10,6 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
-from fastapi.responses import JSONResponse
 
 from pbkit.commands import Checked, UowFactory, idempotent_command
 from pbkit.context import Actor
@@ -19,6 +18,7 @@ from pbkit.kit import ServiceKit
 from pbkit.registry_client import RegistryLookups, TitleArbiter
 from pbkit.uow import UnitOfWork
 from pbkit.web.auth import current_actor
+from pbkit.web.responses import FastJSONResponse
 from pbkit.web.state import kit_of
 
 Kit = Annotated[ServiceKit, Depends(kit_of)]
@@ -85,12 +85,12 @@ class CommandRunner:
         body: Any,
         action: Callable[[UnitOfWork, Checked], Any],
         precheck: Callable[[], Checked] = lambda: None,
-    ) -> JSONResponse:
+    ) -> FastJSONResponse:
         payload = idempotent_command(
             self.uow_factory, key=self.key, operation=operation, body=body, action=action, precheck=precheck,
             status=self.status,
         )
-        return JSONResponse(payload, status_code=self.status)
+        return FastJSONResponse(payload, status_code=self.status)
 
 
 def _command_runner(request: Request, uow_factory: ActorUow, key: IdempotencyKey = None) -> CommandRunner:

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pbkit.errors import Conflict, DomainError, Forbidden, NotFound, RuleBroken, Unavailable, rule_broken_from
+from pbkit.web.responses import FastJSONResponse
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def problem_of(error: DomainError) -> Problem:
 
 def problem_response(problem: Problem) -> JSONResponse:
     headers = dict(problem.headers or {})
-    return JSONResponse(problem.to_dict(), status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
+    return FastJSONResponse(problem.to_dict(), status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -55,6 +55,7 @@ def check_registration(*, actor: Actor, registry: RegistryLookups, body: PledgeI
     """The precheck: the pledge against the registry, asked with the caller's own token, before the unit of work
     opens. Forbidden or RuleBroken when it cannot be registered, Unavailable when the registry cannot be reached."""
     pledgee_id = _pledgee_id(actor, body)
+    registry.prefetch(organization_ids=[pledgee_id, body.pledgor_id], patent_numbers=body.patent_numbers)
     errors: list[dict[str, Any]] = []
     pledgee = _pledgee_snapshot(registry, actor, pledgee_id, errors)
     pledgor = _pledgor_snapshot(registry, body, pledgee_id, errors)

@@ -56,7 +56,7 @@ def release(pledge_id: PledgeId, body: ReleaseIn, _actor: Writer, arbiter: Arbit
 
 @router.get("/pledges/{pledge_id}", response_model=PledgeOut, summary="one pledge (a bank sees only its own)")
 def get(pledge_id: PledgeId, kit: Kit, actor: Reader) -> PledgeOut:
-    with kit.session_factory() as session:
+    with kit.read_session() as session:
         return PledgeOut.model_validate(find_visible_pledge(session=session, actor=actor, pledge_id=pledge_id))
 
 
@@ -73,5 +73,5 @@ def list_pledges(
     stmt = visible_pledges(
         actor=actor, status=status, pledgor_id=pledgor_id, registered_from=registered_from, registered_to=registered_to
     )
-    with kit.session_factory() as session:
+    with kit.read_session() as session:
         return paginate(session, stmt, key=Pledge.id, params=page, to_item=PledgeOut.model_validate)

@@ -50,6 +50,7 @@ def checked_filer(*, registry: RegistryLookups, request: FilingIn) -> dict[str, 
     """The precheck of a submission: the filer's snapshot, once the filer and every patent pass the registry's
     facts; otherwise a RuleBroken naming each offence (Unavailable when the registry cannot be reached)."""
     violations: list[Violation] = []
+    registry.prefetch(organization_ids=[request.org_id], patent_numbers=request.patent_numbers)
     organization = registry.organization(request.org_id)
     if organization is None:
         violations.append(Violation(["body", "org_id"], f"no organization {request.org_id} in the registry"))

@@ -82,7 +82,7 @@ def revoke(filing_id: FilingId, body: ReasonIn, _admin: AdminOnly, command: Comm
 
 @router.get("/{filing_id}", response_model=FilingOut, summary="one filing")
 def get(filing_id: FilingId, kit: Kit, actor: Reader) -> FilingOut:
-    with kit.session_factory() as session:
+    with kit.read_session() as session:
         return service.find_filing(session=session, actor=actor, filing_id=filing_id)
 
 
@@ -97,7 +97,7 @@ def list_(
         PrefectureCode | None, Query(description="市州 code, e.g. 520100; a retired one means its successor")
     ] = None,
 ) -> dict[str, Any]:
-    with kit.session_factory() as session:
+    with kit.read_session() as session:
         return service.list_filings(
             session=session, actor=actor, page=page, status=status, org_id=org_id, prefecture_code=prefecture_code
         )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from pb_registry.auth.keys import Keyring
 from pb_registry.auth.oauth import ClientCredentials, OAuthError
@@ -165,7 +166,7 @@ class StoredRevocations:
     """The registry's revocation list: its own clients and staff users tables, read for every token it
     verifies, so that a change refuses tokens here as soon as it commits (the other services follow the feed)."""
 
-    def __init__(self, sessions: sessionmaker[Session]):
+    def __init__(self, sessions: Callable[[], Session]):
         self._sessions = sessions
 
     def refusal(self, client_id: str, issued_at: float | None) -> str | None:
@@ -183,7 +184,7 @@ class StoredRevocations:
         return refusal_of(ClientAccess(active=row.active, tokens_valid_after=valid_after), issued_at)
 
 
-def verified_client(*, sessions: sessionmaker[Session], credentials: ClientCredentials) -> ApiClient:
+def verified_client(*, sessions: Callable[[], Session], credentials: ClientCredentials) -> ApiClient:
     """The precheck of a token request: the active client with this id and secret. Unknown ids take as long
     as wrong secrets, and the deliberately slow hash runs outside any transaction."""
     with sessions() as session:

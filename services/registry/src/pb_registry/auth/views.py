@@ -81,7 +81,7 @@ def obtain_token(
             key=None,
             operation="token.issue",
             body={"client_id": credentials.client_id},
-            precheck=lambda: service.verified_client(sessions=kit.session_factory, credentials=credentials),
+            precheck=lambda: service.verified_client(sessions=kit.read_session, credentials=credentials),
             action=lambda uow, client: service.grant_token(
                 uow=uow, client=client, secret=credentials.client_secret, keyring=keyring, settings=kit.settings
             ),
@@ -143,13 +143,13 @@ def list_clients(
     active: Annotated[bool | None, Query()] = None,
 ) -> dict[str, Any]:
     stmt = service.clients_query(role=role, org_id=org_id, active=active)
-    with kit.session_factory() as session:
+    with kit.read_session() as session:
         return paginate(session, stmt, key=ApiClient.id, params=page, to_item=ClientOut.model_validate)
 
 
 @router.get("/api/v1/auth/clients/{client_id}", response_model=ClientOut, summary="one API client (admin)")
 def get_client(client_id: ClientIdInPath, kit: Kit, _admin: AdminOnly) -> ClientOut:
-    with kit.session_factory() as session:
+    with kit.read_session() as session:
         return ClientOut.model_validate(service.get_client(session=session, client_id=client_id))
 
 

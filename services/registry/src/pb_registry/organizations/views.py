@@ -81,13 +81,13 @@ def list_organizations(
         q=q,
         scope=reader.prefecture_code,
     )
-    with kit.session_factory() as session:
+    with kit.read_session() as session:
         return paginate(session, stmt, key=Organization.id, params=page, to_item=OrganizationOut.model_validate)
 
 
 @router.get("/organizations/{org_id}", response_model=OrganizationOut, summary="one organization")
 def get_organization(org_id: OrgIdInPath, kit: Kit, reader: Reader) -> OrganizationOut:
-    with kit.session_factory() as session:
+    with kit.read_session() as session:
         return OrganizationOut.model_validate(
             service.get_organization(session=session, org_id=org_id, scope=reader.prefecture_code)
         )
@@ -133,7 +133,7 @@ def file_annual_report(
     summary="an organization's annual reports (admin, viewer, prefecture)",
 )
 def list_annual_reports(org_id: OrgIdInPath, kit: Kit, reader: ReportReader, page: Pagination) -> dict[str, Any]:
-    with kit.session_factory() as session:
+    with kit.read_session() as session:
         service.get_organization(session=session, org_id=org_id, scope=reader.prefecture_code)
         return paginate(
             session, service.reports_query(org_id), key=AnnualReport.id, params=page, to_item=AnnualReportOut.model_validate

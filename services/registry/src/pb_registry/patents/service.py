@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from pb_registry.events import PATENT_REGISTERED, PATENT_UPDATED
 from pb_registry.models import (
@@ -30,7 +30,10 @@ from pbkit.uow import UnitOfWork
 
 AGGREGATE = "patent"
 PLEDGE_KINDS = ("pledge_registered", "pledge_released")
-_LOAD_ALL = (selectinload(Patent.owners), selectinload(Patent.ipc), selectinload(Patent.licences), selectinload(Patent.pledges))
+LOAD_ALL = (selectinload(Patent.owners), selectinload(Patent.ipc), selectinload(Patent.licences), selectinload(Patent.pledges))
+# One patent read: its few owners, IPC symbols and pledges joined into the one query, its licences (an open
+# licence may have many licensees) in one more.
+_LOAD_ONE = (joinedload(Patent.owners), joinedload(Patent.ipc), joinedload(Patent.pledges), selectinload(Patent.licences))
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,8 @@ def update_patent(*, uow: UnitOfWork, number: str, change: PatentChange, today: 
 def get_patent(*, session: Session, number: str, for_update: bool = False, scope: str | None = None) -> Patent:
     """The patent of a canonical number, with its owners, IPC, licences and pledges loaded; with a `scope` (a
     prefecture user's 市州), only a patent with an owner in that prefecture."""
-    patent = session.get(Patent, number, options=_LOAD_ALL, with_for_update=for_update)
+    # FOR UPDATE cannot lock the nullable side of an outer join: a locked read loads the collections apart.
+    patent = session.get(Patent, number, options=LOAD_ALL if for_update else _LOAD_ONE, with_for_update=for_update)
     if patent is None or (scope is not None and session.scalar(select(_owned_in(scope, number))) is not True):
         raise NotFound(f"no patent {number}")
     return patent
@@ -123,7 +127,7 @@ def patents_query(
     registered in that prefecture."""
     has_pledge = exists().where(PatentPledge.number == Patent.number)
     return where_given(
-        select(Patent).options(*_LOAD_ALL),
+        select(Patent).options(*LOAD_ALL),
         (scope, lambda prefecture: _owned_in(prefecture, Patent.number)),
         (owner_id, _owned_by),
         (licensee_id, _licensed_to),

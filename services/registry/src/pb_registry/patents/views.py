@@ -76,7 +76,7 @@ def list_patents(
         owner_id=owner_id, licensee_id=licensee_id, type=type, status=status, ipc=ipc, q=q, pledged=pledged,
         scope=reader.prefecture_code,
     )
-    with kit.session_factory() as session:
+    with kit.read_session() as session:
         return paginate(
             session, stmt, key=Patent.number, params=page, to_item=lambda patent: service.patent_seen_by(reader, patent)
         )
@@ -89,7 +89,7 @@ def list_patents(
     description=_BANK_SEES_ITS_OWN_PLEDGES,
 )
 def get_patent(number: NumberInPath, kit: Kit, reader: Reader) -> PatentOut:
-    with kit.session_factory() as session:
+    with kit.read_session() as session:
         return service.patent_seen_by(
             reader, service.get_patent(session=session, number=number, scope=reader.prefecture_code)
         )
@@ -123,7 +123,7 @@ def update_patent(number: NumberInPath, body: PatentChange, _admin: AdminOnly, t
     ),
 )
 def patent_history(number: NumberInPath, kit: Kit, reader: Reader, page: Pagination) -> dict[str, Any]:
-    with kit.session_factory() as session:
+    with kit.read_session() as session:
         service.get_patent(session=session, number=number, scope=reader.prefecture_code)
         return paginate(
             session, service.history_query(number), key=PatentHistoryEntry.id, params=page,

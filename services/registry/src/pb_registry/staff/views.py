@@ -61,7 +61,7 @@ class SignInProblem(Problem):
 def login(body: SignIn, request: Request, kit: Kit, keyring: CurrentKeyring, now: Now) -> JSONResponse:
     address = request.client.host if request.client is not None else "unknown"
     try:
-        signed_in = service.sign_in(sessions=kit.session_factory, system_uow=kit.uow, body=body, address=address,
+        signed_in = service.sign_in(sessions=kit.read_session, system_uow=kit.uow, body=body, address=address,
                                     now=now, keyring=keyring, settings=kit.settings)
     except service.SignInRefused as refused:
         raise SignInProblem(refused) from None
@@ -98,14 +98,14 @@ def list_users(
     role: Annotated[StaffRole | None, Query()] = None,
     active: Annotated[bool | None, Query()] = None,
 ) -> dict[str, Any]:
-    with kit.session_factory() as session:
+    with kit.read_session() as session:
         return paginate(session, service.users_query(role=role, active=active), key=StaffUser.id, params=page,
                         to_item=UserOut.model_validate)
 
 
 @router.get("/api/v1/users/me", response_model=UserOut, summary="the signed-in staff user's own account")
 def me(kit: Kit, actor: Authenticated) -> UserOut:
-    with kit.session_factory() as session:
+    with kit.read_session() as session:
         return UserOut.model_validate(service.own_user(session=session, actor=actor))
 
 
@@ -119,7 +119,7 @@ def me(kit: Kit, actor: Authenticated) -> UserOut:
 def change_own_password(body: PasswordChange, kit: Kit, actor: Authenticated, uow: ActorUow, now: Now) -> Any:
     return idempotent_command(
         uow, key=None, operation="user.change_password", body={"user_id": actor.client_id},
-        precheck=lambda: service.checked_own_password(sessions=kit.session_factory, actor=actor,
+        precheck=lambda: service.checked_own_password(sessions=kit.read_session, actor=actor,
                                                       current_password=body.current_password),
         action=lambda uow, checked: service.change_own_password(uow=uow, checked_hash=checked,
                                                                 new_password=body.new_password, now=now),
@@ -128,7 +128,7 @@ def change_own_password(body: PasswordChange, kit: Kit, actor: Authenticated, uo
 
 @router.get("/api/v1/users/{user_id}", response_model=UserOut, summary="one staff user (admin)")
 def get_user(user_id: UserIdInPath, kit: Kit, _admin: AdminOnly) -> UserOut:
-    with kit.session_factory() as session:
+    with kit.read_session() as session:
         return UserOut.model_validate(service.get_user(session=session, user_id=user_id))
 
 

@@ -30,6 +30,14 @@ class TitleChangeIn(_Command):
     effective_on: IsoDate = Field(description="the deal's recorded_on")
 
 
+class BatchedTitleChange(TitleChangeIn):
+    deal_id: Identifier = Field(description="the transactions service's deal id: the key of its command")
+
+
+class TitleChangesIn(_Command):
+    changes: list[BatchedTitleChange] = Field(min_length=1, max_length=1000)
+
+
 class ReversalIn(_Command):
     effective_on: IsoDate = Field(description="the day the deal was cancelled")
 
@@ -61,3 +69,14 @@ class TitleCommandOut(BaseModel):
     key: str = Field(description="`deal:<deal_id>` or `pledge:<pledge_id>`")
     state: CommandState
     patents: list[PatentTitleOut]
+
+
+class TitleChangeResult(BaseModel):
+    deal_id: str
+    status: int = Field(description="200 when applied (or applied before, with the same terms), else 409 or 422")
+    outcome: TitleCommandOut | None = None
+    detail: str | None = Field(default=None, description="why the change was refused")
+
+
+class TitleChangesOut(BaseModel):
+    results: list[TitleChangeResult]

@@ -21,9 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pb_registry.models import Organization, Patent, TitleCommand
-from pb_registry.patents.service import Cause
+from pb_registry.patents.service import LOAD_ALL, Cause
 from pb_registry.patents.title import add_licence, add_pledge, change_owners, remove_licence, remove_pledge
 from pb_registry.title.schemas import (
+    BatchedTitleChange,
     EncumbranceIn,
     PatentTitleOut,
     ReleaseIn,
@@ -55,7 +56,38 @@ _RELEASED = Cause(None, "pb.pledge.released.v1")
 
 def apply_title_change(*, uow: UnitOfWork, deal_id: str, body: TitleChangeIn) -> TitleCommandOut:
     """Record a deal's effect: the transferee becomes the sole owner, or the licensee is added."""
-    patents = _locked_patents(uow.session, body.patent_numbers)
+    return _apply_title_change(uow, deal_id, body, _locked_patents(uow.session, body.patent_numbers))
+
+
+def apply_title_changes(*, uow: UnitOfWork, changes: Sequence[BatchedTitleChange]) -> list[dict[str, Any]]:
+    """Many recorded deals (an import of past deals) in one transaction, each judged and applied as
+    `apply_title_change` would, in the order given, so a later deal sees the title an earlier one left.
+
+    Every patent the changes name is locked first, in number order, as a single command locks its own: two
+    batches, or a batch and a single command, sharing patents wait for each other instead of deadlocking.
+    Each change runs under a savepoint, so a refusal (409, or 422 for an unknown party) changes nothing of its
+    own and blocks no other change. Answers, in order: `{"deal_id", "status": 200, "outcome"}` or
+    `{"deal_id", "status", "detail"}`."""
+    locked = _lock_existing(uow.session, [number for change in changes for number in change.patent_numbers])
+    results: list[dict[str, Any]] = []
+    for change in changes:
+        body = TitleChangeIn.model_validate(change.model_dump(exclude={"deal_id"}))
+        try:
+            with uow.session.begin_nested():
+                missing = [n for n in body.patent_numbers if n not in locked]
+                if missing:
+                    raise Conflict(f"patent {missing[0]} is not in the registry")
+                patents = [locked[number] for number in sorted(set(body.patent_numbers))]
+                outcome = _apply_title_change(uow, change.deal_id, body, patents)
+        except (Conflict, RuleBroken) as refusal:
+            results.append({"deal_id": change.deal_id, "status": 409 if isinstance(refusal, Conflict) else 422,
+                            "detail": refusal.detail})
+        else:
+            results.append({"deal_id": change.deal_id, "status": 200, "outcome": outcome.model_dump(mode="json")})
+    return results
+
+
+def _apply_title_change(uow: UnitOfWork, deal_id: str, body: TitleChangeIn, patents: list[Patent]) -> TitleCommandOut:
     key = f"deal:{deal_id}"
     terms = _deal_terms(body)
     command = uow.session.get(TitleCommand, key)
@@ -195,6 +227,16 @@ def _locked_patents(session: Session, numbers: Sequence[str]) -> list[Patent]:
             raise Conflict(f"patent {number} is not in the registry")
         patents.append(patent)
     return patents
+
+
+def _lock_existing(session: Session, numbers: Sequence[str]) -> dict[str, Patent]:
+    """Those of the patents that exist, locked in number order until the unit of work ends, with what the rules
+    read of them loaded: one query per collection, however many patents."""
+    rows = session.scalars(
+        select(Patent).where(Patent.number.in_(sorted(set(numbers)))).order_by(Patent.number)
+        .options(*LOAD_ALL).with_for_update(of=Patent).execution_options(populate_existing=True)
+    )
+    return {patent.number: patent for patent in rows}
 
 
 def _require_organizations(session: Session, wanted: dict[tuple[str, ...], str]) -> None:

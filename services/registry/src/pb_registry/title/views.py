@@ -13,7 +13,15 @@ from fastapi import APIRouter, Depends, Path
 from pb_registry.deps import ActorUow, AdminOnly
 from pb_registry.fields import Identifier
 from pb_registry.title import service
-from pb_registry.title.schemas import EncumbranceIn, ReleaseIn, ReversalIn, TitleChangeIn, TitleCommandOut
+from pb_registry.title.schemas import (
+    EncumbranceIn,
+    ReleaseIn,
+    ReversalIn,
+    TitleChangeIn,
+    TitleChangesIn,
+    TitleChangesOut,
+    TitleCommandOut,
+)
 from pbkit.commands import idempotent_command
 from pbkit.context import Actor
 from pbkit.web.auth import require_roles
@@ -47,6 +55,27 @@ def apply_title_change(deal_id: DealId, body: TitleChangeIn, _admin: AdminOnly, 
     return idempotent_command(
         uow, key=None, operation="title.change", body={"deal_id": deal_id, "change": body},
         action=lambda uow, _: service.apply_title_change(uow=uow, deal_id=deal_id, body=body),
+    )
+
+
+@router.post(
+    "/title-changes",
+    response_model=TitleChangesOut,
+    summary="apply many recorded deals at once, each as its own command (admin; an import of past deals)",
+    description=(
+        "Each change is the body of `PUT /api/v1/title-changes/{deal_id}` with its `deal_id`, judged and applied as "
+        "that command would, in the order given, so a later change sees the title an earlier one left. One "
+        "transaction: every patent named is locked first, in number order (as a single command locks its own), and "
+        "each change runs under a savepoint, so a refused change changes nothing and blocks no other. The results, "
+        "in order: status 200 with the command's outcome, or 409 (refused) or 422 (an unknown party, or other terms "
+        "under a key already applied) with the reason. Each change is keyed by its deal id: asked again, it answers "
+        "the same."
+    ),
+)
+def apply_title_changes(body: TitleChangesIn, _admin: AdminOnly, uow: ActorUow) -> Any:
+    return idempotent_command(
+        uow, key=None, operation="title.changes", body=body,
+        action=lambda uow, _: {"results": service.apply_title_changes(uow=uow, changes=body.changes)},
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pb_transactions.deals.schemas import DealOut
 from pb_transactions.models import Deal
-from pbkit.uow import UnitOfWork
+from pbkit.uow import Emission, UnitOfWork
 
 AGGREGATE = "deal"
 
@@ -20,6 +20,11 @@ _EVENT_FIELDS = (
 
 def emit_deal_event(uow: UnitOfWork, deal: Deal, event_type: str, **extra: Any) -> None:
     """Put the event into the outbox of this unit of work; the relay publishes it after the commit."""
-    state = DealOut.model_validate(deal).model_dump(mode="json", include=set(_EVENT_FIELDS))
+    uow.emit_all([deal_emission(DealOut.model_validate(deal), event_type, **extra)])
+
+
+def deal_emission(deal: DealOut, event_type: str, **extra: Any) -> Emission:
+    """The event of `deal` as it stands (the answer read from its row), to emit (`UnitOfWork.emit_all`)."""
+    state = deal.model_dump(mode="json", include=set(_EVENT_FIELDS))
     data = {"deal_id": deal.id, **{name: state[name] for name in _EVENT_FIELDS}, **extra}
-    uow.emit(event_type=event_type, aggregate_type=AGGREGATE, aggregate_id=deal.id, data=data)
+    return Emission(event_type, AGGREGATE, deal.id, data)

@@ -28,9 +28,14 @@ class Parties:
     transferee: dict[str, Any]
 
 
+def names_organizations(body: DealIn) -> list[str]:
+    return [*body.transferor_ids, body.transferee_id]
+
+
 def check_submission(body: DealIn, registry: RegistryLookups, *, at: Loc = ("body",)) -> Parties:
     """Every patent exists and is valid, every transferor owns every patent (all co-owners join a
     transfer or equity contribution), every party is registered. All offences at once: 422."""
+    registry.prefetch(organization_ids=names_organizations(body), patent_numbers=body.patent_numbers)
     errors: list[dict] = []
 
     def refuse(loc: Loc, msg: str) -> None:

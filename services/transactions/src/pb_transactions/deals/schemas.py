@@ -92,7 +92,8 @@ class BatchIn(BaseModel):
         max_length=MAX_BATCH,
         description=(
             "up to 1,000 deal bodies (as for POST /api/v1/deals), each optionally with its own "
-            "`idempotency_key`; each item is validated on its own"
+            "`idempotency_key`, and for an admin `recorded_on` (with `recordation_no`) to import a deal already "
+            "recorded; each item is validated on its own"
         ),
     )
 

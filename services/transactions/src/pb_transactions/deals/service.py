@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy import ColumnElement, Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from pb_transactions.deals.events import emit_deal_event
@@ -25,9 +25,11 @@ from pbkit.context import Actor
 from pbkit.errors import Conflict, NotFound
 from pbkit.ids import new_id
 from pbkit.queries import PageParams, at_least, at_most, equals, paginate, where_given
-from pbkit.uow import UnitOfWork
+from pbkit.uow import AuditEntry, UnitOfWork
 
 CREATE = "deal.create"
+# The pending step of a deal being imported already recorded (`/deals/batch` with `recorded_on`, `deals.import_`).
+IMPORT = "import"
 RECORD = "deal.record"
 CANCEL = "deal.cancel"
 
@@ -38,8 +40,19 @@ __all__ = ["CANCEL", "CREATE", "RECORD", "DealFilters", "check_submission", "cre
 
 def create(uow: UnitOfWork, *, body: DealIn, parties: Parties) -> DealOut:
     """The deal, submitted, with the parties' snapshots the precheck took."""
-    _refuse_licence_conflicts(uow.session, license_type=body.license_type, numbers=body.patent_numbers)
-    now = datetime.now(UTC)
+    conflict = licence_conflicts(uow.session, [(body.license_type, body.patent_numbers)])[0]
+    if conflict:
+        raise conflict
+    deal = new_deal(body, parties, created_by=uow.actor.client_id, now=datetime.now(UTC))
+    uow.session.add(deal)
+    uow.session.flush()
+    emit_deal_event(uow, deal, DEAL_SUBMITTED)
+    audit_submission(uow, deal)
+    return DealOut.model_validate(deal)
+
+
+def new_deal(body: DealIn, parties: Parties, *, created_by: str, now: datetime) -> Deal:
+    """The row of a submitted deal, not yet added to a session."""
     deal = Deal(
         id=new_id(),
         kind=body.kind,
@@ -52,7 +65,7 @@ def create(uow: UnitOfWork, *, body: DealIn, parties: Parties) -> DealOut:
         external_ref=body.external_ref,
         was_recorded=False,
         received_amount_fen=0,
-        created_by=uow.actor.client_id,
+        created_by=created_by,
         created_at=now,
         updated_at=now,
     )
@@ -61,16 +74,16 @@ def create(uow: UnitOfWork, *, body: DealIn, parties: Parties) -> DealOut:
         *(DealParty(role="transferor", position=i, **s) for i, s in enumerate(parties.transferors)),
         DealParty(role="transferee", position=0, **parties.transferee),
     ]
-    uow.session.add(deal)
-    uow.session.flush()
-    emit_deal_event(uow, deal, DEAL_SUBMITTED)
-    uow.audit(
-        CREATE,
-        target_type="deal",
-        target_id=deal.id,
-        details={"kind": deal.kind, "patent_numbers": deal.patent_numbers, "external_ref": deal.external_ref},
-    )
-    return DealOut.model_validate(deal)
+    return deal
+
+
+def audit_submission(uow: UnitOfWork, deal: Deal) -> None:
+    uow.audit_all([submission_entry(deal)])
+
+
+def submission_entry(deal: Deal) -> AuditEntry:
+    details = {"kind": deal.kind, "patent_numbers": deal.patent_numbers, "external_ref": deal.external_ref}
+    return AuditEntry(CREATE, target_type="deal", target_id=deal.id, details=details)
 
 
 def visible_deal(session: Session, *, actor: Actor, deal_id: str, for_update: bool = False) -> Deal:
@@ -86,6 +99,8 @@ def visible_deal(session: Session, *, actor: Actor, deal_id: str, for_update: bo
 
 
 def _visible_to(stmt: Select, actor: Actor) -> Select:
+    # A deal being imported (`deals.title`, IMPORT) exists for nobody until the registry applied it.
+    stmt = stmt.where(or_(Deal.pending.is_(None), Deal.pending != IMPORT))
     if actor.role == "partner":
         return stmt.where(Deal.created_by == actor.client_id)
     if actor.prefecture_code is not None:
@@ -127,21 +142,24 @@ def _has_transferor(org_id: str) -> ColumnElement[bool]:
 _LICENCES_IN_THE_WAY = {"open": ("exclusive", "sole"), "exclusive": ("open",), "sole": ("open",)}
 
 
-def _refuse_licence_conflicts(session: Session, *, license_type: str | None, numbers: Sequence[str]) -> None:
-    in_the_way = _LICENCES_IN_THE_WAY.get(license_type or "")
-    if not in_the_way:
-        return
-    rows = session.execute(
+def licence_conflicts(session: Session, licences: Sequence[tuple[str | None, Sequence[str]]]) -> list[Conflict | None]:
+    """For each (licence type, patent numbers) of deals to submit, the Conflict with a recorded licence in its
+    way, or None: one query for them all."""
+    wanted = {number for licence_type, numbers in licences if licence_type in _LICENCES_IN_THE_WAY for number in numbers}
+    if not wanted:
+        return [None] * len(licences)
+    recorded = session.execute(
         select(DealPatent.number, Deal.id, Deal.license_type)
         .join(Deal, Deal.id == DealPatent.deal_id)
-        .where(
-            Deal.kind == "license",
-            Deal.status == "recorded",
-            Deal.license_type.in_(in_the_way),
-            DealPatent.number.in_(numbers),
-        )
-        .order_by(DealPatent.number)
+        .where(Deal.kind == "license", Deal.status == "recorded", Deal.license_type.in_(("exclusive", "sole", "open")),
+               DealPatent.number.in_(wanted))
+        .order_by(DealPatent.number, Deal.id)
     ).all()
-    if rows:
+    conflicts: list[Conflict | None] = []
+    for licence_type, numbers in licences:
+        in_the_way = _LICENCES_IN_THE_WAY.get(licence_type or "", ())
+        given = set(numbers)
+        rows = [r for r in recorded if r.license_type in in_the_way and r.number in given]
         found = "; ".join(f"patent {r.number} is under the recorded {r.license_type} licence {r.id}" for r in rows)
-        raise Conflict(f"the {license_type} licence is not allowed: {found}")
+        conflicts.append(Conflict(f"the {licence_type} licence is not allowed: {found}") if rows else None)
+    return conflicts

@@ -22,12 +22,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from pydantic_core import to_jsonable_python
+
+from pb_transactions.deals import service
 from pb_transactions.deals.events import emit_deal_event
 from pb_transactions.deals.schemas import CancelIn, DealOut, RecordIn
 from pb_transactions.deals.service import visible_deal
-from pb_transactions.events import DEAL_CANCELLED, DEAL_RECORDED
+from pb_transactions.events import DEAL_CANCELLED, DEAL_RECORDED, DEAL_SUBMITTED
 from pb_transactions.models import Deal
-from pbkit.commands import UowFactory
+from pbkit.commands import UowFactory, store_answer
 from pbkit.errors import Conflict, NotFound, RuleBroken
 from pbkit.pending import clear_pending, decide, mark_pending, recover_stale
 from pbkit.registry_client import TitleArbiter
@@ -35,8 +38,11 @@ from pbkit.uow import UnitOfWork
 
 RECORD = "record"
 CANCEL = "cancel"
-_STEP_NAMES = {RECORD: "recording", CANCEL: "cancellation"}
-_AUDITED = {RECORD: "deal.record", CANCEL: "deal.cancel"}
+# A past deal imported already recorded (`deals.batch`): its row is hidden from every reader until the registry
+# applied it; then it is submitted and recorded at once, and a refusal removes it (it never existed for anyone).
+IMPORT = service.IMPORT
+_STEP_NAMES = {RECORD: "recording", CANCEL: "cancellation", IMPORT: "import"}
+_AUDITED = {RECORD: "deal.record", CANCEL: "deal.cancel", IMPORT: "deal.record"}
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,11 @@ def complete(uow: UnitOfWork, deal: Deal, step: str) -> DealOut:
         raise Conflict(f"deal {deal.id} is {deal.status}; the {_STEP_NAMES[step]} was not begun or is already done")
     request = deal.pending_request or {}
     now = datetime.now(UTC)
-    if step == RECORD:
+    if step == IMPORT:
+        # Submitted and recorded in one go: the two events every deal has, in their order.
+        emit_deal_event(uow, deal, DEAL_SUBMITTED)
+        service.audit_submission(uow, deal)
+    if step in (RECORD, IMPORT):
         deal.status = "recorded"
         deal.recorded_on = date.fromisoformat(request["recorded_on"])
         deal.recordation_no = request.get("recordation_no")
@@ -124,10 +134,24 @@ def complete(uow: UnitOfWork, deal: Deal, step: str) -> DealOut:
         deal.cancel_reason = request["reason"]
     deal.updated_at = now
     clear_pending(deal)
-    emit_deal_event(uow, deal, DEAL_RECORDED if step == RECORD else DEAL_CANCELLED)
-    details = request if step == RECORD else {"reason": request["reason"], "was_recorded": deal.was_recorded}
+    emit_deal_event(uow, deal, DEAL_CANCELLED if step == CANCEL else DEAL_RECORDED)
+    details = {"reason": request["reason"], "was_recorded": deal.was_recorded} if step == CANCEL else {
+        "recorded_on": request["recorded_on"], "recordation_no": request.get("recordation_no")}
     uow.audit(_AUDITED[step], target_type="deal", target_id=deal.id, details=details)
-    return DealOut.model_validate(deal)
+    answer = DealOut.model_validate(deal)
+    if step == IMPORT and request.get("idempotency_key"):
+        # The import's own key, answered now: a resent batch item replays this deal (it may be the recovery
+        # job completing it, acting as the service: the key is its creator's).
+        store_answer(uow, client_id=deal.created_by, key=request["idempotency_key"], operation=service.CREATE,
+                     request_hash=request["request_hash"], status=201, payload=to_jsonable_python(answer))
+    return answer
+
+
+def forget_import(uow: UnitOfWork, deal: Deal, reason: str) -> None:
+    """An import the registry refused: its hidden row goes, as if it had never been sent (nothing was emitted)."""
+    uow.audit("deal.import.refused", target_type="deal", target_id=deal.id,
+              details={"reason": reason, "external_ref": deal.external_ref, "patent_numbers": deal.patent_numbers})
+    uow.session.delete(deal)
 
 
 def recover_pending(*, uow_factory: UowFactory, arbiter: Callable[[], TitleArbiter], older_than: timedelta,
@@ -137,7 +161,7 @@ def recover_pending(*, uow_factory: UowFactory, arbiter: Callable[[], TitleArbit
     recovery: what an admin asked for is done, judged by the registry on the truth of now. `arbiter` gives
     the registry as this service's own client."""
     return recover_stale(
-        uow_factory, Deal, older_than=older_than, arbiter=arbiter, step_of=_step_of, limit=limit,
+        uow_factory, Deal, older_than=older_than, arbiter=arbiter, step_of=step_of, limit=limit,
         drive=lambda registry, step: _decide(
             uow_factory, registry, step, refused=f"the {_STEP_NAMES[step.step]} was refused on recovery"
         ),
@@ -156,20 +180,20 @@ def _mark(uow_factory: UowFactory, deal_id: str, step: str, request: dict[str, A
         if deal.pending is None:
             refuse(deal)
             mark_pending(deal, step, request)
-        marked = _step_of(deal)
+        marked = step_of(deal)
         uow.commit()
     return marked
 
 
-def _step_of(deal: Deal) -> Step:
+def step_of(deal: Deal) -> Step:
     request = deal.pending_request or {}
-    if deal.pending == RECORD:
+    if deal.pending in (RECORD, IMPORT):
         change = {
             "kind": deal.kind, "license_type": deal.license_type, "patent_numbers": deal.patent_numbers,
             "transferor_ids": deal.transferor_ids, "transferee_id": deal.transferee_id,
             "pledgee_consent": deal.pledgee_consent, "effective_on": request["recorded_on"],
         }
-        return Step(deal.id, RECORD, change=change, reverts_on=None)
+        return Step(deal.id, deal.pending, change=change, reverts_on=None)
     reverts_on = request["cancelled_on"] if deal.status == "recorded" else None
     return Step(deal.id, CANCEL, change=None, reverts_on=reverts_on)
 
@@ -180,6 +204,9 @@ def _decide(uow_factory: UowFactory, arbiter: TitleArbiter, step: Step, *, refus
     def compensate(uow: UnitOfWork, reason: str) -> None:
         deal = uow.session.get(Deal, step.deal_id, with_for_update=True)
         if deal is not None and deal.pending == step.step:
+            if step.step == IMPORT:
+                forget_import(uow, deal, reason)
+                return
             clear_pending(deal)
             uow.audit(f"{_AUDITED[step.step]}.refused", target_type="deal", target_id=deal.id, details={"reason": reason})
 

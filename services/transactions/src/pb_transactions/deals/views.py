@@ -86,13 +86,22 @@ def submit_deal(body: DealIn, _submitter: Submitter, registry: Registry, command
         "Each item is a deal body as for `POST /api/v1/deals`, optionally with its own `idempotency_key` "
         "(the same key space as the `Idempotency-Key` of single submissions). Each item is checked and "
         "submitted on its own: the results, in order, are `{\"status\": 201, \"deal\": {...}}` or "
-        "`{\"status\": 422|409|503, \"problem\": {...}}`, and one bad item never blocks the others.\n"
+        "`{\"status\": 422|409|503, \"problem\": {...}}`, and one bad item never blocks the others. The registry "
+        "is asked once for the whole batch, and the deals are written together.\n\n"
+        "**Importing recorded deals** (admins only; CONTRACT §9): an item may carry `recorded_on` (strict "
+        "`YYYY-MM-DD`, not after today, not before the contract date) and `recordation_no`. It is then submitted "
+        "and recorded at once, through the checks of `POST /api/v1/deals/{deal_id}/record`: the registry, the arbiter "
+        "of title, decides every such item of the batch in one command, each keyed by its deal id. An item it refuses "
+        "answers 409 with its reason and leaves no deal; when it cannot be reached the item answers 503, and resending "
+        "the item with its `idempotency_key` (or the recovery job) completes it. A non-admin's `recorded_on` is a 422.\n"
         + _SUBMISSION_RULES
     ),
     responses={200: {"model": BatchOut}},
 )
-def submit_deals(body: BatchIn, _submitter: Submitter, registry: Registry, actor_uow: ActorUow) -> dict[str, Any]:
-    answers = submit_batch(uow_factory=actor_uow, registry=registry, items=body.items)
+def submit_deals(body: BatchIn, submitter: Submitter, registry: Registry, arbiter: Arbiter, today: Today,
+                 actor_uow: ActorUow) -> dict[str, Any]:
+    answers = submit_batch(uow_factory=actor_uow, registry=registry, arbiter=arbiter, actor=submitter, today=today,
+                           items=body.items)
     return {"results": [_batch_result(answer) for answer in answers]}
 
 
@@ -162,7 +171,7 @@ def cancel_deal(deal_id: DealId, body: CancelIn, _admin: AdminOnly, arbiter: Arb
     response_model=DealOut,
 )
 def get_deal(deal_id: DealId, kit: Kit, actor: Reader) -> DealOut:
-    with kit.session_factory() as session:
+    with kit.read_session() as session:
         return DealOut.model_validate(service.visible_deal(session, actor=actor, deal_id=deal_id))
 
 
@@ -189,5 +198,5 @@ def deal_filters(
 )
 def list_deals(kit: Kit, actor: Reader, page: Pagination,
                filters: Annotated[service.DealFilters, Depends(deal_filters)]) -> dict[str, Any]:
-    with kit.session_factory() as session:
+    with kit.read_session() as session:
         return service.list_deals(session=session, actor=actor, filters=filters, page=page)

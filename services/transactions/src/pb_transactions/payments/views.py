@@ -40,5 +40,5 @@ def receive_payment(deal_id: DealId, body: PaymentIn, _payer: Submitter, command
 
 @router.get("/deals/{deal_id}/payments", summary="the payments of a deal, oldest first")
 def list_payments(deal_id: DealId, kit: Kit, actor: Reader, page: Pagination) -> dict[str, Any]:
-    with kit.session_factory() as session:
+    with kit.read_session() as session:
         return service.list_payments(session=session, actor=actor, deal_id=deal_id, page=page)

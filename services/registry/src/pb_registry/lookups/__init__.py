@@ -1,0 +1,1 @@
+"""One round trip for everything a submission names: its organizations and patents."""

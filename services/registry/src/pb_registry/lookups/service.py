@@ -1,0 +1,38 @@
+"""Organizations and patents by the hundred, in a few queries: what `POST /api/v1/lookups` answers."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pb_registry.lookups.schemas import LookupIn, LookupOut
+from pb_registry.models import Organization, Patent
+from pb_registry.organizations.schemas import OrganizationOut
+from pb_registry.patents.service import LOAD_ALL, patent_seen_by
+from pbkit.context import Actor
+from pbkit.domain import parse_patent_number
+
+
+def look_up(*, session: Session, reader: Actor, request: LookupIn) -> LookupOut:
+    org_ids = list(dict.fromkeys(request.organization_ids))
+    organizations = {org.id: org for org in session.scalars(select(Organization).where(Organization.id.in_(org_ids)))}
+    canonical = {asked: _canonical(asked) for asked in dict.fromkeys(request.patent_numbers)}
+    wanted = {number for number in canonical.values() if number is not None}
+    patents = {p.number: p for p in session.scalars(select(Patent).where(Patent.number.in_(wanted)).options(*LOAD_ALL))}
+    return LookupOut(
+        organizations={
+            org_id: OrganizationOut.model_validate(organizations[org_id]) if org_id in organizations else None
+            for org_id in org_ids
+        },
+        patents={
+            asked: patent_seen_by(reader, patents[number]) if number in patents else None
+            for asked, number in canonical.items()
+        },
+    )
+
+
+def _canonical(number: str) -> str | None:
+    try:
+        return parse_patent_number(number).canonical
+    except ValueError:
+        return None
