@@ -103,7 +103,7 @@ def _deals(side: DealSide, value: ColumnElement) -> Branch:
         select(
             *_row(value, d.recorded_on, d.transferee_org_id, side.prefecture, d.transferee_industry,
                   side.transferor_kind, d.deal_id)
-        ).where(d.generation == GENERATION, d.status == RECORDED, side.flag, d.recorded_on.between(START, END)),
+        ).where(d.generation == GENERATION, d.status == RECORDED, side.flag),
         fact=d.deal_id,
         entity=d.transferee_org_id,
     )
@@ -118,7 +118,7 @@ def _payments(side: DealSide) -> Branch:
                   side.transferor_kind, p.deal_id)
         )
         .join(d, and_(d.generation == p.generation, d.deal_id == p.deal_id))
-        .where(p.generation == GENERATION, d.status == RECORDED, side.flag, p.received_on.between(START, END)),
+        .where(p.generation == GENERATION, d.status == RECORDED, side.flag),
         # A payment is touched with its deal: its contribution follows the deal's state.
         fact=p.deal_id,
         entity=d.transferee_org_id,
@@ -132,7 +132,7 @@ def _pledges(value: ColumnElement, *, smes_only: bool = False) -> Branch:
     rows = select(
         *_row(value, p.registered_on, p.pledgor_org_id, p.pledgor_prefecture_code, p.pledgor_industry, _nothing(),
               p.pledge_id)
-    ).where(p.generation == GENERATION, p.status.in_(REGISTERED_PLEDGE), p.registered_on.between(START, END))
+    ).where(p.generation == GENERATION, p.status.in_(REGISTERED_PLEDGE))
     if smes_only:
         rows = rows.where(p.pledgor_sme_in_province.is_(True))
     return Branch(rows, fact=p.pledge_id, entity=p.pledgor_org_id)
@@ -141,7 +141,6 @@ def _pledges(value: ColumnElement, *, smes_only: bool = False) -> Branch:
 _APPROVED_FILINGS = (
     FilingFact.generation == GENERATION,
     FilingFact.status == APPROVED,
-    FilingFact.approved_on.between(START, END),
 )
 
 
@@ -172,7 +171,6 @@ def _smes_benefited() -> tuple[Branch, ...]:
                   d.transferee_industry, _nothing(), d.deal_id)
         ).where(
             d.generation == GENERATION, d.status == RECORDED, d.sme_inbound.is_(True),
-            d.recorded_on.between(START, END),
         ),
         fact=d.deal_id,
         entity=d.transferee_org_id,
@@ -198,19 +196,28 @@ ENTITIES = bindparam("entities", expanding=True)
 
 @dataclass(frozen=True)
 class Branch:
-    """One select of contributions, from one kind of fact."""
+    """One select of contributions, from one kind of fact, at any date."""
 
-    rows: Select
+    counted: Select
     # The id it is touched by (a payment: its deal's), and what a distinct count counts.
     fact: ColumnElement
     entity: ColumnElement
 
+    @property
+    def on(self) -> ColumnElement:
+        return self.counted.selected_columns.on.element
+
+    @property
+    def rows(self) -> Select:
+        """The contributions within the window START..END."""
+        return self.counted.where(self.on.between(START, END))
+
     def of_facts(self) -> Select:
-        """The contributions of the facts in the batch's id list of this kind."""
-        return self.rows.where(self.fact.in_(FACT_IDS[self.fact.class_]))
+        """The contributions of the facts in the batch's id list of this kind (found by id, whatever the date)."""
+        return self.counted.where(self.fact.in_(FACT_IDS[self.fact.class_]))
 
     def of_entities(self) -> Select:
-        return self.rows.where(self.entity.in_(ENTITIES))
+        return self.counted.where(self.entity.in_(ENTITIES))
 
 
 @dataclass(frozen=True)

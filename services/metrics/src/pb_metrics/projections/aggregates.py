@@ -41,7 +41,6 @@ SPLIT = 10**9
 ALL = "all"
 OUT_OF_PROVINCE = "out_of_province"
 UNKNOWN = ""
-_EVER = {"start": date(1, 1, 1), "end": date(9999, 12, 31)}
 
 # (indicator, year, since, prefecture, dimension, key)
 TotalKey = tuple[str, int, int, str, str, str]
@@ -108,7 +107,6 @@ class Touched:
     def params(self, generation: int) -> dict[str, Any]:
         return {
             "generation": generation,
-            **_EVER,
             "deal_ids": sorted(self.deal_ids),
             "pledge_ids": sorted(self.pledge_ids),
             "filing_ids": sorted(self.filing_ids),
@@ -190,6 +188,11 @@ def _growth(totals: Counter[TotalKey], sign: int, firsts: list[First], reports: 
                 totals[(indicator, first.year, first.since, prefecture, "before", str(year))] += sign * before[quantity]
 
 
+def _dated(rows: Iterable[Any]) -> list[Any]:
+    """A fact counts on its date: a row without one (a recorded deal always has one) counts nowhere."""
+    return [row for row in rows if row.on is not None]
+
+
 def _by_entity(rows: list[Any]) -> dict[tuple[str, str], Counter]:
     grouped: dict[tuple[str, str], Counter] = defaultdict(Counter)
     for row in rows:
@@ -206,11 +209,11 @@ def refresh(session: Session, generation: int, touched: Touched, write: Callable
     With `write` None the touched facts are taken as already stored and not yet counted (a recount).
     """
     params = touched.params(generation)
-    before = list(session.execute(_OF_FACTS, params)) if write else []
+    before = _dated(session.execute(_OF_FACTS, params)) if write else []
     old_reports = _reports(session, generation, touched.report_orgs) if write else {}
     if write:
         write()
-    after = list(session.execute(_OF_FACTS, params))
+    after = _dated(session.execute(_OF_FACTS, params))
     totals: Counter[TotalKey] = Counter()
     for sign, rows in ((-1, before), (1, after)):
         for row in rows:
@@ -246,8 +249,8 @@ def _recount_firsts(
 ) -> dict[str, list[First]]:
     """Recompute the `first_counted` rows of `entities` from their facts; the totals move by the difference."""
     old = _stored_firsts(session, generation, indicator, entities)
-    new = _firsts(session.execute(_OF_ENTITIES[indicator], {"generation": generation, **_EVER,
-                                                            "entities": sorted(entities)}))
+    new = _firsts(_dated(session.execute(_OF_ENTITIES[indicator], {"generation": generation,
+                                                                  "entities": sorted(entities)})))
     for sign, firsts in ((-1, old), (1, new)):
         for rows in firsts.values():
             for first in rows:
