@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 
 from pb_metrics.app import build_app
 from pb_metrics.models import Generation
-from pb_metrics.programs.service import load_program
-from pb_metrics.progress.schemas import ProgressOut
 from pb_metrics.programs.catalog import INDICATORS
+from pb_metrics.programs.service import load_program
 from pb_metrics.progress.measures import MEASURES, Window
+from pb_metrics.progress.schemas import ProgressOut
 from pb_metrics.progress.service import YearTotals, breakdown, progress
 from pb_metrics.projections.generations import active_generation, live_generations, lock_generations
 from pb_metrics.projections.handlers import ProjectionHandler
