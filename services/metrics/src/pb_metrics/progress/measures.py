@@ -192,6 +192,7 @@ FACT_IDS = {
     FilingFact: bindparam("filing_ids", expanding=True),
 }
 ENTITIES = bindparam("entities", expanding=True)
+FIRST_ID, LAST_ID = bindparam("first_id", type_=String), bindparam("last_id", type_=String)
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,10 @@ class Branch:
     def of_facts(self) -> Select:
         """The contributions of the facts in the batch's id list of this kind (found by id, whatever the date)."""
         return self.counted.where(self.fact.in_(FACT_IDS[self.fact.class_]))
+
+    def of_id_range(self) -> Select:
+        """The contributions of the facts of this kind with ids FIRST_ID..LAST_ID."""
+        return self.counted.where(self.fact.between(FIRST_ID, LAST_ID))
 
     def of_entities(self) -> Select:
         return self.counted.where(self.entity.in_(ENTITIES))

@@ -30,7 +30,15 @@ from sqlalchemy import String, delete, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from pb_metrics.models import AnnualReportFact, DealFact, FilingFact, FirstCounted, IndicatorTotal, PledgeFact
+from pb_metrics.models import (
+    AnnualReportFact,
+    DealFact,
+    FilingFact,
+    FirstCounted,
+    IndicatorTotal,
+    PaymentFact,
+    PledgeFact,
+)
 from pb_metrics.programs.catalog import INDICATORS
 from pb_metrics.progress.measures import BENEFITED, GROWTH_OF_BENEFITED, MEASURES
 from pbkit.db import is_postgres
@@ -84,6 +92,18 @@ _OF_FACTS = union_all(
     )
 )
 _DISTINCT = {indicator: measure for indicator, measure in MEASURES.items() if measure.distinct}
+
+
+def _of_id_range(kind: type) -> Any:
+    """The contributions of the facts of one kind in a range of ids (a payment: of its deal's)."""
+    return union_all(
+        *(
+            branch.of_id_range().add_columns(literal(indicator, String).label("indicator"))
+            for indicator, measure in MEASURES.items()
+            for branch in measure.branches
+            if (DealFact if branch.fact.class_ is PaymentFact else branch.fact.class_) is kind
+        )
+    )
 
 
 def _of_entities(indicator: str) -> Any:
@@ -203,24 +223,35 @@ def _by_entity(rows: list[Any]) -> dict[tuple[str, str], Counter]:
 
 # --- one step: the facts a batch touches ----------------------------------------------------------------------
 
-def refresh(session: Session, generation: int, touched: Touched, write: Callable[[], None] | None) -> None:
+def refresh(
+    session: Session, generation: int, touched: Touched, write: Callable[[], None] | None,
+    *, uncounted: list[Any] | None = None,
+) -> None:
     """Run `write` (which writes the touched facts of `generation`) and move the totals by what it changed.
 
-    With `write` None the touched facts are taken as already stored and not yet counted (a recount).
+    With `write` None, `uncounted` are the contributions of facts stored but not yet counted (a recount).
     """
-    params = touched.params(generation)
-    before = _dated(session.execute(_OF_FACTS, params)) if write else []
-    old_reports = _reports(session, generation, touched.report_orgs) if write else {}
-    if write:
+    if write is None:
+        before, old_reports, after = [], {}, _dated(uncounted or [])
+    else:
+        params = touched.params(generation)
+        before = _dated(session.execute(_OF_FACTS, params))
+        old_reports = _reports(session, generation, touched.report_orgs)
         write()
-    after = _dated(session.execute(_OF_FACTS, params))
-    totals: Counter[TotalKey] = Counter()
+        after = _dated(session.execute(_OF_FACTS, params))
+    # Rows of one indicator, date and attributes add up first: their keys are then made once.
+    summed: Counter[tuple[str, Contribution]] = Counter()
     for sign, rows in ((-1, before), (1, after)):
         for row in rows:
             if row.indicator not in _DISTINCT:
-                contribution = Contribution(row.on, row.prefecture, row.industry, row.transferor_kind)
-                for key in _keys(row.indicator, row.on.year, 0, contribution):
-                    totals[key] += sign * row.value
+                summed[(row.indicator, Contribution(row.on, row.prefecture, row.industry, row.transferor_kind))] += (
+                    sign * row.value
+                )
+    totals: Counter[TotalKey] = Counter()
+    for (indicator, contribution), value in summed.items():
+        if value:
+            for key in _keys(indicator, contribution.on.year, 0, contribution):
+                totals[key] += value
 
     old_by_entity, new_by_entity = _by_entity(before), _by_entity(after)
     changed: dict[str, set[str]] = defaultdict(set)
@@ -299,8 +330,8 @@ def add_to_totals(session: Session, generation: int, totals: Counter[TotalKey]) 
 # --- a whole generation from its stored facts -----------------------------------------------------------------
 
 CHUNK = 5000
-_IDS = ((DealFact, DealFact.deal_id, "deal_ids"), (PledgeFact, PledgeFact.pledge_id, "pledge_ids"),
-        (FilingFact, FilingFact.filing_id, "filing_ids"))
+_IDS = ((DealFact, DealFact.deal_id), (PledgeFact, PledgeFact.pledge_id), (FilingFact, FilingFact.filing_id))
+_OF_RANGE = {model: _of_id_range(model) for model, _column in _IDS}
 
 
 def recount(session: Session, generation: int, *, chunk: int = CHUNK) -> None:
@@ -308,7 +339,7 @@ def recount(session: Session, generation: int, *, chunk: int = CHUNK) -> None:
     after a migration, or facts written in bulk. Reads `chunk` facts at a time."""
     for model in (IndicatorTotal, FirstCounted):
         session.execute(delete(model).where(model.generation == generation))
-    for model, id_column, name in _IDS:
+    for model, id_column in _IDS:
         after = ""
         while True:
             ids = list(session.scalars(
@@ -317,7 +348,6 @@ def recount(session: Session, generation: int, *, chunk: int = CHUNK) -> None:
             ))
             if not ids:
                 break
-            touched = Touched()
-            getattr(touched, name).update(ids)
-            refresh(session, generation, touched, None)
+            rows = session.execute(_OF_RANGE[model], {"generation": generation, "first_id": ids[0], "last_id": ids[-1]})
+            refresh(session, generation, Touched(), None, uncounted=rows.all())
             after = ids[-1]
