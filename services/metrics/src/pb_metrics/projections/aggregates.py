@@ -263,7 +263,8 @@ def refresh(
     new_benefited = dict(old_benefited)
     for indicator, entities in changed.items():
         if entities:
-            new = _recount_firsts(session, generation, indicator, entities, totals)
+            stored = old_benefited if indicator == BENEFITED else None
+            new = _recount_firsts(session, generation, indicator, entities, totals, stored)
             if indicator == BENEFITED:
                 new_benefited.update({entity: new.get(entity, []) for entity in entities})
     if benefited:
@@ -276,10 +277,14 @@ def refresh(
 
 
 def _recount_firsts(
-    session: Session, generation: int, indicator: str, entities: set[str], totals: Counter[TotalKey]
+    session: Session, generation: int, indicator: str, entities: set[str], totals: Counter[TotalKey],
+    stored: dict[str, list[First]] | None,
 ) -> dict[str, list[First]]:
-    """Recompute the `first_counted` rows of `entities` from their facts; the totals move by the difference."""
-    old = _stored_firsts(session, generation, indicator, entities)
+    """Recompute the `first_counted` rows of `entities` from their facts; the totals move by the difference.
+    `stored`: their rows as read already (of these entities or more), else they are read here."""
+    old = _stored_firsts(session, generation, indicator, entities) if stored is None else {
+        entity: stored[entity] for entity in entities if entity in stored
+    }
     new = _firsts(_dated(session.execute(_OF_ENTITIES[indicator], {"generation": generation,
                                                                   "entities": sorted(entities)})))
     for sign, firsts in ((-1, old), (1, new)):
