@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import String, delete, literal, select, union_all
+from sqlalchemy import String, delete, literal, select, text, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -337,6 +337,7 @@ def add_to_totals(session: Session, generation: int, totals: Counter[TotalKey]) 
 CHUNK = 5000
 _IDS = ((DealFact, DealFact.deal_id), (PledgeFact, PledgeFact.pledge_id), (FilingFact, FilingFact.filing_id))
 _OF_RANGE = {model: _of_id_range(model) for model, _column in _IDS}
+_COUNTED_FROM = (DealFact, PaymentFact, PledgeFact, FilingFact, AnnualReportFact)
 
 
 def recount(session: Session, generation: int, *, chunk: int = CHUNK) -> None:
@@ -344,6 +345,7 @@ def recount(session: Session, generation: int, *, chunk: int = CHUNK) -> None:
     after a migration, or facts written in bulk. Reads `chunk` facts at a time."""
     for model in (IndicatorTotal, FirstCounted):
         session.execute(delete(model).where(model.generation == generation))
+    _analyze(session, *_COUNTED_FROM)
     for model, id_column in _IDS:
         after = ""
         while True:
@@ -355,4 +357,13 @@ def recount(session: Session, generation: int, *, chunk: int = CHUNK) -> None:
                 break
             rows = session.execute(_OF_RANGE[model], {"generation": generation, "first_id": ids[0], "last_id": ids[-1]})
             refresh(session, generation, Touched(), None, uncounted=rows.all())
+            _analyze(session, FirstCounted)
             after = ids[-1]
+
+
+def _analyze(session: Session, *models: type) -> None:
+    """On PostgreSQL, rows written in bulk just now (in this very transaction, maybe) are not in the planner's
+    statistics: without them it takes the tables for empty and scans them whole for each chunk."""
+    if is_postgres(session):
+        for model in models:
+            session.execute(text(f"ANALYZE {model.__tablename__}"))
