@@ -185,3 +185,46 @@ def test_a_failure_in_the_middle_of_a_batch_keeps_what_came_before_and_the_order
     assert [r[1] for r in p.applied_rows()] == [1, 2, 3, 4]
     assert failed_once == {"b2"}
     assert p.consumer.applied == 4
+
+
+def test_a_batch_handler_gets_each_new_event_once_and_a_failing_batch_falls_back_to_one_event_at_a_time(
+    stack, make_pipeline, record
+):
+    """The set-wise path: one call per polled batch with only the events this consumer has not applied; when
+    it fails, the batch is applied again event by event, so the poison event alone goes to the DLQ."""
+    batches: list[list[str]] = []
+
+    def record_all(uow, events):
+        batches.append([e.subject for e in events])
+        if any(e.data.get("poison") for e in events):
+            raise ValueError("cannot apply this batch")
+        for event in events:
+            record(uow, event)
+
+    def one_by_one(uow, event):
+        if event.data.get("poison"):
+            raise ValueError("cannot apply this")
+        record(uow, event)
+
+    group = f"batch-{uuid.uuid4().hex[:6]}"
+    p = make_pipeline(group_id=group, handler=one_by_one)
+    p.consumer.batch_handler = record_all
+    p.write("a", 3)
+    drain(p, 3)
+    assert batches and sum(len(b) for b in batches) == 3
+    # The same consumer reading the log again from the start (a new group) finds every id claimed already.
+    again = make_pipeline(handler=one_by_one)
+    again.consumer.batch_handler = record_all
+    wait_until(lambda: again.consumer.run_once() >= 0 and again.consumer.positions, timeout_s=30,
+               message="the second group to read the log")
+    assert sum(len(b) for b in batches) == 3 and len(p.applied_rows()) == 3
+
+    with p.uow() as uow:
+        uow.emit(event_type=EVENT_TYPE, aggregate_type="deal", aggregate_id="p1", data={"poison": True})
+        uow.emit(event_type=EVENT_TYPE, aggregate_type="deal", aggregate_id="ok1", data={"x": 1})
+        uow.commit()
+    rows = drain(p, 4)
+    assert [r[0] for r in rows] == ["a", "a", "a", "ok1"]
+    messages = read_messages(stack["bus"], "pb.transactions.deals.dlq", 1)
+    assert [m.key for m in messages] == ["p1"] and "cannot apply this" in messages[0].headers["pb-dlq-reason"]
+    assert p.consumer.applied == 4

@@ -535,13 +535,14 @@ MAX_FEN = 10**14  # CONTRACT.md §9 Limits: an amount is at most 10¹² yuan
 def fill_with_maximum_amounts() -> Callable[..., None]:
     """Bulk-insert facts of the largest amount an event may carry into the active generation, in large batches
     straight through the projection's tables (what the handler would write for as many events, at a fraction of
-    the time): `count` recorded SME-inbound deals from a university, each paid in full, and `count` pledges, all
+    the time), then counted into the totals from those facts: `count` recorded SME-inbound deals from a university, each paid in full, and `count` pledges, all
     in `year`; `plus_a_fen` adds a pledge of 0.01, so the total has more digits than a float holds."""
 
     def fill(url: str, *, count: int, year: int, plus_a_fen: bool = False, batch: int = 20_000) -> None:
         from sqlalchemy import insert
 
         from pb_metrics.models import DealFact, PaymentFact, PledgeFact
+        from pb_metrics.projections.aggregates import recount
         from pb_metrics.projections.generations import active_generation
 
         engine = make_engine(url)
@@ -579,6 +580,7 @@ def fill_with_maximum_amounts() -> Callable[..., None]:
                          "status": "registered", "registered_on": on, "amount": 1, "pledgor_org_id": "sme-fen",
                          "pledgor_prefecture_code": "520100", "pledgor_industry": None, "pledgor_sme_in_province": True}
                     ])
+                recount(session, generation)
                 session.commit()
         finally:
             engine.dispose()

@@ -233,3 +233,41 @@ def test_a_malformed_event_is_refused_by_the_handler_and_changes_nothing(produce
     with pytest.raises(ValueError):
         apply([producers.event("pb.deal.recorded.v1", "d", event_data)])
     assert progress_of(2022)["sme_inbound_patents"]["actual"] == 0
+
+
+def test_a_prefecture_scope_counts_the_records_whose_counted_party_is_in_the_prefecture(
+    orgs, party, producers, apply, client, viewer
+):
+    guiyang_sme = orgs.sme  # 520111: 贵阳市
+    zunyi_sme = party("sme-zunyi", size="small", region_code="520302")
+    zunyi_university = party("zunyi-u", kind="university", size=None, region_code="520302", industry=None)
+    deal = producers.deal([zunyi_university], guiyang_sme, patents=2, amount="1000.00")
+    other = producers.deal([orgs.enterprise], zunyi_sme, patents=1, amount="500.00")
+    pledge = producers.pledge(zunyi_sme, amount="7000.00")
+    filing = producers.filing(guiyang_sme, region_code="522701")
+    apply([deal.submit(), deal.record(date(2022, 3, 1)), deal.pay("300.00", date(2022, 4, 1)),
+           other.submit(), other.record(date(2022, 5, 1)), pledge.register(date(2022, 6, 1)),
+           filing.submit(), filing.approve(date(2022, 7, 1))])
+
+    def scoped(prefecture: str | None) -> dict[str, object]:
+        params = {"year": 2022} | ({"prefecture": prefecture} if prefecture else {})
+        response = client.get("/api/v1/programs/gz-2021-2023/progress", params=params, headers=viewer)
+        assert response.status_code == 200, response.text
+        return {i["id"]: i["actual"] for i in response.json()["indicators"]}
+
+    ids = ("sme_inbound_patents", "sme_inbound_received_amount", "inst_outbound_patents", "pledge_amount",
+           "smes_benefited", "filing_prefecture_coverage", "filing_smes")
+    assert tuple(scoped("520100")[i] for i in ids) == (2, "300.00", 0, "0.00", 1, 0, 1)
+    assert tuple(scoped("520300")[i] for i in ids) == (1, "0.00", 2, "7000.00", 1, 0, 0)
+    assert tuple(scoped("522700")[i] for i in ids) == (0, "0.00", 0, "0.00", 0, 1, 0)
+    assert tuple(scoped(None)[i] for i in ids) == (3, "300.00", 2, "7000.00", 2, 1, 1)
+
+
+@pytest.mark.parametrize("prefecture", ["520111", "110100", "529900", "52010", "５２０１００", "520100 ", ""])
+def test_a_prefecture_scope_that_is_not_one_of_the_nine_prefectures_is_a_422(client, viewer, prefecture):
+    response = client.get(
+        "/api/v1/programs/gz-2021-2023/progress", params={"year": 2022, "prefecture": prefecture}, headers=viewer
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert ["query", "prefecture"] in [e["loc"] for e in response.json()["errors"]]

@@ -5,11 +5,14 @@ insert of the event id into `processed_events`, and that transaction commits
 before the bus offset does. A redelivered event finds its id already there
 and is skipped, so an event applied twice has the effect of once.
 
-A polled batch is applied in one transaction, each event under a savepoint,
-so a busy consumer commits once per batch rather than once per event. The
-first event that fails ends that transaction (what came before it commits);
-it is then retried on its own, and the rest of the batch follows it, so
-events are applied in the order they were polled.
+A polled batch is applied set-wise, in one transaction: one
+`INSERT … ON CONFLICT DO NOTHING RETURNING` claims the ids of the batch in
+`processed_events` and answers which ones are new, and only those reach the
+handler. A spec with a `batch_handler` gets them all at once (bulk upserts,
+lookups once per batch); otherwise its `handler` runs for each, in the order
+polled, inside the same transaction. When anything in the batch fails, that
+transaction rolls back whole and the batch is applied again one event at a
+time, each in its own transaction, with the retries and the DLQ below.
 
 A handler that keeps failing is retried `max_attempts` times, then its
 message goes to `<topic>.dlq` with the reason, attempts and origin in the
@@ -20,33 +23,39 @@ everything after it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.dml import ReturningInsert
 
 from pbkit.bus.base import EventBus, Message
 from pbkit.context import Actor, request_id_var
-from pbkit.db import KitTables
+from pbkit.db import KitTables, is_postgres
 from pbkit.events import REQUEST_ID_HEADER, Event, EventCatalog, dlq_topic, utcnow
 from pbkit.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[UnitOfWork, Event], None]
+# Applies several new events, in the order polled, as one change; it must have the effect of `handler` on each.
+BatchHandler = Callable[[UnitOfWork, list[Event]], None]
 
 
 @dataclass(frozen=True)
 class ConsumerSpec:
-    """A consumer of a service: its name (part of the group id), topics and handler."""
+    """A consumer of a service: its name (part of the group id), topics and handlers."""
 
     name: str
     topics: Sequence[str]
     handler: Handler
+    batch_handler: BatchHandler | None = None
 
 
 class ConsumerHalted(RuntimeError):
@@ -62,6 +71,7 @@ class ConsumerRunner:
         group_id: str,
         topics: list[str],
         handler: Handler,
+        batch_handler: BatchHandler | None = None,
         session_factory: sessionmaker[Session],
         kit: KitTables,
         source: str,
@@ -76,6 +86,7 @@ class ConsumerRunner:
         self.group_id = group_id
         self.topics = topics
         self.handler = handler
+        self.batch_handler = batch_handler
         self.session_factory = session_factory
         self.kit = kit
         self.source = source
@@ -103,13 +114,12 @@ class ConsumerRunner:
         pending = consumer.poll(self.poll_timeout_s)
         done: list[Message] = []
         try:
-            while pending:
-                applied, stopped_at_failure = self._apply_batch(pending)
-                done += pending[:applied]
-                pending = pending[applied:]
-                if stopped_at_failure:
-                    self._handle(pending[0])
-                    done.append(pending.pop(0))
+            if pending and self._apply_batch(pending):
+                done = pending
+            else:
+                for message in pending:
+                    self._handle(message)
+                    done.append(message)
         finally:
             consumer.commit(done)
             for message in done:
@@ -122,51 +132,60 @@ class ConsumerRunner:
             self.session_factory, self.kit, source=self.source, catalog=self.catalog, actor=Actor(f"consumer:{self.name}")
         )
 
-    def _apply_batch(self, messages: list[Message]) -> tuple[int, bool]:
-        """Apply a prefix of `messages` in one transaction; stop at the first that fails.
-
-        Returns how many were applied (or found already applied) and whether it stopped at a failure.
-        """
-        count, failed, newly_applied, last_time = 0, False, 0, None
+    def _apply_batch(self, messages: list[Message]) -> bool:
+        """Apply every message in one transaction; False (and nothing applied) when any of them fails."""
+        try:
+            events = [Event.from_json(message.value, message.headers) for message in messages]
+        except (ValueError, UnicodeDecodeError):
+            return False
+        # A failure to claim or to commit (the database away) is no fault of the events: it leaves run_once.
         with self._uow() as uow:
-            for message in messages:
-                try:
-                    event = Event.from_json(message.value, message.headers)
-                except (ValueError, UnicodeDecodeError):
-                    failed = True
-                    break
-                token = request_id_var.set(event.headers.get(REQUEST_ID_HEADER))
-                savepoint = uow.session.begin_nested()
-                try:
-                    if self._apply_in(uow, event):
-                        newly_applied += 1
-                        last_time = event.time
-                    savepoint.commit()
-                except Exception:  # noqa: BLE001 - handled again on its own, with retries and the DLQ
-                    savepoint.rollback()
-                    failed = True
-                    break
-                finally:
-                    request_id_var.reset(token)
-                count += 1
+            fresh = self._claim(uow, events)
+            try:
+                if fresh:
+                    self._run_handlers(uow, fresh)
+            except Exception as exc:  # noqa: BLE001 - applied again one at a time, with retries and the DLQ
+                log.info("%s: a batch of %d failed (%s: %s); applying it one event at a time",
+                         self.name, len(messages), type(exc).__name__, exc)
+                return False
             uow.commit()
-        self.applied += newly_applied
-        if last_time is not None:
-            self.last_event_time = last_time
-        if count:
-            self.consecutive_failures = 0
-        return count, failed
+        self.applied += len(fresh)
+        if fresh:
+            self.last_event_time = fresh[-1].time
+        self.consecutive_failures = 0
+        return True
+
+    def _claim(self, uow: UnitOfWork, events: list[Event]) -> list[Event]:
+        """Record the events as processed by this consumer; the ones it had not processed before, in order."""
+        first_of_id: dict[str, Event] = {}
+        for event in events:
+            first_of_id.setdefault(event.id, event)
+        unique = list(first_of_id.values())
+        now = utcnow()
+        claimed = set(
+            uow.session.scalars(
+                _claim_statement(is_postgres(uow.session), self.kit.processed_events),
+                [{"consumer": self.name, "event_id": event.id, "processed_at": now} for event in unique],
+            )
+        )
+        return [event for event in unique if event.id in claimed]
+
+    def _run_handlers(self, uow: UnitOfWork, events: list[Event]) -> None:
+        if self.batch_handler is not None:
+            self.batch_handler(uow, events)
+            return
+        for event in events:
+            token = request_id_var.set(event.headers.get(REQUEST_ID_HEADER))
+            try:
+                self.handler(uow, event)
+            finally:
+                request_id_var.reset(token)
 
     def _apply_in(self, uow: UnitOfWork, event: Event) -> bool:
         """Apply one event in `uow` unless this consumer applied it before; True when it was applied now."""
-        processed = self.kit.processed_events
-        seen = uow.session.execute(
-            select(processed.c.event_id).where(processed.c.consumer == self.name, processed.c.event_id == event.id)
-        ).first()
-        if seen:
+        if not self._claim(uow, [event]):
             return False
         self.handler(uow, event)
-        uow.session.execute(insert(processed).values(consumer=self.name, event_id=event.id, processed_at=utcnow()))
         return True
 
     def reached(self, ends: dict[tuple[str, int], int]) -> bool:
@@ -249,3 +268,11 @@ class ConsumerRunner:
                 self._consumer.close()
             finally:
                 self._consumer = None
+
+
+@functools.cache
+def _claim_statement(on_postgres: bool, processed: Table) -> ReturningInsert[tuple[str]]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING: answers the ids inserted now (SQLite ≥ 3.35, PostgreSQL)."""
+    stmt = (postgresql if on_postgres else sqlite).insert(processed)
+    stmt = stmt.on_conflict_do_nothing(index_elements=[processed.c.consumer, processed.c.event_id])
+    return stmt.returning(processed.c.event_id)

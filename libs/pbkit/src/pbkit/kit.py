@@ -137,6 +137,7 @@ class ServiceKit:
             group_id=group_id or f"pb-{self.settings.service_name}-{spec.name}",
             topics=list(spec.topics),
             handler=spec.handler,
+            batch_handler=spec.batch_handler,
             session_factory=self.session_factory,
             kit=self.tables,
             source=self.source,

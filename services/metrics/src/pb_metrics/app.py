@@ -26,8 +26,9 @@ from pbkit.service import create_app
 DESCRIPTION = """Programmes, targets and live progress (CONTRACT.md §8), from every event of §7.
 
 The service never calls the others: it keeps the newest state of every deal,
-payment, pledge, filing and annual report its consumer has seen and computes
-each indicator from those facts when asked. `POST /api/v1/admin/rebuild`
+payment, pledge, filing and annual report its consumer has seen, and beside
+those facts the per-year totals of every indicator, so progress reads a
+handful of rows however many deals there are. `POST /api/v1/admin/rebuild`
 replays the whole event log into fresh projections while the current ones
 keep answering.
 """
@@ -36,7 +37,8 @@ keep answering.
 def build_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     kit = ServiceKit.from_settings(settings, kit_tables, catalog=EVENTS, conflicts=CONFLICTS)
-    kit.add_consumer(ConsumerSpec(LIVE_CONSUMER, EVENTS.consumes, ProjectionHandler(live_generations)))
+    projections = ProjectionHandler(live_generations)
+    kit.add_consumer(ConsumerSpec(LIVE_CONSUMER, EVENTS.consumes, projections, projections.apply_batch))
     replay = Replay(
         session_factory=kit.session_factory,
         tables=kit.tables,

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BeforeValidator
 
 from pb_metrics.rebuilds.worker import Rebuilds
 from pbkit.context import Actor
+from pbkit.domain.regions import PREFECTURES
 from pbkit.fields import line_without_controls
 from pbkit.web.auth import AdminOnly, require_roles
 from pbkit.web.deps import ActorUow, Command, Kit, Today
@@ -47,6 +48,23 @@ BaselineYear = Annotated[
 ]
 
 
+def _one_of_the_prefectures(value: str | None) -> str | None:
+    if value is not None and value not in PREFECTURES:
+        raise ValueError(f"not a Guizhou prefecture; one of {', '.join(PREFECTURES)}")
+    return value
+
+
+Prefecture = Annotated[
+    str | None,
+    Query(
+        pattern=r"^52[0-9]{2}00$",
+        description="a Guizhou prefecture's code (six ASCII digits, e.g. 520100): every indicator counts only the "
+        "records whose counted party is in it (see the operation's description); a 422 otherwise",
+    ),
+    AfterValidator(_one_of_the_prefectures),
+]
+
+
 def _rebuilds(request: Request) -> Rebuilds:
     return request.app.state.rebuilds
 
@@ -55,7 +73,8 @@ RebuildWorkers = Annotated[Rebuilds, Depends(_rebuilds)]
 """The worker that runs requested rebuilds in the background."""
 
 __all__ = [
-    "ActorUow", "AdminOnly", "BaselineYear", "Command", "IndicatorId", "Kit", "Pagination", "ProgramId", "RebuildId",
+    "ActorUow", "AdminOnly", "BaselineYear", "Command", "IndicatorId", "Kit", "Pagination", "Prefecture", "ProgramId",
+    "RebuildId",
     "RebuildWorkers",
     "Reader", "Today", "Year",
 ]

@@ -8,9 +8,11 @@ Two kinds of data live here:
   `generation` it belongs to, so a rebuild can fill generation N+1 from the
   beginning of the event log while queries keep reading generation N.
 
-Indicators are not stored: they are computed from these facts when asked
-(progress/measures.py), so duplicated, replayed or reordered events converge
-by construction.
+- aggregates: per generation, indicator, year and key, the totals progress
+  reads, kept by the consumer in the transaction that changes the facts
+  (projections/aggregates.py); the facts stay their definition
+  (progress/measures.py), so duplicated, replayed or reordered events
+  converge by construction.
 """
 
 from __future__ import annotations
@@ -101,6 +103,8 @@ class Generation(Base):
     # The time of the newest event applied into this generation (the `as_of` of progress answers).
     as_of: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set when no query or consumer uses it any more: its rows are then deleted in small transactions.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Rebuild(Base):
@@ -124,7 +128,10 @@ class DealFact(Base):
     """A deal as its newest event (highest `sequence`) describes it, with the §8 classification of its parties."""
 
     __tablename__ = "deal_facts"
-    __table_args__ = (Index("ix_deal_facts_recorded_on", "generation", "recorded_on"),)
+    __table_args__ = (
+        Index("ix_deal_facts_recorded_on", "generation", "recorded_on"),
+        Index("ix_deal_facts_transferee", "generation", "transferee_org_id"),
+    )
 
     generation: Mapped[int] = mapped_column(Integer, primary_key=True)
     deal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -165,7 +172,10 @@ class PaymentFact(Base):
 
 class PledgeFact(Base):
     __tablename__ = "pledge_facts"
-    __table_args__ = (Index("ix_pledge_facts_registered_on", "generation", "registered_on"),)
+    __table_args__ = (
+        Index("ix_pledge_facts_registered_on", "generation", "registered_on"),
+        Index("ix_pledge_facts_pledgor", "generation", "pledgor_org_id"),
+    )
 
     generation: Mapped[int] = mapped_column(Integer, primary_key=True)
     pledge_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -181,7 +191,11 @@ class PledgeFact(Base):
 
 class FilingFact(Base):
     __tablename__ = "filing_facts"
-    __table_args__ = (Index("ix_filing_facts_approved_on", "generation", "approved_on"),)
+    __table_args__ = (
+        Index("ix_filing_facts_approved_on", "generation", "approved_on"),
+        Index("ix_filing_facts_filer", "generation", "filer_org_id"),
+        Index("ix_filing_facts_prefecture", "generation", "prefecture_code"),
+    )
 
     generation: Mapped[int] = mapped_column(Integer, primary_key=True)
     filing_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -209,7 +223,52 @@ class AnnualReportFact(Base):
     employees: Mapped[int] = mapped_column(BigInteger)
 
 
+# --- aggregates: what progress reads -------------------------------------------------------
+
+
+class IndicatorTotal(Base):
+    """The part of an indicator's value that the facts of one year and one key make up.
+
+    `value` is `high` × 10⁹ + `low`: each part is a BIGINT sum that cannot overflow on either backend, and the
+    reader joins them exactly. `prefecture` is the counted party's (a code, `out_of_province`, or '' unknown).
+    `dimension` 'all' holds the indicator itself; 'industry', 'transferor_kind' and 'month' its breakdowns by
+    `key`; 'now' and 'before' the two sums of the growth indicators, for the report year in `key`. Distinct
+    counts count an entity in each year it counts, with `since` the year it counted before (0: none), so a
+    window from year F counts the rows with F ≤ year and since < F once per entity.
+    """
+
+    __tablename__ = "indicator_totals"
+
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    since: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prefecture: Mapped[str] = mapped_column(String(16), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    high: Mapped[int] = mapped_column(BigInteger)
+    low: Mapped[int] = mapped_column(BigInteger)
+
+
+class FirstCounted(Base):
+    """For a distinct count, each entity (an SME, a prefecture) and year it counts in: its first contribution that
+    year, which its breakdowns and the prefecture scope attribute it to, and the year it counted before."""
+
+    __tablename__ = "first_counted"
+
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    since: Mapped[int] = mapped_column(Integer)
+    on: Mapped[date] = mapped_column(Date)
+    prefecture: Mapped[str | None] = mapped_column(String(6))
+    industry: Mapped[str | None] = mapped_column(String(64))
+
+
 PROJECTION_FACTS: tuple[type[Base], ...] = (DealFact, PaymentFact, PledgeFact, FilingFact, AnnualReportFact)
+# Every table a generation has rows in.
+PROJECTION_TABLES: tuple[type[Base], ...] = (*PROJECTION_FACTS, IndicatorTotal, FirstCounted)
 
 
 # The unique constraints two concurrent requests can both reach (the first check passed for both): a 409.

@@ -1,15 +1,13 @@
 """How each indicator of CONTRACT.md §8 is counted from the projected facts.
 
 Every measure is a SELECT of *contributions*: one row per fact that counts
-within a date window, with the value it adds and the attributes it is broken
-down by. Totals are SQL aggregates over that select; breakdowns group the
-same rows, so they always add up to the total. The statements are built once,
-with the generation and the window as bound parameters.
-
-Counted on every request: at provincial scale (thousands of facts a year)
-that is a few milliseconds. At national scale (10 million deals) the place to
-add materialised per-year counters is here, refreshed from the fact tables,
-keeping these selects as their definition.
+within a date window, with the value it adds, the fact it comes from and the
+attributes it is broken down by. These selects are the definition of each
+indicator. Progress does not run them over all facts: the consumer keeps
+per-year totals (projections/aggregates.py) by running them over the facts
+an event batch touched, before and after the batch, and adding the
+difference. `Measure.total` runs them over every fact: the recount the
+totals are checked against.
 """
 
 from __future__ import annotations
@@ -38,8 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from pb_metrics.models import AnnualReportFact, DealFact, FilingFact, PaymentFact, PledgeFact
-from pb_metrics.programs.units import rate
+from pb_metrics.models import DealFact, FilingFact, PaymentFact, PledgeFact
 from pbkit.db import is_postgres
 from pbkit.domain.regions import PREFECTURES
 
@@ -71,8 +68,9 @@ def _nothing() -> ColumnElement:
     return literal(None, String)
 
 
-def _row(value, on, entity, prefecture, industry, transferor_kind) -> list[ColumnElement]:  # noqa: ANN001
+def _row(value, on, entity, prefecture, industry, transferor_kind, fact) -> list[ColumnElement]:  # noqa: ANN001
     return [
+        fact.label("fact"),
         value.label("value"),
         on.label("on"),
         entity.label("entity"),
@@ -99,76 +97,85 @@ SME_INBOUND = DealSide(
 INST_OUTBOUND = DealSide(DealFact.inst_outbound.is_(True), DealFact.inst_prefecture_code, DealFact.inst_kind)
 
 
-def _deals(side: DealSide, value: ColumnElement) -> Select:
+def _deals(side: DealSide, value: ColumnElement) -> Branch:
     d = DealFact
-    return select(
-        *_row(value, d.recorded_on, d.transferee_org_id, side.prefecture, d.transferee_industry, side.transferor_kind)
-    ).where(d.generation == GENERATION, d.status == RECORDED, side.flag, d.recorded_on.between(START, END))
+    return Branch(
+        select(
+            *_row(value, d.recorded_on, d.transferee_org_id, side.prefecture, d.transferee_industry,
+                  side.transferor_kind, d.deal_id)
+        ).where(d.generation == GENERATION, d.status == RECORDED, side.flag),
+        fact=d.deal_id,
+        entity=d.transferee_org_id,
+    )
 
 
-def _payments(side: DealSide) -> Select:
+def _payments(side: DealSide) -> Branch:
     """Payments count in the year received, while their deal is recorded and not cancelled."""
     d, p = DealFact, PaymentFact
-    return (
+    return Branch(
         select(
-            *_row(
-                p.amount, p.received_on, d.transferee_org_id, side.prefecture, d.transferee_industry, side.transferor_kind
-            )
+            *_row(p.amount, p.received_on, d.transferee_org_id, side.prefecture, d.transferee_industry,
+                  side.transferor_kind, p.deal_id)
         )
         .join(d, and_(d.generation == p.generation, d.deal_id == p.deal_id))
-        .where(p.generation == GENERATION, d.status == RECORDED, side.flag, p.received_on.between(START, END))
+        .where(p.generation == GENERATION, d.status == RECORDED, side.flag),
+        # A payment is touched with its deal: its contribution follows the deal's state.
+        fact=p.deal_id,
+        entity=d.transferee_org_id,
     )
 
 
 # --- pledges and filings -----------------------------------------------------------------------
 
-def _pledges(value: ColumnElement) -> Select:
+def _pledges(value: ColumnElement, *, smes_only: bool = False) -> Branch:
     p = PledgeFact
-    return select(
-        *_row(value, p.registered_on, p.pledgor_org_id, p.pledgor_prefecture_code, p.pledgor_industry, _nothing())
-    ).where(p.generation == GENERATION, p.status.in_(REGISTERED_PLEDGE), p.registered_on.between(START, END))
+    rows = select(
+        *_row(value, p.registered_on, p.pledgor_org_id, p.pledgor_prefecture_code, p.pledgor_industry, _nothing(),
+              p.pledge_id)
+    ).where(p.generation == GENERATION, p.status.in_(REGISTERED_PLEDGE))
+    if smes_only:
+        rows = rows.where(p.pledgor_sme_in_province.is_(True))
+    return Branch(rows, fact=p.pledge_id, entity=p.pledgor_org_id)
 
 
 _APPROVED_FILINGS = (
     FilingFact.generation == GENERATION,
     FilingFact.status == APPROVED,
-    FilingFact.approved_on.between(START, END),
 )
 
 
-def _covered_prefectures() -> Select:
+def _covered_prefectures() -> Branch:
     f = FilingFact
-    return select(
-        *_row(literal(1), f.approved_on, f.prefecture_code, f.prefecture_code, _nothing(), _nothing())
+    rows = select(
+        *_row(literal(1), f.approved_on, f.prefecture_code, f.prefecture_code, _nothing(), _nothing(), f.filing_id)
     ).where(*_APPROVED_FILINGS, f.prefecture_code.in_(list(PREFECTURES)))
+    return Branch(rows, fact=f.filing_id, entity=f.prefecture_code)
 
 
-def _filing_smes() -> Select:
+def _filing_smes() -> Branch:
     f = FilingFact
-    return select(
-        *_row(literal(1), f.approved_on, f.filer_org_id, f.filer_prefecture_code, f.filer_industry, _nothing())
+    rows = select(
+        *_row(literal(1), f.approved_on, f.filer_org_id, f.filer_prefecture_code, f.filer_industry, _nothing(),
+              f.filing_id)
     ).where(*_APPROVED_FILINGS, f.filer_sme_in_province.is_(True))
+    return Branch(rows, fact=f.filing_id, entity=f.filer_org_id)
 
 
-def _smes_benefited() -> CompoundSelect:
+def _smes_benefited() -> tuple[Branch, ...]:
     """In-province SMEs (by the snapshot) that received patents in a recorded deal, pledged,
     or had a filing approved."""
-    d, p = DealFact, PledgeFact
-    deals = select(
-        *_row(literal(1), d.recorded_on, d.transferee_org_id, d.transferee_prefecture_code, d.transferee_industry,
-              _nothing())
-    ).where(
-        d.generation == GENERATION, d.status == RECORDED, d.sme_inbound.is_(True), d.recorded_on.between(START, END)
+    d = DealFact
+    deals = Branch(
+        select(
+            *_row(literal(1), d.recorded_on, d.transferee_org_id, d.transferee_prefecture_code,
+                  d.transferee_industry, _nothing(), d.deal_id)
+        ).where(
+            d.generation == GENERATION, d.status == RECORDED, d.sme_inbound.is_(True),
+        ),
+        fact=d.deal_id,
+        entity=d.transferee_org_id,
     )
-    pledges = select(
-        *_row(literal(1), p.registered_on, p.pledgor_org_id, p.pledgor_prefecture_code, p.pledgor_industry, _nothing())
-    ).where(
-        p.generation == GENERATION,
-        p.status.in_(REGISTERED_PLEDGE),
-        p.pledgor_sme_in_province.is_(True),
-        p.registered_on.between(START, END),
-    )
-    return union_all(deals, pledges, _filing_smes())
+    return deals, _pledges(literal(1), smes_only=True), _filing_smes()
 
 
 # SQLite's SUM stops with "integer overflow" past 2⁶³ − 1, which 100,000 amounts of 10¹⁴ fen (the bound of
@@ -177,13 +184,62 @@ def _smes_benefited() -> CompoundSelect:
 _SPLIT = 10**9
 
 
+# The facts a batch touched, by kind: what `Branch.of_facts` selects.
+FACT_IDS = {
+    DealFact: bindparam("deal_ids", expanding=True),
+    PaymentFact: bindparam("deal_ids", expanding=True),
+    PledgeFact: bindparam("pledge_ids", expanding=True),
+    FilingFact: bindparam("filing_ids", expanding=True),
+}
+ENTITIES = bindparam("entities", expanding=True)
+FIRST_ID, LAST_ID = bindparam("first_id", type_=String), bindparam("last_id", type_=String)
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One select of contributions, from one kind of fact, at any date."""
+
+    counted: Select
+    # The id it is touched by (a payment: its deal's), and what a distinct count counts.
+    fact: ColumnElement
+    entity: ColumnElement
+
+    @property
+    def on(self) -> ColumnElement:
+        return self.counted.selected_columns.on.element
+
+    @property
+    def rows(self) -> Select:
+        """The contributions within the window START..END."""
+        return self.counted.where(self.on.between(START, END))
+
+    def of_facts(self) -> Select:
+        """The contributions of the facts in the batch's id list of this kind (found by id, whatever the date)."""
+        return self.counted.where(self.fact.in_(FACT_IDS[self.fact.class_]))
+
+    def of_id_range(self) -> Select:
+        """The contributions of the facts of this kind with ids FIRST_ID..LAST_ID."""
+        return self.counted.where(self.fact.between(FIRST_ID, LAST_ID))
+
+    def of_entities(self) -> Select:
+        return self.counted.where(self.entity.in_(ENTITIES))
+
+
 @dataclass(frozen=True)
 class Measure:
-    rows: Select | CompoundSelect
+    branches: tuple[Branch, ...]
     # Count distinct `entity` values (organizations, prefectures) instead of summing `value`.
     distinct: bool = False
     _numeric_total: Select = field(init=False, repr=False)
     _split_total: Select = field(init=False, repr=False)
+
+    @classmethod
+    def of(cls, *branches: Branch, distinct: bool = False) -> Measure:
+        return cls(branches, distinct)
+
+    @property
+    def rows(self) -> Select | CompoundSelect:
+        return self.branches[0].rows if len(self.branches) == 1 else union_all(*(b.rows for b in self.branches))
 
     def __post_init__(self) -> None:
         contributions = self.rows.subquery()
@@ -203,15 +259,15 @@ class Measure:
     def total(self, session: Session, window: Window) -> int:
         """The exact total, as a Python integer, on both backends."""
         if is_postgres(session):
-            return _exact_int(session.execute(self._numeric_total, window.params()).scalar_one())
+            return exact_int(session.execute(self._numeric_total, window.params()).scalar_one())
         high, low = session.execute(self._split_total, window.params()).one()
-        return _exact_int(high) * _SPLIT + _exact_int(low)
+        return exact_int(high) * _SPLIT + exact_int(low)
 
     def contributions(self, session: Session, window: Window) -> list[Any]:
         return list(session.execute(self.rows, window.params()).all())
 
 
-def _exact_int(value: Any) -> int:
+def exact_int(value: Any) -> int:
     """An aggregate as an integer: an int or an integral Decimal; a float would already have lost digits."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise TypeError(f"an aggregate of integers came back as {type(value).__name__}")
@@ -220,51 +276,24 @@ def _exact_int(value: Any) -> int:
     return int(value)
 
 
-SMES_BENEFITED = Measure(_smes_benefited(), distinct=True)
-
 MEASURES: dict[str, Measure] = {
-    "sme_inbound_patents": Measure(_deals(SME_INBOUND, DealFact.patent_count)),
-    "sme_inbound_contract_amount": Measure(_deals(SME_INBOUND, DealFact.contract_amount)),
-    "sme_inbound_received_amount": Measure(_payments(SME_INBOUND)),
-    "inst_outbound_patents": Measure(_deals(INST_OUTBOUND, DealFact.patent_count)),
-    "inst_outbound_contract_amount": Measure(_deals(INST_OUTBOUND, DealFact.contract_amount)),
-    "inst_outbound_received_amount": Measure(_payments(INST_OUTBOUND)),
-    "smes_benefited": SMES_BENEFITED,
-    "filing_prefecture_coverage": Measure(_covered_prefectures(), distinct=True),
-    "filing_smes": Measure(_filing_smes(), distinct=True),
-    "pledge_count": Measure(_pledges(literal(1))),
-    "pledge_amount": Measure(_pledges(PledgeFact.amount)),
+    "sme_inbound_patents": Measure.of(_deals(SME_INBOUND, DealFact.patent_count)),
+    "sme_inbound_contract_amount": Measure.of(_deals(SME_INBOUND, DealFact.contract_amount)),
+    "sme_inbound_received_amount": Measure.of(_payments(SME_INBOUND)),
+    "inst_outbound_patents": Measure.of(_deals(INST_OUTBOUND, DealFact.patent_count)),
+    "inst_outbound_contract_amount": Measure.of(_deals(INST_OUTBOUND, DealFact.contract_amount)),
+    "inst_outbound_received_amount": Measure.of(_payments(INST_OUTBOUND)),
+    "smes_benefited": Measure.of(*_smes_benefited(), distinct=True),
+    "filing_prefecture_coverage": Measure.of(_covered_prefectures(), distinct=True),
+    "filing_smes": Measure.of(_filing_smes(), distinct=True),
+    "pledge_count": Measure.of(_pledges(literal(1))),
+    "pledge_amount": Measure.of(_pledges(PledgeFact.amount)),
 }
 
-
-def _reports_of_benefited(quantity: ColumnElement) -> Select:
-    benefited = SMES_BENEFITED.rows.subquery()
-    r = AnnualReportFact
-    return select(r.org_id, r.year, quantity).where(
-        r.generation == GENERATION,
-        r.year.in_((bindparam("previous_year", type_=Integer), bindparam("year", type_=Integer))),
-        r.org_id.in_(select(benefited.c.entity)),
-    )
-
-
-# Growth, from the year before to the year, of a quantity the benefited SMEs report every year.
-GROWTH_OF_BENEFITED: dict[str, Select] = {
-    "benefited_sme_revenue_growth": _reports_of_benefited(AnnualReportFact.revenue),
-    "benefited_sme_employment_growth": _reports_of_benefited(AnnualReportFact.employees),
+# The measured value of these is the growth, from the year before to the year, of a quantity the SMEs counted by
+# `smes_benefited` report (annual_report_facts): SUM(year) against SUM(year − 1) over those that reported both.
+GROWTH_OF_BENEFITED: dict[str, str] = {
+    "benefited_sme_revenue_growth": "revenue",
+    "benefited_sme_employment_growth": "employees",
 }
-
-
-def benefited_growth(
-    session: Session, indicator_id: str, *, generation: int, first_year: int, year: int
-) -> Decimal | None:
-    """(Σ year − Σ year−1) / Σ year−1 over the SMEs benefited from the first year through `year`
-    that reported both years; None when there is no such SME or the earlier sum is zero."""
-    params = Window.years(generation, first_year, year).params() | {"previous_year": year - 1, "year": year}
-    by_org: dict[str, dict[int, int]] = {}
-    for org_id, report_year, amount in session.execute(GROWTH_OF_BENEFITED[indicator_id], params):
-        by_org.setdefault(org_id, {})[report_year] = int(amount)
-    both = [years for years in by_org.values() if len(years) == 2]
-    before = sum(years[year - 1] for years in both)
-    if not both or before == 0:
-        return None
-    return rate(sum(years[year] for years in both) - before, before)
+BENEFITED = "smes_benefited"

@@ -9,17 +9,19 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Integer, String, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from pb_metrics.models import ProgramIndicator
+from pb_metrics.models import IndicatorTotal, ProgramIndicator
 from pb_metrics.programs.catalog import INDICATORS, Dimension
 from pb_metrics.programs.service import ProgramView
-from pb_metrics.programs.units import divide_half_up, growth_between, target_rate, value_json
-from pb_metrics.progress.measures import GROWTH_OF_BENEFITED, MEASURES, Window, benefited_growth
+from pb_metrics.programs.units import divide_half_up, growth_between, rate, target_rate, value_json
+from pb_metrics.progress.measures import GROWTH_OF_BENEFITED, exact_int
 from pb_metrics.progress.schemas import BreakdownItem, BreakdownOut
+from pb_metrics.projections.aggregates import ALL, OUT_OF_PROVINCE, SPLIT, UNKNOWN
 from pb_metrics.projections.generations import active_generation
 from pbkit.domain.industries import industries
-from pbkit.domain.regions import GUIZHOU_PROVINCE_CODE, PREFECTURES
+from pbkit.domain.regions import PREFECTURES
 from pbkit.errors import RuleBroken
 from pbkit.events import rfc3339
 
@@ -60,13 +62,55 @@ class Progress:
     indicators: list[IndicatorProgress]
 
 
-def _window(program: ProgramView, indicator_id: str, generation: int, year: int) -> Window:
-    first = program.program.first_year if INDICATORS[indicator_id].period == "cumulative" else year
-    return Window.years(generation, first, year)
+T = IndicatorTotal
+_GENERATION = bindparam("generation", type_=Integer)
+_FROM, _TO = bindparam("from_year", type_=Integer), bindparam("to_year", type_=Integer)
+_REPORT_YEAR = bindparam("report_year", type_=String)
+_PREFECTURE = bindparam("prefecture", type_=String)
 
 
-def _total(session: Session, program: ProgramView, indicator_id: str, generation: int, year: int) -> int:
-    return MEASURES[indicator_id].total(session, _window(program, indicator_id, generation, year))
+def _summed(*columns: Any) -> Any:
+    return select(*columns, func.sum(T.high).label("high"), func.sum(T.low).label("low")).group_by(*columns)
+
+
+# The totals a year's progress needs: every indicator's rows of the years it reads, a few hundred at most.
+_PROGRESS = _summed(T.indicator, T.year, T.since, T.dimension).where(
+    T.generation == _GENERATION,
+    T.year.between(_FROM, _TO),
+    or_(T.dimension == ALL, and_(T.dimension.in_(("now", "before")), T.key == _REPORT_YEAR)),
+)
+_PROGRESS_IN_PREFECTURE = _PROGRESS.where(T.prefecture == _PREFECTURE)
+
+
+def _value(row: Any) -> int:
+    return exact_int(row.high) * SPLIT + exact_int(row.low)
+
+
+class YearTotals:
+    """The totals read for one year's progress; each indicator's value is a sum of some of these rows."""
+
+    def __init__(self, session: Session, *, generation: int, first_year: int, year: int, prefecture: str | None):
+        params = {"generation": generation, "from_year": min(first_year, year - 1), "to_year": year,
+                  "report_year": str(year)}
+        if prefecture is None:
+            rows = session.execute(_PROGRESS, params)
+        else:
+            rows = session.execute(_PROGRESS_IN_PREFECTURE, params | {"prefecture": prefecture})
+        self.rows: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
+        for row in rows:
+            self.rows.setdefault((row.indicator, row.dimension), []).append((row.year, row.since, _value(row)))
+
+    def total(self, indicator_id: str, start: int, end: int, dimension: str = ALL) -> int:
+        """The value over the years start..end: a distinct count counts an entity in the first year it counts
+        there (the row whose `since` is before `start`)."""
+        return sum(
+            value for year, since, value in self.rows.get((indicator_id, dimension), ())
+            if start <= year <= end and since < start
+        )
+
+
+def _start(program: ProgramView, indicator_id: str, year: int) -> int:
+    return program.program.first_year if INDICATORS[indicator_id].period == "cumulative" else year
 
 
 def _pace(indicator: ProgramIndicator, actual: int, year: int, today: date) -> int | None:
@@ -78,33 +122,41 @@ def _pace(indicator: ProgramIndicator, actual: int, year: int, today: date) -> i
 
 
 def indicator_progress(
-    session: Session, program: ProgramView, indicator: ProgramIndicator, *, generation: int, year: int, today: date
+    totals: YearTotals, program: ProgramView, indicator: ProgramIndicator, *, year: int, today: date, scoped: bool
 ) -> IndicatorProgress:
     indicator_id = indicator.indicator_id
+    first_year = program.program.first_year
     if indicator_id in GROWTH_OF_BENEFITED:
         # The measured value is itself a growth rate: it is its own growth, with no previous value.
-        measured = benefited_growth(
-            session, indicator_id, generation=generation, first_year=program.program.first_year, year=year
-        )
+        # (Σ year − Σ year−1) / Σ year−1 over the SMEs benefited from the first year through `year` that
+        # reported both years; None when there is no such SME or the earlier sum is zero.
+        before = totals.total(indicator_id, first_year, year, "before")
+        measured = rate(totals.total(indicator_id, first_year, year, "now") - before, before) if before else None
         return IndicatorProgress(indicator, measured, None, measured, None)
-    actual = _total(session, program, indicator_id, generation, year)
-    if year == program.program.first_year:
-        previous = program.baseline.values.get(indicator_id)
+    actual = totals.total(indicator_id, _start(program, indicator_id, year), year)
+    if year == first_year:
+        # Baselines are the province's: a prefecture's first year has no previous value.
+        previous = None if scoped else program.baseline.values.get(indicator_id)
     else:
-        previous = _total(session, program, indicator_id, generation, year - 1)
+        previous = totals.total(indicator_id, _start(program, indicator_id, year - 1), year - 1)
     growth = growth_between(actual, previous)
     return IndicatorProgress(indicator, actual, previous, growth, _pace(indicator, actual, year, today))
 
 
-def progress(session: Session, program: ProgramView, *, year: int, today: date) -> Progress:
+def progress(
+    session: Session, program: ProgramView, *, year: int, today: date, prefecture: str | None = None
+) -> Progress:
+    """Every indicator for `year`; with `prefecture`, over the records whose counted party is in it."""
     program.check_year(year)
     generation = active_generation(session)
+    totals = YearTotals(session, generation=generation.generation, first_year=program.program.first_year,
+                        year=year, prefecture=prefecture)
     return Progress(
         program=program,
         year=year,
         as_of=rfc3339(generation.as_of) if generation.as_of else None,
         indicators=[
-            indicator_progress(session, program, i, generation=generation.generation, year=year, today=today)
+            indicator_progress(totals, program, i, year=year, today=today, scoped=prefecture is not None)
             for i in program.indicators
         ],
     )
@@ -113,7 +165,6 @@ def progress(session: Session, program: ProgramView, *, year: int, today: date) 
 # --- breakdowns ------------------------------------------------------------------------------
 
 UNKNOWN_LABEL = "未知"
-OUT_OF_PROVINCE = "out_of_province"
 TRANSFEROR_KINDS = {
     "university": "高等院校",
     "research_institute": "科研院所",
@@ -126,24 +177,14 @@ TRANSFEROR_KINDS = {
 
 @dataclass(frozen=True)
 class Grouping:
-    """How contributions are keyed and labelled for one `by=`, and which keys are always listed."""
+    """How the totals of one `by=` are labelled, and which keys are always listed (for the years start..end)."""
 
-    key: Callable[[Any], str | None]
     label: Callable[[str], str]
-    listed: Callable[[Window], Iterable[str]]
+    listed: Callable[[int, int], Iterable[str]]
 
 
-def _prefecture_key(row: Any) -> str | None:
-    code = row.prefecture
-    if code in PREFECTURES:
-        return code
-    if code is None or code.startswith(GUIZHOU_PROVINCE_CODE):
-        return None
-    return OUT_OF_PROVINCE
-
-
-def _months(window: Window) -> Iterable[str]:
-    for year in range(window.start.year, window.end.year + 1):
+def _months(start: int, end: int) -> Iterable[str]:
+    for year in range(start, end + 1):
         for month in range(1, 13):
             yield f"{year}-{month:02d}"
 
@@ -155,34 +196,26 @@ def _month_label(key: str) -> str:
 
 GROUPINGS: dict[Dimension, Grouping] = {
     "prefecture": Grouping(
-        key=_prefecture_key,
         label=lambda key: "省外" if key == OUT_OF_PROVINCE else PREFECTURES[key],
-        listed=lambda _w: PREFECTURES.keys(),
+        listed=lambda _start, _end: PREFECTURES.keys(),
     ),
-    "industry": Grouping(
-        key=lambda row: row.industry,
-        label=lambda key: industries().get(key, key),
-        listed=lambda _w: industries().keys(),
-    ),
+    "industry": Grouping(label=lambda key: industries().get(key, key), listed=lambda _start, _end: industries().keys()),
     "transferor_kind": Grouping(
-        key=lambda row: row.transferor_kind,
-        label=lambda key: TRANSFEROR_KINDS.get(key, key),
-        listed=lambda _w: TRANSFEROR_KINDS.keys(),
+        label=lambda key: TRANSFEROR_KINDS.get(key, key), listed=lambda _start, _end: TRANSFEROR_KINDS.keys()
     ),
-    "month": Grouping(
-        key=lambda row: f"{row.on.year}-{row.on.month:02d}",
-        label=_month_label,
-        listed=_months,
-    ),
+    "month": Grouping(label=_month_label, listed=_months),
 }
 
-
-def _first_per_entity(rows: list[Any]) -> list[Any]:
-    """For distinct counts: each organization or prefecture is attributed to where and when it first counted."""
-    firsts: dict[str, Any] = {}
-    for row in sorted(rows, key=lambda r: (r.on, r.prefecture or "", r.industry or "")):
-        firsts.setdefault(row.entity, row)
-    return list(firsts.values())
+_WITHIN = (
+    T.generation == _GENERATION,
+    T.indicator == bindparam("indicator", type_=String),
+    T.year.between(_FROM, _TO),
+    T.since < _FROM,
+)
+# By prefecture: the indicator's own rows, grouped by the prefecture they carry; by anything else, its rows of
+# that dimension, grouped by key. Distinct counts fall where each entity first counted within the years.
+_BY_PREFECTURE = _summed(T.prefecture.label("key")).where(*_WITHIN, T.dimension == ALL)
+_BY_KEY = _summed(T.key).where(*_WITHIN, T.dimension == bindparam("dimension", type_=String))
 
 
 def breakdown(session: Session, program: ProgramView, *, indicator_id: str, year: int, by: Dimension) -> BreakdownOut:
@@ -193,17 +226,18 @@ def breakdown(session: Session, program: ProgramView, *, indicator_id: str, year
         raise RuleBroken.field(
             ["query", "by"], f"{indicator_id} has no breakdown by {by} (applicable: {applicable})"
         )
-    generation = active_generation(session).generation
-    measure = MEASURES[indicator_id]
-    window = _window(program, indicator_id, generation, year)
-    rows = measure.contributions(session, window)
-    if measure.distinct:
-        rows = _first_per_entity(rows)
+    start = _start(program, indicator_id, year)
+    params = {"generation": active_generation(session).generation, "indicator": indicator_id,
+              "from_year": start, "to_year": year}
+    if by == "prefecture":
+        rows = session.execute(_BY_PREFECTURE, params)
+    else:
+        rows = session.execute(_BY_KEY, params | {"dimension": by})
     grouping = GROUPINGS[by]
-    totals: dict[str | None, int] = dict.fromkeys(grouping.listed(window), 0)
+    totals: dict[str | None, int] = dict.fromkeys(grouping.listed(start, year), 0)
     for row in rows:
-        key = grouping.key(row)
-        totals[key] = totals.get(key, 0) + int(row.value)
+        key = None if row.key == UNKNOWN else row.key
+        totals[key] = totals.get(key, 0) + _value(row)
     # Keys outside the listed ones (out of province, an industry of another list) follow, unknown last.
     ordered = sorted(totals.items(), key=lambda kv: kv[0] is None)
     return BreakdownOut(

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from pb_metrics.deps import IndicatorId, Kit, ProgramId, Reader, Today, Year
+from pb_metrics.deps import IndicatorId, Kit, Prefecture, ProgramId, Reader, Today, Year
 from pb_metrics.programs.catalog import Dimension
 from pb_metrics.programs.service import load_program
 from pb_metrics.progress import service
@@ -21,12 +21,24 @@ router = APIRouter(prefix="/api/v1/programs", tags=["progress"])
     summary="every indicator of the program for a year: actual, previous, growth, targets met",
     description="`pace` (an addition to CONTRACT.md §8): for annual counts and sums in the current year, "
     "where the year would end at the rate so far; null otherwise. `met` is true when every check that "
-    "could be made (floor, growth) holds.",
+    "could be made (floor, growth) holds.\n\n"
+    "**Prefecture scope** (`prefecture=`, CONTRACT.md §9): each indicator counts only the records whose "
+    "counted party is in that prefecture, by the party snapshot the event carried: for `sme_inbound_*` the "
+    "SME transferee; for `inst_outbound_*` the first in-province university, research institute or state-owned "
+    "enterprise among the transferors; for `pledge_*` the pledgor; for `filing_prefecture_coverage` the filing's "
+    "own region; for `filing_smes`, `smes_benefited` and the two `benefited_sme_*_growth` the SME, in the "
+    "prefecture where it first counted from the program's first year through the year (as the breakdowns "
+    "attribute it), so the nine prefectures, out-of-province and unknown parties add up to the province. "
+    "Baselines are the province's: in the program's first year a scoped `previous` and `growth` are null.",
 )
-def get_progress(program_id: ProgramId, kit: Kit, _actor: Reader, year: Year, today: Today) -> dict[str, Any]:
+def get_progress(
+    program_id: ProgramId, kit: Kit, _actor: Reader, year: Year, today: Today, prefecture: Prefecture = None
+) -> dict[str, Any]:
     # The office's calendar day decides which year is "current" for the pace figure.
     with consistent_read(kit.session_factory) as session:
-        answer = service.progress(session, load_program(session, program_id), year=year, today=today)
+        answer = service.progress(
+            session, load_program(session, program_id), year=year, today=today, prefecture=prefecture
+        )
         return ProgressOut.model_validate(answer).model_dump(mode="json")
 
 

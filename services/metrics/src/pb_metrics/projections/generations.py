@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import Integer, bindparam, delete, func, or_, select, update
+from sqlalchemy import Integer, bindparam, delete, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from pb_metrics.models import PROJECTION_FACTS, Generation, ProjectionState, Rebuild
+from pb_metrics.models import PROJECTION_TABLES, Generation, ProjectionState, Rebuild
 from pbkit.db import UTCDateTime, is_postgres
+from pbkit.events import utcnow
 
 IN_PROGRESS = ("pending", "running")
 
@@ -48,10 +49,36 @@ def next_generation(session: Session) -> int:
     return max(state.active_generation, highest_rebuilt) + 1
 
 
-def drop_generation(session: Session, generation: int) -> None:
-    for fact in PROJECTION_FACTS:
-        session.execute(delete(fact).where(fact.generation == generation))
-    session.execute(delete(Generation).where(Generation.generation == generation))
+def retire_generation(session: Session, generation: int) -> None:
+    """Mark a generation no query reads and no consumer writes into any more; `delete_retired` removes it."""
+    session.execute(update(Generation).where(Generation.generation == generation).values(retired_at=utcnow()))
+
+
+DELETE_BATCH = 5000
+
+
+def delete_retired(session_factory: sessionmaker[Session], *, batch: int = DELETE_BATCH) -> int:
+    """Delete the rows of retired generations, `batch` rows per transaction: no transaction holds the lock the
+    live consumer takes (nor many row locks) for long, so live progress keeps answering. Returns the rows deleted."""
+    deleted = 0
+    with session_factory() as session:
+        retired = list(session.scalars(select(Generation.generation).where(Generation.retired_at.is_not(None))))
+    for generation in retired:
+        for model in PROJECTION_TABLES:
+            table = model.__table__
+            key = list(table.primary_key.columns)
+            chunk = select(*key).where(table.c.generation == generation).limit(batch)
+            while True:
+                with session_factory() as session:
+                    count = session.execute(delete(table).where(tuple_(*key).in_(chunk))).rowcount
+                    session.commit()
+                deleted += count
+                if count < batch:
+                    break
+        with session_factory() as session:
+            session.execute(delete(Generation).where(Generation.generation == generation))
+            session.commit()
+    return deleted
 
 
 _generations = Generation.__table__

@@ -4,21 +4,26 @@ Each fact row holds the `sequence` of the event it came from. An event only
 replaces a row when its sequence is higher, so an event seen twice, replayed,
 or arriving before an older one of the same aggregate leaves the newest state
 in place; a payment is kept by its own id whatever state its deal is in.
-Indicators are then computed from the rows, never counted up event by event.
+
+Events are applied a batch at a time: the rows of every event are collected,
+the newest per fact kept, and each table written with one statement per
+generation; the totals then move by what the facts changed
+(projections/aggregates.py). One event is a batch of one.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert
+from sqlalchemy import Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from pb_metrics.models import AnnualReportFact, Base, DealFact, FilingFact, PaymentFact, PledgeFact
+from pb_metrics.models import AnnualReportFact, Base, DealFact, FilingFact, Generation, PaymentFact, PledgeFact
+from pb_metrics.projections.aggregates import Touched, refresh
 from pb_metrics.projections.generations import record_event_time
 from pb_metrics.projections.payloads import (
     AnnualReportPayload,
@@ -31,7 +36,9 @@ from pbkit.db import is_postgres
 from pbkit.events import Event
 from pbkit.uow import UnitOfWork
 
-Apply = Callable[[Session, list[int], Event], None]
+# A fact row an event gives: its table, and the row without its generation.
+FactRow = tuple[type[Base], dict[str, Any]]
+Rows = Callable[[Event], Iterator[FactRow]]
 
 
 # Built once per dialect and table: constructing statements costs more than running them.
@@ -53,14 +60,19 @@ def _first_wins(on_postgres: bool, model: type[Base], key: tuple[str, ...]) -> I
     return stmt.on_conflict_do_nothing(index_elements=list(key))
 
 
-def _keep_newest(session: Session, model: type[Base], key: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
-    session.execute(_newest_wins(is_postgres(session), model, key), rows)
+KEYS: dict[type[Base], tuple[str, ...]] = {
+    DealFact: ("generation", "deal_id"),
+    PaymentFact: ("generation", "payment_id"),
+    PledgeFact: ("generation", "pledge_id"),
+    FilingFact: ("generation", "filing_id"),
+    AnnualReportFact: ("generation", "org_id", "year"),
+}
 
 
-def apply_deal(session: Session, generations: list[int], event: Event) -> None:
+def deal_rows(event: Event) -> Iterator[FactRow]:
     deal = DealPayload.model_validate(event.data)
     institution = next((p for p in deal.transferors if p.is_in_province_institution), None)
-    state = {
+    yield DealFact, {
         "deal_id": deal.deal_id,
         "sequence": event.sequence,
         "status": deal.status,
@@ -76,18 +88,13 @@ def apply_deal(session: Session, generations: list[int], event: Event) -> None:
         "inst_kind": institution.kind if institution else None,
         "inst_prefecture_code": institution.prefecture if institution else None,
     }
-    _keep_newest(session, DealFact, ("generation", "deal_id"), [{**state, "generation": g} for g in generations])
     if deal.payment is not None:
-        payment = {
+        yield PaymentFact, {
             "payment_id": deal.payment.payment_id,
             "deal_id": deal.deal_id,
             "amount": deal.payment.amount,
             "received_on": deal.payment.received_on,
         }
-        session.execute(
-            _first_wins(is_postgres(session), PaymentFact, ("generation", "payment_id")),
-            [{**payment, "generation": g} for g in generations],
-        )
 
 
 def _party_columns(prefix: str, party: Party) -> dict[str, Any]:
@@ -99,9 +106,9 @@ def _party_columns(prefix: str, party: Party) -> dict[str, Any]:
     }
 
 
-def apply_pledge(session: Session, generations: list[int], event: Event) -> None:
+def pledge_rows(event: Event) -> Iterator[FactRow]:
     pledge = PledgePayload.model_validate(event.data)
-    state = {
+    yield PledgeFact, {
         "pledge_id": pledge.pledge_id,
         "sequence": event.sequence,
         "status": pledge.status,
@@ -109,12 +116,11 @@ def apply_pledge(session: Session, generations: list[int], event: Event) -> None
         "amount": pledge.amount,
         **_party_columns("pledgor", pledge.pledgor),
     }
-    _keep_newest(session, PledgeFact, ("generation", "pledge_id"), [{**state, "generation": g} for g in generations])
 
 
-def apply_filing(session: Session, generations: list[int], event: Event) -> None:
+def filing_rows(event: Event) -> Iterator[FactRow]:
     filing = FilingPayload.model_validate(event.data)
-    state = {
+    yield FilingFact, {
         "filing_id": filing.filing_id,
         "sequence": event.sequence,
         "status": filing.status,
@@ -122,58 +128,106 @@ def apply_filing(session: Session, generations: list[int], event: Event) -> None
         "prefecture_code": filing.prefecture,
         **_party_columns("filer", filing.filer),
     }
-    _keep_newest(session, FilingFact, ("generation", "filing_id"), [{**state, "generation": g} for g in generations])
 
 
-def apply_annual_report(session: Session, generations: list[int], event: Event) -> None:
+def annual_report_rows(event: Event) -> Iterator[FactRow]:
     report = AnnualReportPayload.model_validate(event.data)
-    state = {
+    yield AnnualReportFact, {
         "org_id": report.org_id,
         "year": report.year,
         "sequence": event.sequence,
         "revenue": report.revenue,
         "employees": report.employees,
     }
-    _keep_newest(
-        session, AnnualReportFact, ("generation", "org_id", "year"), [{**state, "generation": g} for g in generations]
-    )
 
 
-def not_counted(_session: Session, _generations: list[int], _event: Event) -> None:
+def not_counted(_event: Event) -> Iterator[FactRow]:
     """The counting rules read the party snapshots deal, pledge and filing events carry, not these."""
+    yield from ()
 
 
-ROUTES: dict[str, Apply] = {
+ROUTES: dict[str, Rows] = {
     "pb.organization.registered.v1": not_counted,
     "pb.organization.updated.v1": not_counted,
-    "pb.organization.annual_report_filed.v1": apply_annual_report,
+    "pb.organization.annual_report_filed.v1": annual_report_rows,
     "pb.patent.registered.v1": not_counted,
     "pb.patent.updated.v1": not_counted,
     "pb.patent.ownership_changed.v1": not_counted,
-    "pb.deal.submitted.v1": apply_deal,
-    "pb.deal.recorded.v1": apply_deal,
-    "pb.deal.payment_received.v1": apply_deal,
-    "pb.deal.cancelled.v1": apply_deal,
-    "pb.pledge.registered.v1": apply_pledge,
-    "pb.pledge.released.v1": apply_pledge,
-    "pb.filing.submitted.v1": apply_filing,
-    "pb.filing.approved.v1": apply_filing,
-    "pb.filing.rejected.v1": apply_filing,
-    "pb.filing.revoked.v1": apply_filing,
+    "pb.deal.submitted.v1": deal_rows,
+    "pb.deal.recorded.v1": deal_rows,
+    "pb.deal.payment_received.v1": deal_rows,
+    "pb.deal.cancelled.v1": deal_rows,
+    "pb.pledge.registered.v1": pledge_rows,
+    "pb.pledge.released.v1": pledge_rows,
+    "pb.filing.submitted.v1": filing_rows,
+    "pb.filing.approved.v1": filing_rows,
+    "pb.filing.rejected.v1": filing_rows,
+    "pb.filing.revoked.v1": filing_rows,
 }
 
 
+class FactBatch:
+    """The fact rows of a batch of events: per table and fact, the newest state (a payment: the first seen)."""
+
+    def __init__(self, events: list[Event]):
+        self.rows: dict[type[Base], dict[tuple[Any, ...], dict[str, Any]]] = {model: {} for model in KEYS}
+        self.touched = Touched()
+        self.newest: datetime | None = None
+        for event in events:
+            moment = datetime.fromisoformat(event.time)
+            if moment.tzinfo is None:
+                raise ValueError(f"event time {event.time!r} has no UTC offset")
+            self.newest = moment if self.newest is None else max(self.newest, moment)
+            # A type added to the contract later is no error: it is simply not counted yet.
+            for model, row in ROUTES.get(event.type, not_counted)(event):
+                self._keep(model, row)
+
+    def _keep(self, model: type[Base], row: dict[str, Any]) -> None:
+        key = tuple(row[k] for k in KEYS[model][1:])
+        kept = self.rows[model].get(key)
+        if kept is None or (model is not PaymentFact and kept["sequence"] < row["sequence"]):
+            self.rows[model][key] = row
+        if model in (DealFact, PaymentFact):
+            self.touched.deal_ids.add(row["deal_id"])
+        elif model is PledgeFact:
+            self.touched.pledge_ids.add(row["pledge_id"])
+        elif model is FilingFact:
+            self.touched.filing_ids.add(row["filing_id"])
+        else:
+            self.touched.report_orgs.add(row["org_id"])
+
+    def write(self, session: Session, generation: int) -> None:
+        on_postgres = is_postgres(session)
+        for model, rows in self.rows.items():
+            if rows:
+                statement = (_first_wins if model is PaymentFact else _newest_wins)(on_postgres, model, KEYS[model])
+                # In key order: two writers of one generation then lock rows in the same order.
+                session.execute(statement, [{**row, "generation": generation} for _key, row in sorted(rows.items())])
+
+
+def apply_events(session: Session, generations: list[int], events: list[Event]) -> None:
+    """Apply `events` into each of `generations`: facts, totals and the time of the newest event."""
+    batch = FactBatch(events)
+    # The rebuild's consumer and the live one both write into a generation being rebuilt: one at a time.
+    session.execute(
+        select(Generation.generation).where(Generation.generation.in_(generations))
+        .order_by(Generation.generation).with_for_update()
+    ).all()
+    if batch.touched:
+        for generation in generations:
+            refresh(session, generation, batch.touched, functools.partial(batch.write, session, generation))
+    if batch.newest is not None:
+        record_event_time(session, generations, batch.newest)
+
+
 class ProjectionHandler:
-    """The consumer handler: applies one event into the generations `targets` names."""
+    """The consumer handler: applies events into the generations `targets` names, one batch or one event."""
 
     def __init__(self, targets: Callable[[Session], list[int]]):
         self.targets = targets
 
     def __call__(self, uow: UnitOfWork, event: Event) -> None:
-        moment = datetime.fromisoformat(event.time)
-        if moment.tzinfo is None:
-            raise ValueError(f"event time {event.time!r} has no UTC offset")
-        generations = self.targets(uow.session)
-        # A type added to the contract later is no error: it is simply not counted yet.
-        ROUTES.get(event.type, not_counted)(uow.session, generations, event)
-        record_event_time(uow.session, generations, moment)
+        self.apply_batch(uow, [event])
+
+    def apply_batch(self, uow: UnitOfWork, events: list[Event]) -> None:
+        apply_events(uow.session, self.targets(uow.session), events)

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from pb_metrics.models import Generation, Rebuild
-from pb_metrics.projections.generations import IN_PROGRESS, drop_generation, lock_generations, next_generation
+from pb_metrics.projections.generations import IN_PROGRESS, lock_generations, next_generation, retire_generation
 from pb_metrics.rebuilds.schemas import RebuildOut
 from pbkit.db import KitTables
 from pbkit.errors import Conflict, NotFound
@@ -26,11 +26,11 @@ def rebuild_consumer_name(generation: int) -> str:
 
 
 def abandon(session: Session, kit: KitTables, rebuild: Rebuild, detail: str) -> None:
-    """Mark a rebuild failed and drop what it built. The caller holds the generations lock."""
+    """Mark a rebuild failed and retire what it built. The caller holds the generations lock."""
     rebuild.status = "failed"
     rebuild.detail = detail[:2000]
     rebuild.finished_at = utcnow()
-    drop_generation(session, rebuild.generation)
+    retire_generation(session, rebuild.generation)
     forget_processed_events(session, kit, rebuild.generation)
 
 

@@ -5,8 +5,12 @@ event into the new generation as well as the active one. The rebuild's own
 consumer (a fresh group, so it starts at the earliest offset) replays the log
 into the new generation up to the end the log had when it started. Every
 event is then in the new generation, either replayed or applied live, so the
-switch is one transaction: point queries at the new generation and drop the
-old one. Until then queries read the old generation, unchanged.
+switch is one short transaction: point queries at the new generation and
+retire the old one. Until then queries read the old generation, unchanged.
+The retired generation's rows are then deleted a few thousand per
+transaction, beside the live consumer, never under the lock it waits on.
+
+Both consumers apply a polled batch at a time (`ProjectionHandler.apply_batch`).
 
 The live consumer stays the live consumer throughout; the rebuild's consumer
 stops after the switch and its group is never used again.
@@ -23,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pb_metrics.models import Rebuild
-from pb_metrics.projections.generations import drop_generation, lock_generations
+from pb_metrics.projections.generations import delete_retired, lock_generations, retire_generation
 from pb_metrics.projections.handlers import ProjectionHandler
 from pb_metrics.rebuilds.service import abandon, forget_processed_events, rebuild_consumer_name
 from pbkit.bus import EventBus
@@ -61,12 +65,14 @@ class RebuildRun:
         self.stop = stop
         self.topics = list(replay.catalog.consumes)
         name = rebuild_consumer_name(generation)
+        handler = ProjectionHandler(lambda _session: [generation])
         self.runner = ConsumerRunner(
             name=name,
             bus=replay.bus,
             group_id=f"{replay.group_prefix}-{name}",
             topics=self.topics,
-            handler=ProjectionHandler(lambda _session: [generation]),
+            handler=handler,
+            batch_handler=handler.apply_batch,
             session_factory=replay.session_factory,
             kit=replay.tables,
             source=replay.source,
@@ -84,6 +90,7 @@ class RebuildRun:
             self.fail(f"{type(exc).__name__}: {exc}")
         finally:
             self.runner.close_consumer()
+        sweep_retired(self.session_factory)
 
     def catch_up(self) -> None:
         """Replay until every partition is past where the log ended when this started."""
@@ -99,7 +106,7 @@ class RebuildRun:
             state = lock_generations(session)
             retired = state.active_generation
             state.active_generation = self.generation
-            drop_generation(session, retired)
+            retire_generation(session, retired)
             forget_processed_events(session, self.replay.tables, self.generation)
             rebuild = self._rebuild(session)
             rebuild.status = "completed"
@@ -129,6 +136,13 @@ class RebuildRun:
             session.commit()
 
 
+def sweep_retired(session_factory: sessionmaker[Session]) -> None:
+    try:
+        delete_retired(session_factory)
+    except Exception:  # noqa: BLE001 - the rows stay retired; the next sweep deletes them
+        log.exception("the rows of retired generations could not all be deleted")
+
+
 _PENDING = select(Rebuild.id, Rebuild.generation).where(Rebuild.status == "pending").order_by(Rebuild.requested_at)
 
 
@@ -153,6 +167,8 @@ class Rebuilds:
         return RebuildRun(self.replay, rebuild_id, generation, stop=stop)
 
     def run_requested(self, stop: threading.Event) -> None:
+        # A process that stopped while deleting a retired generation left rows behind.
+        sweep_retired(self.replay.session_factory)
         while not stop.is_set():
             if not self._woken.wait(timeout=0.2):
                 continue
