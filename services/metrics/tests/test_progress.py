@@ -271,3 +271,31 @@ def test_a_prefecture_scope_that_is_not_one_of_the_nine_prefectures_is_a_422(cli
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert ["query", "prefecture"] in [e["loc"] for e in response.json()["errors"]]
+
+
+def test_a_prefecture_users_progress_is_its_own_prefectures_and_it_sees_no_breakdown(
+    orgs, party, producers, apply, client, viewer, test_keys
+):
+    zunyi_sme = party("sme-zunyi", size="small", region_code="520302")
+    into_guiyang = producers.deal([orgs.enterprise], orgs.sme, patents=2, amount="1000.00")
+    into_zunyi = producers.deal([orgs.enterprise], zunyi_sme, patents=1, amount="500.00")
+    apply([into_guiyang.submit(), into_guiyang.record(date(2022, 3, 1)),
+           into_zunyi.submit(), into_zunyi.record(date(2022, 5, 1))])
+    zunyi = test_keys.headers("prefecture", sub="user-zunyi", prefecture_code="520300")
+    progress = "/api/v1/programs/gz-2021-2023/progress"
+
+    def patents(headers: dict[str, str], **params: str) -> int:
+        response = client.get(progress, params={"year": 2022, **params}, headers=headers)
+        assert response.status_code == 200, response.text
+        return next(i["actual"] for i in response.json()["indicators"] if i["id"] == "sme_inbound_patents")
+
+    assert patents(viewer) == 3
+    assert patents(zunyi) == 1  # no prefecture asked for: its own
+    assert patents(zunyi, prefecture="520300") == 1
+    assert client.get(progress, params={"year": 2022, "prefecture": "520100"}, headers=zunyi).status_code == 404
+    assert client.get("/api/v1/programs/gz-2021-2023", headers=zunyi).status_code == 200
+    breakdown = client.get(f"{progress}/sme_inbound_patents/breakdown", params={"year": 2022, "by": "prefecture"},
+                           headers=zunyi)
+    assert breakdown.status_code == 403  # every prefecture's share is the province's staff's
+    report = client.get("/api/v1/programs/gz-2021-2023/report", params={"year": 2022, "format": "csv"}, headers=zunyi)
+    assert report.status_code == 403

@@ -17,7 +17,10 @@ from pbkit.web.deps import ActorUow, Command, Kit, Today
 from pbkit.web.pagination import Pagination
 
 Reader = Annotated[Actor, Depends(require_roles("admin", "viewer"))]
-"""The provincial office's admins and the viewers who follow the figures."""
+"""The provincial office's admins and the viewers who follow the figures: breakdowns and reports, which show
+every prefecture's share."""
+ScopedReader = Annotated[Actor, Depends(require_roles("admin", "viewer", "prefecture"))]
+"""Readers of the programs and their progress, prefecture users too: their progress is their prefecture's."""
 
 # A control character or a lone surrogate in an id is a 422 naming it (the kit's line check, as in every service);
 # an id of another form names nothing: 404, without a query.
@@ -76,5 +79,5 @@ __all__ = [
     "ActorUow", "AdminOnly", "BaselineYear", "Command", "IndicatorId", "Kit", "Pagination", "Prefecture", "ProgramId",
     "RebuildId",
     "RebuildWorkers",
-    "Reader", "Today", "Year",
+    "Reader", "ScopedReader", "Today", "Year",
 ]

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from pb_metrics.deps import ActorUow, AdminOnly, BaselineYear, Command, Kit, Pagination, ProgramId, Reader
+from pb_metrics.deps import ActorUow, AdminOnly, BaselineYear, Command, Kit, Pagination, ProgramId, ScopedReader
 from pb_metrics.models import Program
 from pb_metrics.programs import service
 from pb_metrics.programs.schemas import BaselineIn, ProgramIn, ProgramUpdate
@@ -42,8 +42,8 @@ def create_program(body: ProgramIn, _admin: AdminOnly, command: Command) -> JSON
 
 
 @router.get("", summary="programs")
-def list_programs(kit: Kit, _actor: Reader, page: Pagination) -> dict[str, Any]:
-    with kit.session_factory() as session:
+def list_programs(kit: Kit, _actor: ScopedReader, page: Pagination) -> dict[str, Any]:
+    with kit.read_session() as session:
         return paginate(
             session,
             select(Program),
@@ -54,8 +54,8 @@ def list_programs(kit: Kit, _actor: Reader, page: Pagination) -> dict[str, Any]:
 
 
 @router.get("/{program_id}", summary="a program with its indicators, targets and baseline")
-def get_program(program_id: ProgramId, kit: Kit, _actor: Reader) -> dict[str, Any]:
-    with kit.session_factory() as session:
+def get_program(program_id: ProgramId, kit: Kit, _actor: ScopedReader) -> dict[str, Any]:
+    with kit.read_session() as session:
         return service.program_answer(session, program_id).model_dump(mode="json")
 
 

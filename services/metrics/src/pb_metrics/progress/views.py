@@ -6,12 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from pb_metrics.deps import IndicatorId, Kit, Prefecture, ProgramId, Reader, Today, Year
+from pb_metrics.deps import IndicatorId, Kit, Prefecture, ProgramId, Reader, ScopedReader, Today, Year
 from pb_metrics.programs.catalog import Dimension
 from pb_metrics.programs.service import load_program
 from pb_metrics.progress import service
 from pb_metrics.progress.schemas import ProgressOut
 from pb_metrics.projections.generations import consistent_read
+from pbkit.errors import NotFound
 
 router = APIRouter(prefix="/api/v1/programs", tags=["progress"])
 
@@ -29,11 +30,19 @@ router = APIRouter(prefix="/api/v1/programs", tags=["progress"])
     "own region; for `filing_smes`, `smes_benefited` and the two `benefited_sme_*_growth` the SME, in the "
     "prefecture where it first counted from the program's first year through the year (as the breakdowns "
     "attribute it), so the nine prefectures, out-of-province and unknown parties add up to the province. "
-    "Baselines are the province's: in the program's first year a scoped `previous` and `growth` are null.",
+    "Baselines are the province's: in the program's first year a scoped `previous` and `growth` are null. "
+    "A prefecture user (a staff viewer limited to one 市州) always gets its own prefecture's progress; asking "
+    "for another is 404. Breakdowns and reports, which show every prefecture's share, are the province's "
+    "staff's (admin, viewer).",
 )
 def get_progress(
-    program_id: ProgramId, kit: Kit, _actor: Reader, year: Year, today: Today, prefecture: Prefecture = None
+    program_id: ProgramId, kit: Kit, actor: ScopedReader, year: Year, today: Today, prefecture: Prefecture = None
 ) -> dict[str, Any]:
+    if actor.prefecture_code is not None:
+        # A prefecture user's progress is its own prefecture's; another's does not exist for it.
+        if prefecture not in (None, actor.prefecture_code):
+            raise NotFound(f"no progress of prefecture {prefecture} for a user of {actor.prefecture_code}")
+        prefecture = actor.prefecture_code
     # The office's calendar day decides which year is "current" for the pace figure.
     with consistent_read(kit.session_factory) as session:
         answer = service.progress(
