@@ -250,10 +250,10 @@ export function AdminPage() {
     <Space direction="vertical" style={{ width: "100%" }}>
       <Typography.Title level={3}>系统管理</Typography.Title>
       <Tabs items={[
-        { key: "users", label: "工作人员", children: <Users /> },
-        { key: "clients", label: "API 客户端", children: <Clients /> },
-        { key: "targets", label: "计划目标与基数", children: <Targets /> },
-        { key: "audit", label: "审计日志", children: <Audit /> },
+        { key: "users", label: "工作人员", children: <div data-testid="admin-users-pane"><Users /></div> },
+        { key: "clients", label: "API 客户端", children: <div data-testid="clients-pane"><Clients /></div> },
+        { key: "targets", label: "计划目标与基数", children: <div data-testid="admin-targets-pane"><Targets /></div> },
+        { key: "audit", label: "审计日志", children: <div data-testid="admin-audit-pane"><Audit /></div> },
         { key: "rebuild", label: "指标重建", children: <Rebuild /> },
       ]} />
     </Space>
