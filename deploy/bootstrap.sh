@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv with the pinned dependencies and the project's packages (editable).
 # Builds the console's web app (npm ci + vite build, services/console/web/dist) and, for the browser tests,
-# installs Debian's chromium and chromium-driver with apt when they are missing (no browser is downloaded).
+# installs Debian's chromium, chromium-driver and a CJK font (fonts-wqy-microhei) with apt when they are missing (no browser is downloaded).
 # Idempotent and quick when nothing changed; needs python3.11, node (20.19+) with npm, and the package registries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,9 +37,11 @@ if [[ ! -f $web_stamp || "$(cat "$web_stamp")" != "$web_want" ]]; then
     echo "$web_want" > "$web_stamp"
 fi
 
-# Debian's browser for the browser tests (Playwright drives /usr/bin/chromium; it downloads none).
-if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]] && command -v apt-get >/dev/null; then
+# Debian's browser for the browser tests (Playwright drives /usr/bin/chromium; it downloads none), and a CJK font
+# so that its screenshots show the Chinese UI.
+if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver || ! -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] \
+        && command -v apt-get >/dev/null; then
     sudo=; [[ $(id -u) == 0 ]] || sudo=sudo
-    $sudo apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >&2 \
+    $sudo apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >&2 \
         || echo "bootstrap: could not install chromium; the browser tests will be skipped" >&2
 fi

@@ -107,6 +107,7 @@ class Session:
 
     def shot(self, name: str) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.evaluate("window.scrollTo(0, 0)")
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
     def close(self) -> None:
@@ -295,7 +296,7 @@ def test_a_viewer_sees_no_write_controls_and_a_forged_write_gets_403(session_of,
     expect(s.page.get_by_test_id("whoami")).to_contain_text("只读用户")
     expect(s.page.get_by_role("link", name="系统管理")).to_have_count(0)
     s.open("/queues")
-    s.page.get_by_test_id("deal-queue").get_by_text(deal[:8]).wait_for()
+    s.page.get_by_test_id("deal-queue").locator(f"a[href='/deals/{deal}']").wait_for()
     expect(s.page.get_by_test_id(f"record-{deal}")).to_have_count(0)
     expect(s.page.get_by_role("button", name="登记")).to_have_count(0)
     s.shot("viewer-queues")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
-
 from pathlib import Path
 from typing import Annotated
 

@@ -13,7 +13,6 @@ export const PREFECTURES: Record<string, string> = {
   "520100": "贵阳市", "520200": "六盘水市", "520300": "遵义市", "520400": "安顺市", "520500": "毕节市",
   "520600": "铜仁市", "522300": "黔西南州", "522600": "黔东南州", "522700": "黔南州",
 };
-export const UNIT: Record<string, string> = { count: "", money: "元", rate: "" };
 
 export function label(map: Record<string, string>, key: string | null | undefined): string {
   if (key === null || key === undefined) return "—";
@@ -27,8 +26,8 @@ export function percent(rate: string | null | undefined): string {
 
 export function formatValue(unit: string, value: number | string | null | undefined): string {
   if (value === null || value === undefined) return "—";
-  if (unit === "rate") return percent(String(value));
-  if (unit === "money") {
+  if (unit === "ratio" || unit === "rate") return percent(String(value));
+  if (unit === "yuan" || unit === "money") {
     const [whole, cents = "00"] = String(value).split(".");
     return `${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",")}.${cents} 元`;
   }

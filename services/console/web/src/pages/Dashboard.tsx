@@ -76,7 +76,9 @@ function IndicatorCard({ indicator, selected, onSelect, current }: {
   indicator: Indicator; selected: boolean; onSelect: () => void; current: boolean;
 }) {
   const hasTarget = indicator.floor !== null || indicator.growth_target !== null;
+  const noData = hasTarget && indicator.floor_met === null && indicator.growth_met === null;
   const status = !hasTarget ? <Tag data-testid="status">无目标</Tag>
+    : noData ? <Tag data-testid="status">暂无数据</Tag>
     : indicator.met ? <Tag color="success" data-testid="status">已达标</Tag>
     : <Tag color="error" data-testid="status">未达标</Tag>;
   const ratio = indicator.floor !== null && numeric(indicator.floor) > 0
@@ -85,7 +87,7 @@ function IndicatorCard({ indicator, selected, onSelect, current }: {
     <Card size="small" hoverable onClick={onSelect} tabIndex={0} role="button"
           onKeyDown={(e) => { if (e.key === "Enter" || e.key === " ") onSelect(); }}
           data-testid={`indicator-${indicator.id}`} data-actual={String(indicator.actual ?? "")} data-met={String(indicator.met)}
-          style={{ height: "100%", borderColor: selected ? "#1f5fa8" : !hasTarget ? undefined : indicator.met ? "#52c41a" : "#ff4d4f",
+          style={{ height: "100%", borderColor: selected ? "#1f5fa8" : !hasTarget || noData ? undefined : indicator.met ? "#52c41a" : "#ff4d4f",
                    borderWidth: selected ? 2 : 1 }}
           title={<span title={indicator.name}>{indicator.name}</span>} extra={status}>
       <Typography.Title level={4} style={{ margin: 0 }} data-testid="actual">
@@ -158,7 +160,7 @@ function Trend({ programId, years, indicator }: { programId: string; years: numb
     Promise.all(years.map((y) => api.get<ProgressOut>(`/api/metrics/programs/${programId}/progress${query({ year: y })}`)))
       .then((all) => setSeries(all.map((p) => {
         const found = p.indicators.find((i) => i.id === indicator.id);
-        return found && found.actual !== null ? Number(found.actual) * (indicator.unit === "rate" ? 100 : 1) : null;
+        return found && found.actual !== null ? Number(found.actual) * (indicator.unit === "ratio" ? 100 : 1) : null;
       })), () => setSeries([]));
   }, [programId, years.join(","), indicator.id, indicator.actual]);
   const floor = indicator.floor === null ? null : Number(indicator.floor);
@@ -167,7 +169,7 @@ function Trend({ programId, years, indicator }: { programId: string; years: numb
     legend: { data: ["实际", ...(floor !== null ? ["底线"] : [])] },
     grid: { left: 80, right: 20, top: 40, bottom: 30 },
     xAxis: { type: "category", data: years.map((y) => `${y}`) },
-    yAxis: { type: "value", name: indicator.unit === "rate" ? "%" : indicator.unit === "money" ? "元" : "" },
+    yAxis: { type: "value", name: indicator.unit === "ratio" ? "%" : indicator.unit === "yuan" ? "元" : "" },
     series: [
       { name: "实际", type: "line", data: series ?? [], smooth: false },
       ...(floor !== null ? [{ name: "底线", type: "line", data: years.map(() => floor), lineStyle: { type: "dashed" } }] : []),
