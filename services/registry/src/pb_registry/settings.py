@@ -38,7 +38,8 @@ class Settings(ServiceSettings):
             raise ValueError("PB_BOOTSTRAP_ADMIN_ID must be set in production")
         if bool(self.bootstrap_admin_id) != bool(self.bootstrap_admin_secret):
             raise ValueError("PB_BOOTSTRAP_ADMIN_ID and PB_BOOTSTRAP_ADMIN_SECRET are set together or not at all")
-        refuse_weak_secret(self, "PB_BOOTSTRAP_STAFF_PASSWORD", self.bootstrap_staff_password)
+        if self.bootstrap_staff_password:  # optional even in production: admins may be created otherwise
+            refuse_weak_secret(self, "PB_BOOTSTRAP_STAFF_PASSWORD", self.bootstrap_staff_password)
         if bool(self.bootstrap_staff_username) != bool(self.bootstrap_staff_password):
             raise ValueError("PB_BOOTSTRAP_STAFF_USERNAME and PB_BOOTSTRAP_STAFF_PASSWORD are set together or not at all")
         return self
