@@ -34,6 +34,8 @@ export PB_TRANSACTIONS_URL=${PB_TRANSACTIONS_URL:-http://127.0.0.1:$((8002 + off
 export PB_PLEDGE_URL=${PB_PLEDGE_URL:-http://127.0.0.1:$((8003 + offset))}
 export PB_PRODUCT_FILING_URL=${PB_PRODUCT_FILING_URL:-http://127.0.0.1:$((8004 + offset))}
 export PB_METRICS_URL=${PB_METRICS_URL:-http://127.0.0.1:$((8005 + offset))}
+# The console serves plain HTTP on 127.0.0.1 here; behind the office's TLS proxy set PB_COOKIE_SECURE=true.
+export PB_COOKIE_SECURE=${PB_COOKIE_SECURE:-false}
 
 admin_note=
 if [[ -z "${PB_BOOTSTRAP_ADMIN_ID:-}" && -z "${PB_BOOTSTRAP_ADMIN_SECRET:-}" ]]; then

@@ -53,13 +53,14 @@ def _browser_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def build_app(settings: Settings) -> FastAPI:
+def build_app(settings: Settings, *, transport: httpx.MockTransport | None = None) -> FastAPI:
+    """`transport`: the services' stand-in, for tests (httpx's MockTransport serves both clients)."""
     configure_logging(settings.service_name, settings.log_level)
     engine = make_engine(settings.database_url)
     store = SessionStore(make_session_factory(engine))
     services = settings.service_urls()
-    http = httpx.Client(timeout=settings.proxy_timeout_s, follow_redirects=False)
-    upstream = httpx.AsyncClient(timeout=settings.proxy_timeout_s, follow_redirects=False)
+    http = httpx.Client(timeout=settings.proxy_timeout_s, follow_redirects=False, transport=transport)
+    upstream = httpx.AsyncClient(timeout=settings.proxy_timeout_s, follow_redirects=False, transport=transport)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # noqa: ANN202
