@@ -33,3 +33,9 @@ export function formatValue(unit: string, value: number | string | null | undefi
   }
   return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
+export const PATENT_TYPE: Record<string, string> = { invention: "发明", utility_model: "实用新型", design: "外观设计" };
+export const PATENT_STATUS: Record<string, string> = { valid: "有效", lapsed: "失效", expired: "届满", invalidated: "无效宣告" };
+export const HISTORY_KIND: Record<string, string> = {
+  registered: "登记入库", ownership_changed: "权属变更", license_recorded: "许可备案", license_cancelled: "许可撤销",
+  pledge_registered: "质押登记", pledge_released: "质押注销",
+};

@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { Alert, Card, Descriptions, Empty, Input, Result, Select, Space, Spin, Table, Tag, Timeline, Typography } from "antd";
 import { Link, useParams } from "react-router-dom";
 import { api, ApiError, PageOf, problemText, query } from "../api";
-import { DEAL_KIND, DEAL_STATUS, FILING_STATUS, ORG_KIND, PLEDGE_STATUS, PREFECTURES, SIZE, formatValue, label } from "../labels";
+import { DEAL_KIND, DEAL_STATUS, FILING_STATUS, HISTORY_KIND, ORG_KIND, PATENT_STATUS, PATENT_TYPE, PLEDGE_STATUS, PREFECTURES, SIZE, formatValue, label } from "../labels";
 import type { Deal } from "./Queues";
 
 type Row = Record<string, any>;
@@ -93,6 +93,16 @@ export function OrganizationDetail() {
   );
 }
 
+function OrgLinks({ ids }: { ids: string[] }) {
+  const [names, setNames] = useState<Record<string, string>>({});
+  useEffect(() => {
+    ids.forEach((id) => api.get<Row>(`/api/registry/organizations/${id}`).then(
+      (o) => setNames((n) => ({ ...n, [id]: o.name })), () => undefined));
+  }, [ids.join(",")]);
+  if (ids.length === 0) return <>—</>;
+  return <>{ids.map((id, i) => <span key={id}>{i > 0 && "、"}<Link to={`/organizations/${id}`}>{names[id] ?? id.slice(0, 8) + "…"}</Link></span>)}</>;
+}
+
 function PatentTable({ url }: { url: string }) {
   const { data, error } = useFetch<PageOf<Row>>(url);
   if (error) return <Failure error={error} what="专利" />;
@@ -103,8 +113,8 @@ function PatentTable({ url }: { url: string }) {
 const patentColumns = [
   { title: "专利号", dataIndex: "number", render: (n: string) => <Link to={`/patents/${n}`}>{n}</Link> },
   { title: "名称", dataIndex: "title" },
-  { title: "类型", dataIndex: "type" },
-  { title: "状态", dataIndex: "status" },
+  { title: "类型", dataIndex: "type", render: (t: string) => label(PATENT_TYPE, t) },
+  { title: "状态", dataIndex: "status", render: (t: string) => label(PATENT_STATUS, t) },
   { title: "质押", dataIndex: "pledged", render: (p: boolean) => (p ? <Tag color="orange">质押中</Tag> : "否") },
 ];
 
@@ -127,15 +137,23 @@ export function PatentDetail() {
     <Space direction="vertical" size="middle" style={{ width: "100%" }}>
       <Typography.Title level={3}>{p.title}（{p.number}）</Typography.Title>
       <Descriptions bordered size="small" column={{ xs: 1, lg: 2 }} items={[
-        { label: "类型", children: p.type }, { label: "状态", children: p.status },
-        { label: "权利人", children: (p.owners ?? p.owner_ids ?? []).map((o: any) => typeof o === "string" ? o : o.name).join("、") || "—" },
+        { label: "类型", children: label(PATENT_TYPE, p.type) }, { label: "状态", children: label(PATENT_STATUS, p.status) },
+        { label: "专利权人", children: <OrgLinks ids={p.owner_ids ?? []} /> },
         { label: "质押", children: p.pledged ? "质押中" : "否" },
       ]} />
       <Card size="small" title="权属变更时间线">
         {history.error ? <Alert type="warning" message={problemText(history.error)} /> : !history.data ? <Spin /> :
           history.data.items.length === 0 ? <Empty description="暂无记录" /> : (
             <Timeline data-testid="history" items={history.data.items.map((h) => ({
-              children: <span>{h.effective_on ?? h.occurred_at ?? h.at ?? ""} · {h.change ?? h.kind ?? h.type ?? ""} {h.deal_id ? <Link to={`/deals/${h.deal_id}`}>交易</Link> : null}</span>,
+              children: (
+                <Space direction="vertical" size={0}>
+                  <span><b>{h.effective_on ?? String(h.at).slice(0, 10)}</b> · {label(HISTORY_KIND, h.kind)}</span>
+                  {h.kind === "ownership_changed" && (
+                    <span>专利权人：<OrgLinks ids={h.owners_before} /> → <OrgLinks ids={h.owners_after} /></span>
+                  )}
+                  {h.details?.deal_id && <Link to={`/deals/${h.details.deal_id}`}>查看交易</Link>}
+                </Space>
+              ),
             }))} />
           )}
       </Card>
