@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Creates .venv with the pinned dependencies and the project's packages (editable).
-# Idempotent and quick when nothing changed; needs only python3.11 and the package registry.
-# Also installs wrk, the load generator of `make bench`, from Debian's packages when it is missing
-# (as deploy/postgres.sh installs the server); without apt or root it only says so, since nothing else needs it.
+# Builds the console's web app (npm ci + vite build, services/console/web/dist) and, for the browser tests,
+# installs Debian's chromium, chromium-driver and a CJK font (fonts-wqy-microhei) with apt when they are missing
+# (no browser is downloaded). Also installs wrk, the load generator of `make bench`, from Debian's packages when
+# it is missing; without apt or root it only says so, since nothing else needs it.
+# Idempotent and quick when nothing changed; needs python3.11, node (20.19+) with npm, and the package registries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,12 +30,30 @@ UV=.tools/bin/uv
 
 stamp=.venv/.pb-installed
 want=$(cat requirements.lock libs/*/pyproject.toml services/*/pyproject.toml | sha256sum | cut -d' ' -f1)
-if [[ -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
-    exit 0
+if [[ ! -f $stamp || "$(cat "$stamp")" != "$want" ]]; then
+    [[ -x .venv/bin/python ]] || "$UV" venv --quiet --python "$PYTHON" .venv
+    "$UV" pip sync --quiet --python .venv/bin/python requirements.lock
+    editables=(-e libs/pbkit)
+    for svc in services/*/; do editables+=(-e "$svc"); done
+    "$UV" pip install --quiet --python .venv/bin/python --no-deps "${editables[@]}"
+    echo "$want" > "$stamp"
 fi
-[[ -x .venv/bin/python ]] || "$UV" venv --quiet --python "$PYTHON" .venv
-"$UV" pip sync --quiet --python .venv/bin/python requirements.lock
-editables=(-e libs/pbkit)
-for svc in services/*/; do editables+=(-e "$svc"); done
-"$UV" pip install --quiet --python .venv/bin/python --no-deps "${editables[@]}"
-echo "$want" > "$stamp"
+
+# The console's app: rebuilt when its sources or its lock file change.
+web=services/console/web
+web_stamp=$web/dist/.pb-built
+web_want=$(find "$web" -path "$web/node_modules" -prune -o -path "$web/dist" -prune -o -type f -print0 \
+    | sort -z | xargs -0 cat | sha256sum | cut -d' ' -f1)
+if [[ ! -f $web_stamp || "$(cat "$web_stamp")" != "$web_want" ]]; then
+    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build) >&2
+    echo "$web_want" > "$web_stamp"
+fi
+
+# Debian's browser for the browser tests (Playwright drives /usr/bin/chromium; it downloads none), and a CJK font
+# so that its screenshots show the Chinese UI.
+if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver || ! -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] \
+        && command -v apt-get >/dev/null; then
+    sudo=; [[ $(id -u) == 0 ]] || sudo=sudo
+    $sudo apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >&2 \
+        || echo "bootstrap: could not install chromium; the browser tests will be skipped" >&2
+fi

@@ -51,11 +51,12 @@ class Stack:
 
 
 def _free_port_offset(count: int) -> int:
-    """An offset that puts all `count` contract ports (8001…) on free ports below the kernel's ephemeral range,
-    where the brokers and databases of deploy/infra.sh (bound to port 0) and outgoing connections never are."""
+    """An offset that puts the console's port (8000) and all `count` contract ports (8001…) on free ports below the
+    kernel's ephemeral range, where the brokers and databases of deploy/infra.sh (bound to port 0) and outgoing
+    connections never are."""
     for _ in range(100):
         offset = random.randrange(10000, 24000, 10)
-        if all(port_free(8001 + i + offset) for i in range(count)):
+        if all(port_free(8000 + i + offset) for i in range(count + 1)):
             return offset
     raise RuntimeError("no free block of ports for a second `make run`")
 
@@ -79,6 +80,10 @@ class EmbeddedRun:
     def urls(self) -> dict[str, str]:
         return {s: f"http://127.0.0.1:{8001 + i + self.offset}" for i, s in enumerate(SERVICES)}
 
+    @property
+    def console_url(self) -> str:
+        return f"http://127.0.0.1:{8000 + self.offset}"
+
     def start(self) -> None:
         env = {**os.environ, "PB_VAR_DIR": str(self.var_dir), "PB_PORT_OFFSET": str(self.offset),
                "PB_BOOTSTRAP_ADMIN_ID": ADMIN_ID, "PB_BOOTSTRAP_ADMIN_SECRET": ADMIN_SECRET}
@@ -88,8 +93,8 @@ class EmbeddedRun:
         self.process = subprocess.Popen([str(REPO_ROOT / "deploy" / "run.sh"), "local"], cwd=REPO_ROOT, env=env,
                                         stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            wait_until(lambda: self._exited() or _all_ready(self.urls), timeout_s=120, interval_s=0.5,
-                       message="the five services of `make run` to be ready")
+            wait_until(lambda: self._exited() or _all_ready({**self.urls, "console": self.console_url}), timeout_s=120,
+                       interval_s=0.5, message="the five services and the console of `make run` to be ready")
         except pytest.fail.Exception:
             self.stop()
             pytest.fail(f"the five services of `make run` were not ready within 120 s; it printed:\n{self.output()}")
@@ -114,7 +119,7 @@ class EmbeddedRun:
 
     def leftover_processes(self) -> list[str]:
         out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout.splitlines()
-        ports = {str(8001 + i + self.offset) for i in range(len(SERVICES))}
+        ports = {str(8000 + i + self.offset) for i in range(len(SERVICES) + 1)}
         return [line for line in out if "pb_" in line and any(f"--port {p}" in line for p in ports)]
 
 

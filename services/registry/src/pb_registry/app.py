@@ -11,6 +11,7 @@ from pb_registry.models import CONFLICTS, kit_tables
 from pb_registry.organizations.views import router as organizations_router
 from pb_registry.patents.views import router as patents_router
 from pb_registry.settings import Settings
+from pb_registry.staff import service as staff
 from pb_registry.staff.views import router as staff_router
 from pb_registry.title.views import router as title_router
 from pbkit.kit import ServiceKit
@@ -68,11 +69,16 @@ def build_app(settings: Settings | None = None) -> FastAPI:
 
 
 def prepare_database(kit: ServiceKit) -> None:
-    """Before serving: the signing key (generated on the first start) and the bootstrap admin client."""
+    """Before serving: the signing key (generated on the first start), the bootstrap admin client and staff admin."""
     load_keyring(kit.session_factory)
     settings: Settings = kit.settings
     if settings.bootstrap_admin_id and settings.bootstrap_admin_secret:
         with kit.uow() as uow:
             clients.ensure_bootstrap_admin(
                 uow=uow, client_id=settings.bootstrap_admin_id, secret=settings.bootstrap_admin_secret
+            )
+    if settings.bootstrap_staff_username and settings.bootstrap_staff_password:
+        with kit.uow() as uow:
+            staff.ensure_bootstrap_staff_admin(
+                uow=uow, username=settings.bootstrap_staff_username, password=settings.bootstrap_staff_password
             )

@@ -12,6 +12,10 @@ class Settings(ServiceSettings):
     bootstrap_admin_id: str | None = Field(default=None, min_length=1, max_length=128)
     bootstrap_admin_secret: str | None = None
 
+    # The first staff admin (the console's sign-in), created at a start when no user has that username.
+    bootstrap_staff_username: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")
+    bootstrap_staff_password: str | None = Field(default=None, min_length=12, max_length=256)
+
     # The registry owns the clients: it refuses revoked tokens from its own database, not from the feed.
     revocation_topic: str = ""
 
@@ -34,4 +38,8 @@ class Settings(ServiceSettings):
             raise ValueError("PB_BOOTSTRAP_ADMIN_ID must be set in production")
         if bool(self.bootstrap_admin_id) != bool(self.bootstrap_admin_secret):
             raise ValueError("PB_BOOTSTRAP_ADMIN_ID and PB_BOOTSTRAP_ADMIN_SECRET are set together or not at all")
+        if self.bootstrap_staff_password:  # optional even in production: admins may be created otherwise
+            refuse_weak_secret(self, "PB_BOOTSTRAP_STAFF_PASSWORD", self.bootstrap_staff_password)
+        if bool(self.bootstrap_staff_username) != bool(self.bootstrap_staff_password):
+            raise ValueError("PB_BOOTSTRAP_STAFF_USERNAME and PB_BOOTSTRAP_STAFF_PASSWORD are set together or not at all")
         return self

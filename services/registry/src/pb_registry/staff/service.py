@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pb_registry.auth.keys import Keyring
@@ -275,3 +276,18 @@ def _locked_detail(until: datetime) -> str:
 
 def _seconds_until(moment: datetime, now: datetime) -> int:
     return max(1, int((moment - now).total_seconds() + 0.999))
+
+
+def ensure_bootstrap_staff_admin(*, uow: UnitOfWork, username: str, password: str) -> None:
+    """Create the staff admin of PB_BOOTSTRAP_STAFF_USERNAME when no user has that name (at every start).
+
+    An existing user of that name is left as it is: its password may have been changed since, and an
+    existing viewer is never promoted to admin from the environment."""
+    if uow.session.scalars(select(StaffUser.id).where(StaffUser.username == username)).first() is not None:
+        return
+    try:
+        create_user(uow=uow, data=UserIn(username=username, display_name="管理员", role="admin", password=password),
+                    now=utcnow())
+        uow.commit()
+    except IntegrityError:
+        uow.rollback()  # another registry process created it at the same moment

@@ -1,0 +1,41 @@
+// The programme's own terms.
+export const DEAL_KIND: Record<string, string> = { transfer: "转让", license: "许可", equity_contribution: "作价入股" };
+export const LICENSE_TYPE: Record<string, string> = { exclusive: "独占", sole: "排他", ordinary: "普通", open: "开放许可" };
+export const DEAL_STATUS: Record<string, string> = { submitted: "待登记", recorded: "已登记", cancelled: "已取消" };
+export const FILING_STATUS: Record<string, string> = { submitted: "待审核", approved: "已通过", rejected: "已驳回", revoked: "已撤销" };
+export const PLEDGE_STATUS: Record<string, string> = { registered: "已登记", released: "已注销" };
+export const ROLE: Record<string, string> = { admin: "管理员", viewer: "只读用户", prefecture: "市州用户", partner: "合作平台", bank: "银行" };
+export const ORG_KIND: Record<string, string> = {
+  enterprise: "企业", university: "高校", research_institute: "科研院所", state_owned_enterprise: "国有企业", individual: "个人",
+};
+export const SIZE: Record<string, string> = { micro: "微型", small: "小型", medium: "中型", large: "大型" };
+export const PREFECTURES: Record<string, string> = {
+  "520100": "贵阳市", "520200": "六盘水市", "520300": "遵义市", "520400": "安顺市", "520500": "毕节市",
+  "520600": "铜仁市", "522300": "黔西南州", "522600": "黔东南州", "522700": "黔南州",
+};
+
+export function label(map: Record<string, string>, key: string | null | undefined): string {
+  if (key === null || key === undefined) return "—";
+  return map[key] ?? key;
+}
+
+export function percent(rate: string | null | undefined): string {
+  if (rate === null || rate === undefined) return "—";
+  return `${(Number(rate) * 100).toFixed(2)}%`;
+}
+
+export function formatValue(unit: string, value: number | string | null | undefined): string {
+  if (value === null || value === undefined) return "—";
+  if (unit === "ratio" || unit === "rate") return percent(String(value));
+  if (unit === "yuan" || unit === "money") {
+    const [whole, cents = "00"] = String(value).split(".");
+    return `${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",")}.${cents} 元`;
+  }
+  return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+export const PATENT_TYPE: Record<string, string> = { invention: "发明", utility_model: "实用新型", design: "外观设计" };
+export const PATENT_STATUS: Record<string, string> = { valid: "有效", lapsed: "失效", expired: "届满", invalidated: "无效宣告" };
+export const HISTORY_KIND: Record<string, string> = {
+  registered: "登记入库", ownership_changed: "权属变更", license_recorded: "许可备案", license_cancelled: "许可撤销",
+  pledge_registered: "质押登记", pledge_released: "质押注销",
+};

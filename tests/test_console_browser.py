@@ -1,0 +1,353 @@
+"""The admin console in a real browser: Playwright drives Debian's chromium (installed by deploy/bootstrap.sh; no
+browser is downloaded) against one `make run` of the five services and the console, shared by the module.
+
+Signed in as admin, viewer and prefecture user, the tests show what the office sees and does; each page's
+screenshot at 1280×800 is saved into docs/screenshots/ (the README shows the dashboard's).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import httpx
+import openpyxl
+import pytest
+
+from pbkit.testing import REPO_ROOT, require, wait_until
+from tests.conftest import Api, EmbeddedRun, Stack
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
+VIEWPORT = {"width": 1280, "height": 800}
+STAFF_PASSWORD = "console-test-passw0rd-" + uuid.uuid4().hex[:8]
+PROGRAM = "gz-2021-2023"
+YEAR = 2023
+CONFIRM = re.compile("^确\\s*认$")  # Ant Design spaces out a two-character button's label
+
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _chromium() -> None:
+    require(CHROMIUM.exists(), "Debian's chromium is not installed (deploy/bootstrap.sh installs it)")
+
+
+class Console:
+    def __init__(self, run: EmbeddedRun):
+        self.url = run.console_url
+        self.stack = Stack(urls=run.urls)
+        self.admin = Api(self.stack, self.stack.token())
+
+    def staff(self, role: str, prefecture_code: str | None = None) -> str:
+        username = f"{role}-{uuid.uuid4().hex[:6]}"
+        body = {"username": username, "display_name": f"测试{role}", "role": role, "password": STAFF_PASSWORD,
+                "prefecture_code": prefecture_code}
+        self.admin.post("registry", "/api/v1/users", json=body, expect=201)
+        return username
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory):
+    run = EmbeddedRun(tmp_path_factory.mktemp("console") / "var")
+    run.var_dir.mkdir()
+    run.start()
+    yield Console(run)
+    run.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def world(console):
+    """Organizations and patents of a story: a university transfers to an SME; a patent of its is pledged."""
+    admin = console.admin
+    university = admin.organization("贵州大学", "university", "520102")
+    sme = admin.organization("遵义智造科技有限公司", "enterprise", "520302", size="small", industry="big_data_electronics")
+    bank_org = admin.organization("贵阳银行", "bank", "520102")
+    patents = [admin.patent([university], title=f"一种数据处理方法{i}") for i in range(3)]
+    admin.post("pledge", "/api/v1/pledges", expect=201, json={
+        "pledgor_id": university, "pledgee_id": bank_org, "patent_numbers": [patents[2]], "amount": "1000000.00",
+        "registered_on": "2023-02-01", "term_start": "2023-02-01", "term_end": "2025-01-31"})
+    wait_until(lambda: admin.get("registry", f"/api/v1/patents/{patents[2]}").json().get("pledged") is True,
+               timeout_s=60, message="the registry to learn of the pledge")
+    return {"university": university, "sme": sme, "bank": bank_org, "patents": patents}
+
+
+class Session:
+    """One signed-in browser context; every console error is kept (a refused request's 4xx log line aside)."""
+
+    def __init__(self, browser, console: Console):
+        self.context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", accept_downloads=True)
+        self.page = self.context.new_page()
+        self.console = console
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        self.page.on("console", self._console_message)
+
+    def _console_message(self, message) -> None:
+        if message.type == "error" and "Failed to load resource" not in message.text:
+            self.errors.append(message.text)
+
+    def sign_in(self, username: str, password: str = STAFF_PASSWORD) -> None:
+        page = self.page
+        page.goto(self.console.url + "/")
+        page.get_by_label("用户名").fill(username)
+        page.get_by_label("密码").fill(password)
+        page.get_by_role("button", name=re.compile("登\\s*录")).click()
+
+    def open(self, path: str) -> None:
+        self.page.goto(self.console.url + path)
+
+    def shot(self, name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.evaluate("window.scrollTo(0, 0)")
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+    def close(self) -> None:
+        self.context.close()
+        assert self.errors == [], f"errors in the browser console: {self.errors}"
+
+
+@pytest.fixture
+def session_of(browser, console):
+    opened: list[Session] = []
+
+    def make() -> Session:
+        opened.append(Session(browser, console))
+        return opened[-1]
+
+    yield make
+    for s in opened:
+        s.close()
+
+
+@pytest.fixture(scope="module")
+def admin_username(console) -> str:
+    return console.staff("admin")
+
+
+def submit_deal(console: Console, world, patent: str, amount: str = "800000.00") -> str:
+    body = {"kind": "transfer", "patent_numbers": [patent], "transferor_ids": [world["university"]],
+            "transferee_id": world["sme"], "contract_date": "2023-03-01", "contract_amount": amount}
+    return console.admin.post("transactions", "/api/v1/deals", json=body, expect=201).json()["id"]
+
+
+def progress(console: Console) -> dict:
+    return console.admin.get("metrics", f"/api/v1/programs/{PROGRAM}/progress?year={YEAR}", expect=200).json()
+
+
+def open_dashboard(s: Session) -> None:
+    s.open("/")
+    page = s.page
+    page.get_by_test_id("indicator-sme_inbound_patents").wait_for()
+    page.get_by_label("年度").click()
+    page.locator(f".ant-select-item-option[title='{YEAR} 年']").click()
+
+
+def test_the_dashboard_shows_the_metrics_numbers_and_a_recording_from_the_queue_within_seconds(
+        session_of, console, world, admin_username):
+    from playwright.sync_api import expect
+
+    s = session_of()
+    s.sign_in(admin_username)
+    expect(s.page.get_by_test_id("whoami")).to_contain_text("管理员")
+    open_dashboard(s)
+    api = progress(console)
+    for indicator in api["indicators"]:
+        card = s.page.get_by_test_id(f"indicator-{indicator['id']}")
+        expect(card).to_have_attribute("data-actual", str(indicator["actual"] if indicator["actual"] is not None else ""))
+        expect(card).to_have_attribute("data-met", "true" if indicator["met"] else "false")
+        if indicator["floor"] is None and indicator["growth_target"] is None:
+            expect(card.get_by_test_id("status")).to_have_text("无目标")
+    s.page.get_by_test_id("trend-chart").wait_for()
+    s.shot("dashboard")
+    before = next(i["actual"] for i in api["indicators"] if i["id"] == "sme_inbound_patents")
+
+    deal = submit_deal(console, world, world["patents"][0])
+    s.open("/queues")
+    s.page.get_by_test_id(f"record-{deal}").click()
+    dialog = s.page.get_by_role("dialog")
+    dialog.get_by_label("登记日期").fill(f"{YEAR}-06-01")
+    s.shot("queues-record-dialog")
+    dialog.get_by_role("button", name=CONFIRM).click()
+    expect(s.page.get_by_test_id(f"record-{deal}")).to_have_count(0)
+    s.shot("queues")
+
+    open_dashboard(s)
+    expect(s.page.get_by_test_id("indicator-sme_inbound_patents")).to_have_attribute(
+        "data-actual", str(before + 1), timeout=15_000)
+    assert next(i["actual"] for i in progress(console)["indicators"] if i["id"] == "sme_inbound_patents") == before + 1
+
+    s.open(f"/deals/{deal}")
+    expect(s.page.get_by_text("已登记").first).to_be_visible()
+    s.shot("deal-detail")
+
+
+def test_a_refused_recording_shows_its_reason(session_of, console, world, admin_username):
+    from playwright.sync_api import expect
+
+    deal = submit_deal(console, world, world["patents"][2])  # pledged, and no pledgee consent
+    s = session_of()
+    s.sign_in(admin_username)
+    s.page.get_by_test_id("whoami").wait_for()
+    s.open("/queues")
+    s.page.get_by_test_id(f"record-{deal}").click()
+    dialog = s.page.get_by_role("dialog")
+    dialog.get_by_label("登记日期").fill(f"{YEAR}-06-02")
+    dialog.get_by_role("button", name=CONFIRM).click()
+    refused = dialog.get_by_test_id("action-error")
+    expect(refused).to_contain_text(re.compile("pledge|质押", re.IGNORECASE))
+    answer = console.admin.post("transactions", f"/api/v1/deals/{deal}/record", json={"recorded_on": f"{YEAR}-06-02"})
+    assert answer.status_code == 409
+    expect(refused).to_contain_text(answer.json()["detail"])
+    s.shot("queues-refused")
+    assert console.admin.get("transactions", f"/api/v1/deals/{deal}").json()["status"] == "submitted"
+
+
+def test_a_new_bank_clients_secret_is_shown_once(session_of, console, world, admin_username):
+    from playwright.sync_api import expect
+
+    s = session_of()
+    s.sign_in(admin_username)
+    s.page.get_by_test_id("whoami").wait_for()
+    s.open("/admin")
+    s.page.get_by_role("tab", name="API 客户端").click()
+    pane = s.page.get_by_test_id("clients-pane")
+    pane.get_by_label("名称").fill("贵阳银行直连")
+    pane.locator(".ant-form-item", has_text="角色").locator(".ant-select").click()
+    s.page.locator(".ant-select-item-option[title='银行']").click()
+    pane.get_by_label("所属机构 ID").fill(world["bank"])
+    pane.get_by_role("button", name=re.compile("创\\s*建")).click()
+    secret_box = s.page.get_by_test_id("new-client-secret")
+    expect(secret_box).to_be_visible()
+    secret = secret_box.input_value()
+    client_id = s.page.get_by_test_id("new-client-id").inner_text()
+    assert len(secret) >= 16
+    s.shot("admin-client-secret")
+    token = httpx.post(console.stack.urls["registry"] + "/api/v1/auth/token", timeout=10, data={
+        "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})
+    assert token.status_code == 200
+    s.page.get_by_role("button", name="我已保存").click()
+    expect(pane.get_by_text(client_id)).to_be_visible()
+    s.page.reload()
+    s.page.get_by_role("tab", name="API 客户端").click()
+    expect(s.page.get_by_text(client_id)).to_be_visible()
+    assert secret not in s.page.content()
+    s.shot("admin-clients")
+    for tab, name in (("工作人员", "admin-users"), ("计划目标与基数", "admin-targets"), ("审计日志", "admin-audit")):
+        s.page.get_by_role("tab", name=tab).click()
+        s.page.get_by_test_id(f"{name}-pane").locator(".ant-table-row").first.wait_for()
+        s.shot(name)
+    s.page.get_by_role("tab", name="指标重建").click()
+    s.page.get_by_test_id("start-rebuild").click()
+    s.page.get_by_role("dialog").get_by_role("button", name=CONFIRM).click()
+    expect(s.page.get_by_test_id("rebuild-status")).to_contain_text("已应用事件")
+    s.shot("admin-rebuild")
+
+
+def test_the_xlsx_report_downloads_and_opens(session_of, console, admin_username, tmp_path):
+    s = session_of()
+    s.sign_in(admin_username)
+    s.page.get_by_test_id("whoami").wait_for()
+    s.open("/reports")
+    s.page.get_by_test_id("download-xlsx").wait_for()
+    s.shot("reports")
+    with s.page.expect_download() as download:
+        s.page.get_by_test_id("download-xlsx").click()
+    saved = tmp_path / "report.xlsx"
+    download.value.save_as(saved)
+    sheet = openpyxl.load_workbook(saved).active
+    cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
+    assert cells, "the workbook is empty"
+    assert any(re.search("[\u4e00-\u9fff]", c) for c in cells), "the report has Chinese headings"
+
+
+def test_search_and_detail_pages(session_of, console, world, admin_username):
+    from playwright.sync_api import expect
+
+    s = session_of()
+    s.sign_in(admin_username)
+    s.page.get_by_test_id("whoami").wait_for()
+    for path, text, name in (("/organizations", "贵州大学", "organizations"),
+                             (f"/organizations/{world['university']}", "年度报告", "organization-detail"),
+                             ("/patents", world["patents"][0], "patents"),
+                             (f"/patents/{world['patents'][0]}", "权属变更时间线", "patent-detail"),
+                             ("/deals", "交易", "deals")):
+        s.open(path)
+        expect(s.page.get_by_text(text).first).to_be_visible()
+        s.shot(name)
+    s.open("/organizations/01900000-0000-7000-8000-000000000000")
+    expect(s.page.get_by_text("不存在").first).to_be_visible()
+
+
+def test_a_viewer_sees_no_write_controls_and_a_forged_write_gets_403(session_of, console, world):
+    from playwright.sync_api import expect
+
+    deal = submit_deal(console, world, world["patents"][1])
+    s = session_of()
+    s.sign_in(console.staff("viewer"))
+    expect(s.page.get_by_test_id("whoami")).to_contain_text("只读用户")
+    expect(s.page.get_by_role("link", name="系统管理")).to_have_count(0)
+    s.open("/queues")
+    s.page.get_by_test_id("deal-queue").locator(f"a[href='/deals/{deal}']").wait_for()
+    expect(s.page.get_by_test_id(f"record-{deal}")).to_have_count(0)
+    expect(s.page.get_by_role("button", name="登记")).to_have_count(0)
+    s.shot("viewer-queues")
+    forged = s.page.evaluate("""async (deal) => {
+        const session = await (await fetch('/console/api/session')).json();
+        const post = (headers) => fetch(`/api/transactions/deals/${deal}/record`, {method: 'POST',
+            headers: {'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID(), ...headers},
+            body: JSON.stringify({recorded_on: '2023-06-03'})});
+        const withToken = await post({'X-CSRF-Token': session.csrf_token});
+        const without = await post({});
+        return {withToken: withToken.status, type: withToken.headers.get('content-type'), without: without.status};
+    }""", deal)
+    assert forged == {"withToken": 403, "type": "application/problem+json", "without": 403}
+    assert console.admin.get("transactions", f"/api/v1/deals/{deal}").json()["status"] == "submitted"
+
+
+def test_a_prefecture_user_signs_in_with_their_prefecture(session_of, console):
+    from playwright.sync_api import expect
+
+    s = session_of()
+    s.sign_in(console.staff("prefecture", prefecture_code="520300"))
+    expect(s.page.get_by_test_id("whoami")).to_contain_text("遵义市")
+    expect(s.page.get_by_role("link", name="系统管理")).to_have_count(0)
+
+
+def test_five_wrong_passwords_lock_the_account_and_an_admin_unlocks_it(session_of, console, admin_username):
+    from playwright.sync_api import expect
+
+    username = console.staff("viewer")
+    s = session_of()
+    s.open("/")
+    s.shot("login")
+    for _ in range(5):
+        s.sign_in(username, "a-wrong-password-123")
+        expect(s.page.get_by_test_id("login-error")).to_be_visible()
+    s.sign_in(username)  # the right password, but the account is locked
+    expect(s.page.get_by_test_id("login-error")).to_contain_text(re.compile("lock", re.IGNORECASE))
+    s.shot("login-locked")
+
+    a = session_of()
+    a.sign_in(admin_username)
+    a.page.get_by_test_id("whoami").wait_for()
+    a.open("/admin")
+    expect(a.page.get_by_test_id(f"locked-{username}")).to_be_visible()
+    a.page.get_by_test_id(f"unlock-{username}").click()
+    a.page.get_by_role("dialog").get_by_role("button", name=CONFIRM).click()
+    expect(a.page.get_by_test_id(f"locked-{username}")).to_have_count(0)
+
+    s.sign_in(username)
+    expect(s.page.get_by_test_id("whoami")).to_contain_text("只读用户")
