@@ -317,13 +317,27 @@ def test_a_viewer_sees_no_write_controls_and_a_forged_write_gets_403(session_of,
     assert console.admin.get("transactions", f"/api/v1/deals/{deal}").json()["status"] == "submitted"
 
 
-def test_a_prefecture_user_signs_in_with_their_prefecture(session_of, console):
+def test_a_prefecture_user_cannot_open_another_prefectures_records_even_by_url(session_of, console, world):
+    """A user of 遵义 (520300) sees its SME; the university (贵阳) and its patents do not exist for it, in the
+    lists or by their URLs, since every service scopes its reads (the console hides nothing on its own)."""
     from playwright.sync_api import expect
 
     s = session_of()
     s.sign_in(console.staff("prefecture", prefecture_code="520300"))
     expect(s.page.get_by_test_id("whoami")).to_contain_text("遵义市")
     expect(s.page.get_by_role("link", name="系统管理")).to_have_count(0)
+    s.open(f"/organizations/{world['sme']}")
+    expect(s.page.get_by_text("遵义智造科技有限公司").first).to_be_visible()
+    s.shot("prefecture-organization")
+    for path in (f"/organizations/{world['university']}", f"/patents/{world['patents'][2]}"):  # the pledged one stays 贵阳's
+        s.open(path)
+        expect(s.page.get_by_text("不存在").first).to_be_visible()
+    s.open("/organizations")
+    expect(s.page.get_by_text("遵义智造科技有限公司").first).to_be_visible()
+    expect(s.page.get_by_text("贵州大学")).to_have_count(0)
+    through_proxy = s.page.evaluate("""async (org) => (await fetch(`/api/registry/organizations/${org}`)).status""",
+                                    world["university"])
+    assert through_proxy == 404
 
 
 def test_five_wrong_passwords_lock_the_account_and_an_admin_unlocks_it(session_of, console, admin_username):
