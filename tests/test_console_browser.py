@@ -365,3 +365,27 @@ def test_five_wrong_passwords_lock_the_account_and_an_admin_unlocks_it(session_o
 
     s.sign_in(username)
     expect(s.page.get_by_test_id("whoami")).to_contain_text("只读用户")
+
+
+def test_signing_in_works_from_the_keyboard_and_the_dashboard_fits_1280_and_1920(session_of, console, admin_username):
+    """No mouse: the username field has the focus or is reached by Tab, Tab moves to the password, Enter
+    signs in. At both widths the dashboard has no horizontal scrollbar."""
+    from playwright.sync_api import expect
+
+    s = session_of()
+    s.open("/")
+    username = s.page.get_by_label("用户名")
+    username.focus()
+    s.page.keyboard.type(admin_username)
+    s.page.keyboard.press("Tab")
+    expect(s.page.get_by_label("密码")).to_be_focused()
+    s.page.keyboard.type(STAFF_PASSWORD)
+    s.page.keyboard.press("Enter")
+    expect(s.page.get_by_test_id("whoami")).to_contain_text("管理员")
+    for width, height in ((1280, 800), (1920, 1080)):
+        s.page.set_viewport_size({"width": width, "height": height})
+        open_dashboard(s)
+        s.page.get_by_test_id("trend-chart").wait_for()
+        overflow = s.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the dashboard is {overflow} px wider than a {width}-wide window"
+    s.shot("dashboard-1920")
