@@ -16,4 +16,5 @@ set -a
 source "$PB_INFRA_DIR/infra.env"
 set +a
 export PB_REQUIRE_INFRA=1
-.venv/bin/python -m pytest libs services tests "$@"
+# The slowest tests are listed at the end, so that each issue's share of the suite's time can be read off a run.
+.venv/bin/python -m pytest --durations=40 libs services tests "$@"
