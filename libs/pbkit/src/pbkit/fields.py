@@ -82,6 +82,22 @@ def line_without_controls(text: str) -> str:
     return _storable(text, _CONTROL, "")
 
 
+def _bounded(check: Any, max_length: int, min_length: int | None, strip: bool) -> Any:
+    constraints = StringConstraints(strip_whitespace=strip or None, min_length=min_length, max_length=max_length)
+    return Annotated[str, constraints, AfterValidator(check)]
+
+
+def line(max_length: int, *, min_length: int | None = None, strip: bool = False) -> Any:
+    """A `Line` of at most `max_length` characters (and at least `min_length`), stripped first when `strip`:
+    `Name = line(200, min_length=1, strip=True)`."""
+    return _bounded(line_without_controls, max_length, min_length, strip)
+
+
+def text(max_length: int, *, min_length: int | None = None, strip: bool = False) -> Any:
+    """A `Text` (tab and newline allowed) of at most `max_length` characters: `Reason = text(1000, min_length=1)`."""
+    return _bounded(text_without_controls, max_length, min_length, strip)
+
+
 def listed_once(what: str) -> AfterValidator:
     """For a list field: each item at most once; a repeat is a 422 naming the item and both places."""
 
@@ -141,14 +157,14 @@ PastDate = Annotated[IsoDate, AfterValidator(_not_after_today)]
 today + PAST_DATE_TOLERANCE_DAYS."""
 Text = Annotated[str, AfterValidator(text_without_controls)]
 """Free text a database can store: no NUL or other control character but tab and newline, no lone surrogate.
-Length is the caller's: `Annotated[Text, StringConstraints(max_length=2000)]`."""
+With a length: `text(2000)`."""
 Line = Annotated[str, AfterValidator(line_without_controls)]
 """One line of text (a name, a reference, a search term): a `Text` without tab or newline either."""
-Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(line_without_controls)]
+Identifier = line(128, min_length=1)
 """An id in a path or a query (a deal's, a pledge's, a filing's, a client's): one line that can be looked up, at
 most 128 characters. A NUL would otherwise reach the database, which PostgreSQL answers with an error (a 500)."""
 OrgId = Annotated[
     str, AfterValidator(line_without_controls), Field(min_length=1, max_length=64, description="a registered organization's id")
 ]
 PositiveMoney = Annotated[Money, AfterValidator(_positive)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), AfterValidator(text_without_controls)]
+Reason = text(1000, min_length=1, strip=True)

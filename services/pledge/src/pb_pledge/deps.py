@@ -4,10 +4,11 @@
 # names the closure's `roles`.
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Path
 
 from pbkit.context import Actor
 from pbkit.errors import Forbidden
+from pbkit.fields import Identifier
 from pbkit.web.auth import require_roles
 from pbkit.web.deps import ActorUow, Arbiter, Command, Kit, Registry
 from pbkit.web.pagination import Pagination
@@ -29,4 +30,7 @@ Writer = Annotated[Actor, Depends(_with_bank_org("bank", "admin"))]
 Reader = Annotated[Actor, Depends(_with_bank_org("bank", "admin", "viewer", "prefecture"))]
 """Reads pledges: a bank its own, admin and viewer all, a prefecture user those whose pledgor is in its 市州."""
 
-__all__ = ["ActorUow", "Arbiter", "Command", "Kit", "Pagination", "Reader", "Registry", "Writer"]
+# The path parameters of the views.
+PledgeId = Annotated[Identifier, Path(description="the pledge's id")]
+
+__all__ = ["ActorUow", "Arbiter", "Command", "Kit", "Pagination", "PledgeId", "Reader", "Registry", "Writer"]

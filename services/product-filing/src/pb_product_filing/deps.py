@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Path
 
 from pbkit.context import Actor
+from pbkit.fields import Identifier
 from pbkit.web.auth import AdminOnly, require_roles
 from pbkit.web.deps import Command, Kit, Registry, Today
 from pbkit.web.pagination import Pagination
@@ -16,4 +17,7 @@ Submitter = Annotated[Actor, Depends(require_roles("admin", "partner"))]
 Reader = Annotated[Actor, Depends(require_roles("admin", "partner", "viewer", "prefecture"))]
 """Reads filings; a partner sees only the filings it submitted, a prefecture user those of its 市州."""
 
-__all__ = ["AdminOnly", "Command", "Kit", "Pagination", "Reader", "Registry", "Submitter", "Today"]
+# The path parameters of the views.
+FilingId = Annotated[Identifier, Path(description="the filing's id")]
+
+__all__ = ["AdminOnly", "Command", "FilingId", "Kit", "Pagination", "Reader", "Registry", "Submitter", "Today"]

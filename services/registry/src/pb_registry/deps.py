@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Path
 
 from pb_registry.auth.keys import Keyring, load_keyring
+from pb_registry.fields import Identifier
 from pbkit.context import Actor
 from pbkit.events import utcnow
+from pbkit.fields import PatentNumber
 from pbkit.web.auth import CONTRACT_ROLES, AdminOnly, require_roles
 from pbkit.web.deps import ActorUow, Command, IdempotencyKey, Kit, Today
 from pbkit.web.pagination import Pagination
@@ -37,7 +39,16 @@ def now() -> datetime:
 Now = Annotated[datetime, Depends(now)]
 """The time staff accounts are judged by: lockouts, the sign-in throttle's window, password changes."""
 
+# The path parameters of the views.
+ClientIdInPath = Annotated[Identifier, Path(description="the client's client_id")]
+DealId = Annotated[Identifier, Path(description="the transactions service's deal id")]
+PledgeId = Annotated[Identifier, Path(description="the pledge service's pledge id")]
+NumberInPath = Annotated[PatentNumber, Path(description="any accepted form, URL-encoded, e.g. ZL202110123456.7")]
+UserIdInPath = Annotated[Identifier, Path(description="the user's id")]
+OrgIdInPath = Annotated[Identifier, Path(description="the organization's id")]
+
 __all__ = [
-    "ActorUow", "AdminOnly", "Command", "CurrentKeyring", "IdempotencyKey", "Kit", "Now", "Pagination", "Reader",
-    "ReportReader", "Today",
+    "ActorUow", "AdminOnly", "ClientIdInPath", "Command", "CurrentKeyring", "DealId", "IdempotencyKey", "Kit",
+    "Now", "NumberInPath", "OrgIdInPath", "Pagination", "PledgeId", "Reader", "ReportReader", "Today",
+    "UserIdInPath",
 ]

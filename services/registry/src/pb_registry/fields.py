@@ -11,7 +11,7 @@ import unicodedata
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from pbkit import fields
 from pbkit.domain import normalise_ipc, validate_uscc
@@ -96,9 +96,9 @@ Year = Annotated[
     Field(description=f"four ASCII digits, {FIRST_REPORT_YEAR} to the current year", examples=[2022]),
 ]
 """A report's year, in a body or a path: an integer (or, in a path, four ASCII digits), nothing else."""
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(fields.line_without_controls)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(fields.line_without_controls)]
-SearchText = Annotated[str, StringConstraints(max_length=200), AfterValidator(fields.line_without_controls)]
+Name = fields.line(200, min_length=1, strip=True)
+Title = fields.line(500, min_length=1, strip=True)
+SearchText = fields.line(200)
 """A `q=` search term: part of a name or title, no control character (a NUL would match every row on SQLite)."""
 Identifier = fields.Identifier
 """An id in a path or query (an organization's, a client's): the kit's, at most 128 characters."""

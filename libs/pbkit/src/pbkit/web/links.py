@@ -2,7 +2,8 @@
 
 A client (and schemathesis's stateful phase) reads them to chain calls: `POST /deals` answers the deal, whose
 `id` is the `deal_id` of `GET /deals/{deal_id}`, `POST /deals/{deal_id}/record`, ... A route declares them in
-its `responses`: `responses={201: {"model": DealOut, "links": links_to(GET_DEAL, RECORD_DEAL, parameter="deal_id")}}`.
+its `responses`, most simply through `creating`:
+`@router.post("/deals", summary=..., **creating(GET_DEAL, RECORD_DEAL, parameter="deal_id", model=DealOut))`.
 """
 
 from __future__ import annotations
@@ -23,3 +24,14 @@ def links_to(*operation_ids: str, parameter: str, field: str = "id") -> dict[str
         }
         for operation_id in operation_ids
     }
+
+
+def creating(
+    *operation_ids: str, parameter: str, field: str = "id", model: type | None = None, status: int = 201
+) -> dict[str, Any]:
+    """The route arguments of an operation that creates something: its status, and its answer's links (with the
+    answer's `model` when the route returns a ready response rather than declaring a `response_model`)."""
+    response: dict[str, Any] = {"links": links_to(*operation_ids, parameter=parameter, field=field)}
+    if model is not None:
+        response["model"] = model
+    return {"status_code": status, "responses": {status: response}}

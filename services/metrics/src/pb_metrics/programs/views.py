@@ -14,25 +14,18 @@ from pb_metrics.programs import service
 from pb_metrics.programs.schemas import BaselineIn, ProgramIn, ProgramUpdate
 from pbkit.commands import idempotent_command
 from pbkit.queries import paginate
-from pbkit.web.links import links_to
+from pbkit.web.links import creating
 
 router = APIRouter(prefix="/api/v1/programs", tags=["programs"])
 
 
-@router.post(
-    "",
-    status_code=201,
-    summary="create a program from indicators of the catalog (admin)",
-    responses={201: {"links": links_to(
-        "get_program_api_v1_programs__program_id__get",
-        "update_program_api_v1_programs__program_id__put",
-        "set_baseline_api_v1_programs__program_id__baselines__year__put",
-        "get_progress_api_v1_programs__program_id__progress_get",
-        "get_breakdown_api_v1_programs__program_id__progress__indicator_id__breakdown_get",
-        "report_api_v1_programs__program_id__report_get",
-        parameter="program_id",
-    )}},
-)
+@router.post("", summary="create a program from indicators of the catalog (admin)", **creating(
+    "get_program_api_v1_programs__program_id__get", "update_program_api_v1_programs__program_id__put",
+    "set_baseline_api_v1_programs__program_id__baselines__year__put",
+    "get_progress_api_v1_programs__program_id__progress_get",
+    "get_breakdown_api_v1_programs__program_id__progress__indicator_id__breakdown_get",
+    "report_api_v1_programs__program_id__report_get", parameter="program_id",
+))
 def create_program(body: ProgramIn, _admin: AdminOnly, command: Command) -> JSONResponse:
     return command(
         operation="program.create",

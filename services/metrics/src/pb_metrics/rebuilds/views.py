@@ -9,18 +9,17 @@ from fastapi.responses import JSONResponse
 
 from pb_metrics.deps import AdminOnly, Command, Kit, RebuildId, RebuildWorkers
 from pb_metrics.rebuilds import service
-from pbkit.web.links import links_to
+from pbkit.web.links import creating
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
 
 @router.post(
     "/rebuild",
-    status_code=202,
     summary="drop the projections and rebuild them from every topic's beginning (admin)",
     description="Answers at once with the rebuild's id; progress keeps answering from the current "
     "projections until the rebuilt ones have caught up, then switches to them. 409 while one is under way.",
-    responses={202: {"links": links_to("get_rebuild_api_v1_admin_rebuild__rebuild_id__get", parameter="rebuild_id")}},
+    **creating("get_rebuild_api_v1_admin_rebuild__rebuild_id__get", parameter="rebuild_id", status=202),
 )
 def start_rebuild(_admin: AdminOnly, workers: RebuildWorkers, command: Command) -> JSONResponse:
     answer = command(

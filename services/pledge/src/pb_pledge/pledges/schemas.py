@@ -6,23 +6,21 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationInfo,
     field_validator,
 )
 
-from pbkit.fields import IsoDate, OrgId, PastDate, PatentNumbers, PositiveMoney, line_without_controls
+from pbkit.fields import IsoDate, OrgId, PastDate, PatentNumbers, PositiveMoney, line
 from pbkit.money import format_money
 from pbkit.parties import PartySnapshot
 
 MAX_PATENTS_PER_PLEDGE = 200
 PledgeStatus = Literal["registered", "released"]
-RegistrationNo = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(line_without_controls)]
+RegistrationNo = line(64, min_length=1)
 """The registration number CNIPA gave the pledge (质押登记号): one line; a NUL would be a 500 from PostgreSQL."""
 
 

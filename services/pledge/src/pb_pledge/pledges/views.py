@@ -2,32 +2,24 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from pb_pledge.deps import ActorUow, Arbiter, Command, Kit, Pagination, Reader, Registry, Writer
+from pb_pledge.deps import ActorUow, Arbiter, Command, Kit, Pagination, PledgeId, Reader, Registry, Writer
 from pb_pledge.models import Pledge
 from pb_pledge.pledges import title
 from pb_pledge.pledges.schemas import PledgeIn, PledgeOut, PledgePage, PledgeStatus, ReleaseIn
 from pb_pledge.pledges.service import check_registration, find_visible_pledge, visible_pledges
-from pbkit.fields import Identifier, IsoDate, OrgId
+from pbkit.fields import IsoDate, OrgId
 from pbkit.queries import paginate
-from pbkit.web.links import links_to
+from pbkit.web.links import creating
 
 router = APIRouter(prefix="/api/v1", tags=["pledges"])
 
-PledgeId = Annotated[Identifier, Path(description="the pledge's id")]
 
-
-@router.post(
-    "/pledges",
-    status_code=201,
-    response_model=PledgeOut,
-    summary="register a pledge (bank, or admin for a bank)",
-    responses={201: {"links": links_to(
-        "get_api_v1_pledges__pledge_id__get", "release_api_v1_pledges__pledge_id__release_post", parameter="pledge_id"
-    )}},
-)
+@router.post("/pledges", response_model=PledgeOut, summary="register a pledge (bank, or admin for a bank)", **creating(
+    "get_api_v1_pledges__pledge_id__get", "release_api_v1_pledges__pledge_id__release_post", parameter="pledge_id"
+))
 def register(body: PledgeIn, registry: Registry, arbiter: Arbiter, actor: Writer, actor_uow: ActorUow,
              command: Command) -> JSONResponse:
     # The precheck asks the registry outside any transaction, then has it encumber the patents (docs/TITLE_ARBITER.md);

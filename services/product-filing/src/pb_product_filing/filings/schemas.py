@@ -12,7 +12,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationInfo,
     field_validator,
 )
@@ -24,8 +23,8 @@ from pbkit.fields import (
     PatentNumbers,
     Reason,
     RegionCode,
-    line_without_controls,
-    text_without_controls,
+    line,
+    text,
 )
 from pbkit.money import Money, format_money
 from pbkit.parties import PartySnapshot
@@ -48,10 +47,8 @@ def registry_uuid(value: str) -> str:
 
 OrganizationId = Annotated[OrgId, AfterValidator(registry_uuid)]
 # The kit's text checks: a NUL would be a 500 from PostgreSQL's driver; a description may have tabs and newlines.
-ProductName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(line_without_controls)
-]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), AfterValidator(text_without_controls)]
+ProductName = line(200, min_length=1, strip=True)
+Description = text(4000, strip=True)
 
 
 class FilingIn(BaseModel):

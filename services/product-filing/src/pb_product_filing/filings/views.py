@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from pb_product_filing.deps import AdminOnly, Command, Kit, Pagination, Reader, Registry, Submitter, Today
+from pb_product_filing.deps import AdminOnly, Command, FilingId, Kit, Pagination, Reader, Registry, Submitter, Today
 from pb_product_filing.filings import service
 from pb_product_filing.filings.schemas import (
     ApproveIn,
@@ -17,28 +17,18 @@ from pb_product_filing.filings.schemas import (
     OrganizationId,
     ReasonIn,
 )
-from pbkit.fields import Identifier, PrefectureCode
+from pbkit.fields import PrefectureCode
 from pbkit.queries import Page
-from pbkit.web.links import links_to
+from pbkit.web.links import creating
 
 router = APIRouter(prefix="/api/v1/filings", tags=["filings"])
 
-FilingId = Annotated[Identifier, Path(description="the filing's id")]
 
-
-@router.post(
-    "",
-    status_code=201,
-    response_model=FilingOut,
-    summary="submit a patent-product filing (partner or admin)",
-    responses={201: {"links": links_to(
-        "get_api_v1_filings__filing_id__get",
-        "approve_api_v1_filings__filing_id__approve_post",
-        "reject_api_v1_filings__filing_id__reject_post",
-        "revoke_api_v1_filings__filing_id__revoke_post",
-        parameter="filing_id",
-    )}},
-)
+@router.post("", response_model=FilingOut, summary="submit a patent-product filing (partner or admin)", **creating(
+    "get_api_v1_filings__filing_id__get", "approve_api_v1_filings__filing_id__approve_post",
+    "reject_api_v1_filings__filing_id__reject_post", "revoke_api_v1_filings__filing_id__revoke_post",
+    parameter="filing_id",
+))
 def submit(body: FilingIn, _actor: Submitter, registry: Registry, command: Command) -> JSONResponse:
     # The registry is asked before the unit of work opens, and not at all for a retry of an answered key:
     # that one is replayed, even while the registry is down.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Header, Path, Query
+from fastapi import APIRouter, Form, Header, Query
 from fastapi.responses import JSONResponse
 
 from pb_registry.auth import service
@@ -19,18 +19,17 @@ from pb_registry.auth.schemas import (
     Role,
     TokenOut,
 )
-from pb_registry.deps import ActorUow, AdminOnly, CurrentKeyring, IdempotencyKey, Kit, Pagination
+from pb_registry.deps import ActorUow, AdminOnly, ClientIdInPath, CurrentKeyring, IdempotencyKey, Kit, Pagination
 from pb_registry.fields import Identifier
 from pb_registry.models import ApiClient
 from pbkit.commands import idempotent_command
 from pbkit.errors import Conflict
 from pbkit.queries import Page, paginate
-from pbkit.web.links import links_to
+from pbkit.web.links import creating
 from pbkit.web.problems import Problem
 
 router = APIRouter(tags=["clients and tokens"])
 
-ClientIdInPath = Annotated[Identifier, Path(description="the client's client_id")]
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -102,7 +101,6 @@ def jwks(keyring: CurrentKeyring) -> JSONResponse:
 
 @router.post(
     "/api/v1/auth/clients",
-    status_code=201,
     response_model=ClientCreated,
     summary="create an API client (admin)",
     description=(
@@ -111,13 +109,10 @@ def jwks(keyring: CurrentKeyring) -> JSONResponse:
         "A retry with the same Idempotency-Key returns the client without its secret: the secret is never "
         "stored in the clear, not even for replays (rotate it if the first response was lost)."
     ),
-    responses={201: {"links": links_to(
-        "get_client_api_v1_auth_clients__client_id__get",
-        "update_client_api_v1_auth_clients__client_id__patch",
-        "rotate_secret_api_v1_auth_clients__client_id__secret_post",
-        parameter="client_id",
-        field="client_id",
-    )}},
+    **creating(
+        "get_client_api_v1_auth_clients__client_id__get", "update_client_api_v1_auth_clients__client_id__patch",
+        "rotate_secret_api_v1_auth_clients__client_id__secret_post", parameter="client_id", field="client_id",
+    ),
 )
 def create_client(body: ClientIn, _admin: AdminOnly, uow: ActorUow, key: IdempotencyKey = None) -> JSONResponse:
     # Not the Command dependency: the secret goes into the first response only, never into the stored answer.

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
-from pb_registry.deps import ActorUow, AdminOnly, Command, Kit, Pagination, Reader, ReportReader
-from pb_registry.fields import Identifier, Industry, SearchText, Uscc, Year
+from pb_registry.deps import ActorUow, AdminOnly, Command, Kit, OrgIdInPath, Pagination, Reader, ReportReader
+from pb_registry.fields import Industry, SearchText, Uscc, Year
 from pb_registry.models import AnnualReport, Organization
 from pb_registry.organizations import service
 from pb_registry.organizations.schemas import (
@@ -24,16 +24,13 @@ from pbkit.commands import idempotent_command
 from pbkit.domain import INDUSTRY_LIST_VERSION, industries
 from pbkit.fields import PrefectureCode, RegionCode
 from pbkit.queries import Page, paginate
-from pbkit.web.links import links_to
+from pbkit.web.links import creating
 
 router = APIRouter(prefix="/api/v1", tags=["organizations"])
-
-OrgIdInPath = Annotated[Identifier, Path(description="the organization's id")]
 
 
 @router.post(
     "/organizations",
-    status_code=201,
     response_model=OrganizationOut,
     summary="register an organization (admin)",
     description=(
@@ -42,13 +39,11 @@ OrgIdInPath = Annotated[Identifier, Path(description="the organization's id")]
         "as the code that replaced it. Without `size`, an enterprise's size is classified by the 2011 SME "
         "standard from `sme_sector` and its latest annual report, when both are known."
     ),
-    responses={201: {"links": links_to(
-        "get_organization_api_v1_organizations__org_id__get",
-        "update_organization_api_v1_organizations__org_id__patch",
+    **creating(
+        "get_organization_api_v1_organizations__org_id__get", "update_organization_api_v1_organizations__org_id__patch",
         "list_annual_reports_api_v1_organizations__org_id__annual_reports_get",
-        "file_annual_report_api_v1_organizations__org_id__annual_reports__year__put",
-        parameter="org_id",
-    )}},
+        "file_annual_report_api_v1_organizations__org_id__annual_reports__year__put", parameter="org_id",
+    ),
 )
 def register_organization(body: OrganizationIn, _admin: AdminOnly, command: Command) -> JSONResponse:
     return command(

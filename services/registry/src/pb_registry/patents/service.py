@@ -53,14 +53,8 @@ def register_patent(*, uow: UnitOfWork, data: PatentIn, today: date) -> PatentOu
     _require_new_number(uow.session, data.number)
     now = utcnow()
     patent = Patent(
-        number=data.number,
-        title=data.title,
-        type=data.type,
-        status=data.status,
-        filing_date=data.filing_date,
-        grant_date=data.grant_date,
-        created_at=now,
-        updated_at=now,
+        **data.model_dump(include={"number", "title", "type", "status", "filing_date", "grant_date"}),
+        created_at=now, updated_at=now,
     )
     set_owners(patent, data.owner_ids)
     _set_ipc(patent, data.ipc)

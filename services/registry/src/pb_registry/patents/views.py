@@ -4,27 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from pb_registry.deps import ActorUow, AdminOnly, Command, Kit, Pagination, Reader, Today
+from pb_registry.deps import ActorUow, AdminOnly, Command, Kit, NumberInPath, Pagination, Reader, Today
 from pb_registry.fields import Identifier, IpcFilter, SearchText
 from pb_registry.models import Patent, PatentHistoryEntry
 from pb_registry.patents import service
 from pb_registry.patents.schemas import HistoryEntryOut, PatentChange, PatentIn, PatentOut, PatentStatus, PatentType
 from pbkit.commands import idempotent_command
-from pbkit.fields import PatentNumber
 from pbkit.queries import Page, paginate
-from pbkit.web.links import links_to
+from pbkit.web.links import creating
 
 router = APIRouter(prefix="/api/v1", tags=["patents"])
-
-NumberInPath = Annotated[PatentNumber, Path(description="any accepted form, URL-encoded, e.g. ZL202110123456.7")]
 
 
 @router.post(
     "/patents",
-    status_code=201,
     response_model=PatentOut,
     summary="register a patent (admin)",
     description=(
@@ -32,13 +28,10 @@ NumberInPath = Annotated[PatentNumber, Path(description="any accepted form, URL-
         "is stored and answered in its canonical form. Every owner must be a registered organization. "
         "A patent registered twice is a 409."
     ),
-    responses={201: {"links": links_to(
-        "get_patent_api_v1_patents__number__get",
-        "update_patent_api_v1_patents__number__patch",
-        "patent_history_api_v1_patents__number__history_get",
-        parameter="number",
-        field="number",
-    )}},
+    **creating(
+        "get_patent_api_v1_patents__number__get", "update_patent_api_v1_patents__number__patch",
+        "patent_history_api_v1_patents__number__history_get", parameter="number", field="number",
+    ),
 )
 def register_patent(body: PatentIn, _admin: AdminOnly, today: Today, command: Command) -> JSONResponse:
     return command(

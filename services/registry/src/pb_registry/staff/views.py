@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from pb_registry.deps import ActorUow, AdminOnly, CurrentKeyring, IdempotencyKey, Kit, Now, Pagination
-from pb_registry.fields import Identifier
+from pb_registry.deps import ActorUow, AdminOnly, CurrentKeyring, IdempotencyKey, Kit, Now, Pagination, UserIdInPath
 from pb_registry.models import StaffUser
 from pb_registry.staff import service
 from pb_registry.staff.schemas import (
@@ -24,12 +23,11 @@ from pb_registry.staff.schemas import (
 from pbkit.commands import idempotent_command
 from pbkit.queries import Page, paginate
 from pbkit.web.auth import Authenticated
-from pbkit.web.links import links_to
+from pbkit.web.links import creating
 from pbkit.web.problems import Problem
 
 router = APIRouter(tags=["staff users"])
 
-UserIdInPath = Annotated[Identifier, Path(description="the user's id")]
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _STATUS_OF_REFUSAL = {"credentials": 401, "locked": 423, "throttled": 429}
@@ -70,7 +68,6 @@ def login(body: SignIn, request: Request, kit: Kit, keyring: CurrentKeyring, now
 
 @router.post(
     "/api/v1/users",
-    status_code=201,
     response_model=UserOut,
     summary="create a staff user (admin)",
     description=(
@@ -78,10 +75,7 @@ def login(body: SignIn, request: Request, kit: Kit, keyring: CurrentKeyring, now
         "refused for the other roles). The password has at least 12 characters and is stored only as an "
         "Argon2id hash; tell it to the user, who changes it with `POST /api/v1/users/me/password`."
     ),
-    responses={201: {"links": links_to(
-        "get_user_api_v1_users__user_id__get", "update_user_api_v1_users__user_id__patch",
-        parameter="user_id", field="id",
-    )}},
+    **creating("get_user_api_v1_users__user_id__get", "update_user_api_v1_users__user_id__patch", parameter="user_id"),
 )
 def create_user(body: UserIn, _admin: AdminOnly, uow: ActorUow, now: Now, key: IdempotencyKey = None) -> Any:
     # The fingerprint of a retry leaves the password out: a fast hash of it must not be kept anywhere.

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 
-from pb_registry.deps import ActorUow, AdminOnly
-from pb_registry.fields import Identifier
+from pb_registry.deps import ActorUow, AdminOnly, DealId, PledgeId
 from pb_registry.title import service
 from pb_registry.title.schemas import (
     EncumbranceIn,
@@ -29,8 +28,6 @@ from pbkit.web.auth import require_roles
 router = APIRouter(prefix="/api/v1", tags=["title"])
 
 AdminOrBank = Annotated[Actor, Depends(require_roles("admin", "bank"))]
-DealId = Annotated[Identifier, Path(description="the transactions service's deal id")]
-PledgeId = Annotated[Identifier, Path(description="the pledge service's pledge id")]
 
 _REFUSED = {409: {"description": "refused: the rule of title does not hold now (the reason is in `detail`); nothing changed"}}
 _KEYED = (

@@ -7,13 +7,11 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
-    StringConstraints,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -24,9 +22,9 @@ from pbkit.fields import (
     OrgId,
     PastDate,
     PatentNumbers,
-    line_without_controls,
+    line,
     listed_once,
-    text_without_controls,
+    text,
 )
 from pbkit.money import Money, format_money
 from pbkit.parties import PartySnapshot
@@ -39,10 +37,10 @@ TITLE_KINDS = frozenset({"transfer", "equity_contribution"})
 MAX_BATCH = 1000
 
 # Text a deal stores: the kit's checks, so a NUL is a 422 here rather than a 500 from PostgreSQL's driver.
-Reference = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(line_without_controls)]
+Reference = line(128, min_length=1)
 """Another system's reference (the partner platform's, the bank's): one line, at most 128 characters."""
-RecordationNo = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(line_without_controls)]
-CancelReason = Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(text_without_controls)]
+RecordationNo = line(64, min_length=1)
+CancelReason = text(500, min_length=1)
 
 
 class DealIn(BaseModel):

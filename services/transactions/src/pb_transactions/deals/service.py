@@ -55,14 +55,10 @@ def new_deal(body: DealIn, parties: Parties, *, created_by: str, now: datetime) 
     """The row of a submitted deal, not yet added to a session."""
     deal = Deal(
         id=new_id(),
-        kind=body.kind,
-        license_type=body.license_type,
+        **body.model_dump(include={"kind", "license_type", "transferee_id", "contract_date", "pledgee_consent",
+                                   "external_ref"}),
         status="submitted",
-        transferee_id=body.transferee_id,
-        contract_date=body.contract_date,
         contract_amount_fen=body.contract_amount,
-        pledgee_consent=body.pledgee_consent,
-        external_ref=body.external_ref,
         was_recorded=False,
         received_amount_fen=0,
         created_by=created_by,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from pb_transactions.deals import service, title
@@ -25,6 +25,7 @@ from pb_transactions.deps import (
     AdminOnly,
     Arbiter,
     Command,
+    DealId,
     Kit,
     Pagination,
     Reader,
@@ -33,13 +34,12 @@ from pb_transactions.deps import (
     Today,
 )
 from pbkit.errors import DomainError, RuleBroken
-from pbkit.fields import Identifier, IsoDateQuery, OrgId
-from pbkit.web.links import links_to
+from pbkit.fields import IsoDateQuery, OrgId
+from pbkit.web.links import creating
 from pbkit.web.problems import problem_of
 
 router = APIRouter(prefix="/api/v1", tags=["deals"])
 
-DealId = Annotated[Identifier, Path(description="the deal's id")]
 # What a client does next with a deal it submitted (OpenAPI links from the 201 answer).
 DEAL_OPERATIONS = (
     "get_deal_api_v1_deals__deal_id__get",
@@ -66,10 +66,9 @@ nothing is written.
 
 @router.post(
     "/deals",
-    status_code=201,
     summary="submit a transfer, licence or equity contribution (partner, admin)",
     description=_SUBMISSION_RULES,
-    responses={201: {"model": DealOut, "links": links_to(*DEAL_OPERATIONS, parameter="deal_id")}},
+    **creating(*DEAL_OPERATIONS, parameter="deal_id", model=DealOut),
 )
 def submit_deal(body: DealIn, _submitter: Submitter, registry: Registry, command: Command) -> JSONResponse:
     return command(

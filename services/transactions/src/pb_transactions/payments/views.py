@@ -7,18 +7,17 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from pb_transactions.deals.views import DEAL_OPERATIONS, DealId
-from pb_transactions.deps import Command, Kit, Pagination, Reader, Submitter
+from pb_transactions.deals.views import DEAL_OPERATIONS
+from pb_transactions.deps import Command, DealId, Kit, Pagination, Reader, Submitter
 from pb_transactions.payments import service
 from pb_transactions.payments.schemas import PaymentCreated, PaymentIn
-from pbkit.web.links import links_to
+from pbkit.web.links import creating
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 
 
 @router.post(
     "/deals/{deal_id}/payments",
-    status_code=201,
     summary="record money received on a recorded deal (the creating partner, admin)",
     description=(
         "Only on a recorded deal (409 otherwise). `amount` is more than 0.00; `received_on` is not before "
@@ -29,7 +28,7 @@ router = APIRouter(prefix="/api/v1", tags=["payments"])
         "holds (36 digits of yuan, out of reach of real payments) is a 409. A partner reaches only the "
         "deals it created (404 for others). Honours `Idempotency-Key`."
     ),
-    responses={201: {"model": PaymentCreated, "links": links_to(*DEAL_OPERATIONS, parameter="deal_id", field="deal_id")}},
+    **creating(*DEAL_OPERATIONS, parameter="deal_id", field="deal_id", model=PaymentCreated),
 )
 def receive_payment(deal_id: DealId, body: PaymentIn, _payer: Submitter, command: Command) -> JSONResponse:
     return command(
