@@ -5,14 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from pbkit.fields import IsoDate, OrgId, PastDate, PatentNumbers, PositiveMoney, line
 from pbkit.money import format_money
@@ -89,3 +82,12 @@ class PledgeOut(BaseModel):
 class PledgePage(BaseModel):
     items: list[PledgeOut]
     next_cursor: str | None
+
+
+class PledgeFilters(BaseModel):
+    """The query of `GET /pledges`: each filter given narrows the list."""
+
+    status: PledgeStatus | None = None
+    pledgor_id: OrgId | None = None
+    registered_from: IsoDate | None = Field(default=None, description="registered on or after (YYYY-MM-DD)")
+    registered_to: IsoDate | None = Field(default=None, description="registered on or before (YYYY-MM-DD)")

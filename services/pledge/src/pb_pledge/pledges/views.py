@@ -8,9 +8,8 @@ from fastapi.responses import JSONResponse
 from pb_pledge.deps import ActorUow, Arbiter, Command, Kit, Pagination, PledgeId, Reader, Registry, Writer
 from pb_pledge.models import Pledge
 from pb_pledge.pledges import title
-from pb_pledge.pledges.schemas import PledgeIn, PledgeOut, PledgePage, PledgeStatus, ReleaseIn
+from pb_pledge.pledges.schemas import PledgeFilters, PledgeIn, PledgeOut, PledgePage, ReleaseIn
 from pb_pledge.pledges.service import check_registration, find_visible_pledge, visible_pledges
-from pbkit.fields import IsoDate, OrgId
 from pbkit.queries import paginate
 from pbkit.web.links import creating
 
@@ -53,17 +52,7 @@ def get(pledge_id: PledgeId, kit: Kit, actor: Reader) -> PledgeOut:
 
 
 @router.get("/pledges", response_model=PledgePage, summary="pledges, oldest first (a bank sees only its own)")
-def list_pledges(
-    kit: Kit,
-    actor: Reader,
-    page: Pagination,
-    status: Annotated[PledgeStatus | None, Query()] = None,
-    pledgor_id: Annotated[OrgId | None, Query()] = None,
-    registered_from: Annotated[IsoDate | None, Query(description="registered on or after (YYYY-MM-DD)")] = None,
-    registered_to: Annotated[IsoDate | None, Query(description="registered on or before (YYYY-MM-DD)")] = None,
-) -> dict[str, Any]:
-    stmt = visible_pledges(
-        actor=actor, status=status, pledgor_id=pledgor_id, registered_from=registered_from, registered_to=registered_to
-    )
+def list_pledges(kit: Kit, actor: Reader, page: Pagination, filters: Annotated[PledgeFilters, Query()]) -> dict[str, Any]:
+    stmt = visible_pledges(actor=actor, **filters.model_dump())
     with kit.read_session() as session:
         return paginate(session, stmt, key=Pledge.id, params=page, to_item=PledgeOut.model_validate)

@@ -6,21 +6,14 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from pbkit.fields import (
     Industry,
     OrgId,
     PastDate,
     PatentNumbers,
+    PrefectureCode,
     Reason,
     RegionCode,
     line,
@@ -135,3 +128,13 @@ class FilingEventData(BaseModel):
     export_last_year: StoredYuan = Field(validation_alias="export_last_year_fen")
     approved_on: date | None
     reason: str | None
+
+
+class FilingFilters(BaseModel):
+    """The query of `GET /filings`: each filter given narrows the list."""
+
+    status: FilingStatus | None = None
+    org_id: OrganizationId | None = Field(default=None, description="the filer")
+    prefecture_code: PrefectureCode | None = Field(
+        default=None, description="市州 code, e.g. 520100; a retired one means its successor"
+    )

@@ -11,13 +11,11 @@ from pb_product_filing.deps import AdminOnly, Command, FilingId, Kit, Pagination
 from pb_product_filing.filings import service
 from pb_product_filing.filings.schemas import (
     ApproveIn,
+    FilingFilters,
     FilingIn,
     FilingOut,
-    FilingStatus,
-    OrganizationId,
     ReasonIn,
 )
-from pbkit.fields import PrefectureCode
 from pbkit.queries import Page
 from pbkit.web.links import creating
 
@@ -77,17 +75,6 @@ def get(filing_id: FilingId, kit: Kit, actor: Reader) -> FilingOut:
 
 
 @router.get("", response_model=Page[FilingOut], summary="filings, oldest first")
-def list_(
-    kit: Kit,
-    actor: Reader,
-    page: Pagination,
-    status: Annotated[FilingStatus | None, Query()] = None,
-    org_id: Annotated[OrganizationId | None, Query(description="the filer")] = None,
-    prefecture_code: Annotated[
-        PrefectureCode | None, Query(description="市州 code, e.g. 520100; a retired one means its successor")
-    ] = None,
-) -> dict[str, Any]:
+def list_(kit: Kit, actor: Reader, page: Pagination, filters: Annotated[FilingFilters, Query()]) -> dict[str, Any]:
     with kit.read_session() as session:
-        return service.list_filings(
-            session=session, actor=actor, page=page, status=status, org_id=org_id, prefecture_code=prefecture_code
-        )
+        return service.list_filings(session=session, actor=actor, page=page, **filters.model_dump())

@@ -73,3 +73,11 @@ class TokenOut(BaseModel):
 
 class JWKSet(BaseModel):
     keys: list[dict[str, str]]
+
+
+class ClientFilters(BaseModel):
+    """The query of `GET /auth/clients`: each filter given narrows the list."""
+
+    role: Role | None = None
+    org_id: Identifier | None = None
+    active: bool | None = None

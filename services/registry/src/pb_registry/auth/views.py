@@ -12,15 +12,14 @@ from pb_registry.auth.oauth import OAuthError, client_credentials
 from pb_registry.auth.schemas import (
     ClientChange,
     ClientCreated,
+    ClientFilters,
     ClientIn,
     ClientOut,
     ClientSecret,
     JWKSet,
-    Role,
     TokenOut,
 )
 from pb_registry.deps import ActorUow, AdminOnly, ClientIdInPath, CurrentKeyring, IdempotencyKey, Kit, Pagination
-from pb_registry.fields import Identifier
 from pb_registry.models import ApiClient
 from pbkit.commands import idempotent_command
 from pbkit.errors import Conflict
@@ -129,15 +128,8 @@ def create_client(body: ClientIn, _admin: AdminOnly, uow: ActorUow, key: Idempot
 
 
 @router.get("/api/v1/auth/clients", response_model=Page[ClientOut], summary="list API clients (admin)")
-def list_clients(
-    kit: Kit,
-    _admin: AdminOnly,
-    page: Pagination,
-    role: Annotated[Role | None, Query()] = None,
-    org_id: Annotated[Identifier | None, Query()] = None,
-    active: Annotated[bool | None, Query()] = None,
-) -> dict[str, Any]:
-    stmt = service.clients_query(role=role, org_id=org_id, active=active)
+def list_clients(kit: Kit, _admin: AdminOnly, page: Pagination, filters: Annotated[ClientFilters, Query()]) -> dict[str, Any]:
+    stmt = service.clients_query(**filters.model_dump())
     with kit.read_session() as session:
         return paginate(session, stmt, key=ApiClient.id, params=page, to_item=ClientOut.model_validate)
 

@@ -7,9 +7,9 @@ from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
-from pb_registry.fields import Industry, Name, StoredMoney, Uscc, Year, given_not_null
+from pb_registry.fields import Industry, Name, SearchText, StoredMoney, Uscc, Year, given_not_null
 from pbkit.domain import SME_SIZE_STANDARD
-from pbkit.fields import RegionCode
+from pbkit.fields import PrefectureCode, RegionCode
 from pbkit.money import Money
 
 OrgKind = Literal["university", "research_institute", "state_owned_enterprise", "enterprise", "bank", "other"]
@@ -134,3 +134,15 @@ class IndustryOut(BaseModel):
 class IndustryList(BaseModel):
     version: str
     items: list[IndustryOut]
+
+
+class OrganizationFilters(BaseModel):
+    """The query of `GET /organizations`: each filter given narrows the list."""
+
+    kind: OrgKind | None = None
+    region_code: RegionCode | None = None
+    prefecture_code: PrefectureCode | None = Field(default=None, description="every organization of this 市州")
+    in_province: bool | None = Field(default=None, description="registered in Guizhou (region code 52…)")
+    industry: Industry | None = None
+    uscc: Uscc | None = None
+    q: SearchText | None = Field(default=None, description="part of the name, e.g. 大学; no control character")

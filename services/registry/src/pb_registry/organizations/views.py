@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from pb_registry.deps import ActorUow, AdminOnly, Command, Kit, OrgIdInPath, Pagination, Reader, ReportReader
-from pb_registry.fields import Industry, SearchText, Uscc, Year
+from pb_registry.fields import Year
 from pb_registry.models import AnnualReport, Organization
 from pb_registry.organizations import service
 from pb_registry.organizations.schemas import (
@@ -16,13 +16,12 @@ from pb_registry.organizations.schemas import (
     AnnualReportOut,
     IndustryList,
     OrganizationChange,
+    OrganizationFilters,
     OrganizationIn,
     OrganizationOut,
-    OrgKind,
 )
 from pbkit.commands import idempotent_command
 from pbkit.domain import INDUSTRY_LIST_VERSION, industries
-from pbkit.fields import PrefectureCode, RegionCode
 from pbkit.queries import Page, paginate
 from pbkit.web.links import creating
 
@@ -55,27 +54,9 @@ def register_organization(body: OrganizationIn, _admin: AdminOnly, command: Comm
 
 @router.get("/organizations", response_model=Page[OrganizationOut], summary="search organizations")
 def list_organizations(
-    kit: Kit,
-    reader: Reader,
-    page: Pagination,
-    kind: Annotated[OrgKind | None, Query()] = None,
-    region_code: Annotated[RegionCode | None, Query()] = None,
-    prefecture_code: Annotated[PrefectureCode | None, Query(description="every organization of this 市州")] = None,
-    in_province: Annotated[bool | None, Query(description="registered in Guizhou (region code 52…)")] = None,
-    industry: Annotated[Industry | None, Query()] = None,
-    uscc: Annotated[Uscc | None, Query()] = None,
-    q: Annotated[SearchText | None, Query(description="part of the name, e.g. 大学; no control character")] = None,
+    kit: Kit, reader: Reader, page: Pagination, filters: Annotated[OrganizationFilters, Query()]
 ) -> dict[str, Any]:
-    stmt = service.organizations_query(
-        kind=kind,
-        region_code=region_code,
-        prefecture_code=prefecture_code,
-        in_province=in_province,
-        industry=industry,
-        uscc=uscc,
-        q=q,
-        scope=reader.prefecture_code,
-    )
+    stmt = service.organizations_query(**filters.model_dump(), scope=reader.prefecture_code)
     with kit.read_session() as session:
         return paginate(session, stmt, key=Organization.id, params=page, to_item=OrganizationOut.model_validate)
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
-from pb_registry.fields import Identifier, IpcSymbol, Title, given_not_null
+from pb_registry.fields import Identifier, IpcFilter, IpcSymbol, SearchText, Title, given_not_null
 from pbkit.fields import PastDate, PatentNumber
 
 PatentType = Literal["invention", "utility_model", "design"]
@@ -96,3 +96,15 @@ class HistoryEntryOut(BaseModel):
     owners_after: list[str]
     details: dict[str, Any]
     cause: Cause
+
+
+class PatentFilters(BaseModel):
+    """The query of `GET /patents`: each filter given narrows the list."""
+
+    owner_id: Identifier | None = None
+    licensee_id: Identifier | None = None
+    type: PatentType | None = None
+    status: PatentStatus | None = None
+    ipc: IpcFilter | None = None
+    q: SearchText | None = Field(default=None, description="part of the title; no control character")
+    pledged: bool | None = None

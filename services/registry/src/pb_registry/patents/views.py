@@ -8,10 +8,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from pb_registry.deps import ActorUow, AdminOnly, Command, Kit, NumberInPath, Pagination, Reader, Today
-from pb_registry.fields import Identifier, IpcFilter, SearchText
 from pb_registry.models import Patent, PatentHistoryEntry
 from pb_registry.patents import service
-from pb_registry.patents.schemas import HistoryEntryOut, PatentChange, PatentIn, PatentOut, PatentStatus, PatentType
+from pb_registry.patents.schemas import HistoryEntryOut, PatentChange, PatentFilters, PatentIn, PatentOut
 from pbkit.commands import idempotent_command
 from pbkit.queries import Page, paginate
 from pbkit.web.links import creating
@@ -53,22 +52,8 @@ _BANK_SEES_ITS_OWN_PLEDGES = (
     summary="search patents",
     description=_BANK_SEES_ITS_OWN_PLEDGES + " `pledged=true` finds every pledged patent, for banks too.",
 )
-def list_patents(
-    kit: Kit,
-    reader: Reader,
-    page: Pagination,
-    owner_id: Annotated[Identifier | None, Query()] = None,
-    licensee_id: Annotated[Identifier | None, Query()] = None,
-    type: Annotated[PatentType | None, Query()] = None,  # noqa: A002 - the contract's parameter name
-    status: Annotated[PatentStatus | None, Query()] = None,
-    ipc: Annotated[IpcFilter | None, Query()] = None,
-    q: Annotated[SearchText | None, Query(description="part of the title; no control character")] = None,
-    pledged: Annotated[bool | None, Query()] = None,
-) -> dict[str, Any]:
-    stmt = service.patents_query(
-        owner_id=owner_id, licensee_id=licensee_id, type=type, status=status, ipc=ipc, q=q, pledged=pledged,
-        scope=reader.prefecture_code,
-    )
+def list_patents(kit: Kit, reader: Reader, page: Pagination, filters: Annotated[PatentFilters, Query()]) -> dict[str, Any]:
+    stmt = service.patents_query(**filters.model_dump(), scope=reader.prefecture_code)
     with kit.read_session() as session:
         return paginate(
             session, stmt, key=Patent.number, params=page, to_item=lambda patent: service.patent_seen_by(reader, patent)

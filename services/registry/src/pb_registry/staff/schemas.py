@@ -114,3 +114,10 @@ class PasswordReset(BaseModel):
 class PasswordChange(BaseModel):
     current_password: GivenPassword
     new_password: NewPassword
+
+
+class UserFilters(BaseModel):
+    """The query of `GET /users`: each filter given narrows the list."""
+
+    role: StaffRole | None = None
+    active: bool | None = None

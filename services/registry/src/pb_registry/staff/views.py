@@ -15,8 +15,8 @@ from pb_registry.staff.schemas import (
     PasswordReset,
     SignedIn,
     SignIn,
-    StaffRole,
     UserChange,
+    UserFilters,
     UserIn,
     UserOut,
 )
@@ -85,15 +85,9 @@ def create_user(body: UserIn, _admin: AdminOnly, uow: ActorUow, now: Now, key: I
 
 
 @router.get("/api/v1/users", response_model=Page[UserOut], summary="list staff users (admin)")
-def list_users(
-    kit: Kit,
-    _admin: AdminOnly,
-    page: Pagination,
-    role: Annotated[StaffRole | None, Query()] = None,
-    active: Annotated[bool | None, Query()] = None,
-) -> dict[str, Any]:
+def list_users(kit: Kit, _admin: AdminOnly, page: Pagination, filters: Annotated[UserFilters, Query()]) -> dict[str, Any]:
     with kit.read_session() as session:
-        return paginate(session, service.users_query(role=role, active=active), key=StaffUser.id, params=page,
+        return paginate(session, service.users_query(**filters.model_dump()), key=StaffUser.id, params=page,
                         to_item=UserOut.model_validate)
 
 
