@@ -3,6 +3,7 @@ named constraints, and a start that waits for the topics."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from typing import Annotated
@@ -456,6 +457,43 @@ def test_a_key_published_after_start_is_fetched_but_forged_key_ids_do_not_hammer
     documents.append(rotated.jwks_json)  # the registry now publishes a new key
     assert verifier.verify(rotated.token("viewer")).role == "viewer"
     assert len(fetched) == 2
+
+
+def test_a_verified_token_is_remembered_only_until_it_expires_and_stays_revocable(monkeypatch, test_keys):
+    import time
+
+    import jwt
+
+    from pbkit.revocation import ClientAccess, refusal_of
+    from pbkit.web.auth import KeySet, TokenVerifier
+
+    access = {"admin-client": ClientAccess(active=True, tokens_valid_after=None)}
+
+    class Revocations:
+        def refusal(self, client_id, issued_at):
+            return refusal_of(access[client_id], issued_at) if client_id in access else None
+
+    decoded = []
+    verifier = TokenVerifier(KeySet(loader=lambda: json.loads(test_keys.jwks_json)), issuer=test_keys.issuer,
+                             audience=test_keys.audience, revocations=Revocations())
+    real_decode = verifier._decode
+    monkeypatch.setattr(verifier, "_decode", lambda token: decoded.append(token) or real_decode(token))
+    token = test_keys.token("admin", sub="admin-client", ttl_s=2)
+    for _ in range(3):
+        assert verifier.verify(token).role == "admin"
+    assert len(decoded) == 1  # the signature is checked once, then remembered
+
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+    time.sleep(max(0.0, expires - time.time() + 0.05))
+    with pytest.raises(Unauthorized, match="expired"):
+        verifier.verify(token)  # past its `exp`: forgotten, decoded again, and refused
+    assert len(decoded) == 2
+
+    fresh = test_keys.token("admin", sub="admin-client", ttl_s=60)
+    assert verifier.verify(fresh).role == "admin"
+    access["admin-client"] = ClientAccess(active=False, tokens_valid_after=None)
+    with pytest.raises(Unauthorized, match="revoked"):
+        verifier.verify(fresh)  # remembered, but its client was deactivated since
 
 
 class _TopicsHeldBack(LocalLogBus):

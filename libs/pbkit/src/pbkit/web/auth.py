@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import httpx
 import jwt
+from cachetools import TLRUCache
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jwt import PyJWK
@@ -96,6 +97,11 @@ class KeySet:
                 raise Unauthorized("token signed with an unknown key") from None
 
 
+VERIFIED_TOKENS_CACHED = 10_000
+"""How many verified tokens a process remembers (a few MiB at most): a partner's token is sent with every request
+for the hour it lives, and checking its signature again each time was most of the cost of a read."""
+
+
 class TokenVerifier:
     def __init__(self, keys: KeySet, *, issuer: str, audience: str, revocations: Revocations | None = None):
         """`revocations`: the clients whose tokens are refused before they expire (pbkit.revocation)."""
@@ -103,8 +109,26 @@ class TokenVerifier:
         self.issuer = issuer
         self.audience = audience
         self.revocations = revocations
+        # token -> (its key id, its claims), each until the token expires. Only what passed every check of
+        # `_decode` is kept; expiry, the key's presence and revocation are checked again on every use.
+        self._verified: TLRUCache[str, tuple[str, dict[str, Any]]] = TLRUCache(
+            maxsize=VERIFIED_TOKENS_CACHED, ttu=_until_expiry, timer=time.time
+        )
+        self._verified_lock = threading.Lock()
 
     def verify(self, token: str) -> Actor:
+        with self._verified_lock:
+            remembered = self._verified.get(token)
+        if remembered is None:
+            kid, claims = self._decode(token)
+            with self._verified_lock:
+                self._verified[token] = (kid, claims)
+        else:
+            kid, claims = remembered
+            self.keys.key(kid)  # a key withdrawn from the set stops its tokens here too
+        return self._actor(claims)
+
+    def _decode(self, token: str) -> tuple[str, dict[str, Any]]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -128,6 +152,11 @@ class TokenVerifier:
             raise Unauthorized(f"invalid token: {exc}") from None
         if claims["role"] not in ROLES:
             raise Unauthorized("token carries an unknown role")
+        if claims["role"] == "prefecture" and not isinstance(claims.get("prefecture_code"), str):
+            raise Unauthorized("a prefecture token carries no prefecture_code")
+        return kid, claims
+
+    def _actor(self, claims: dict[str, Any]) -> Actor:
         if self.revocations is not None:
             issued_at = claims.get("iat")
             refused = self.revocations.refusal(
@@ -136,10 +165,14 @@ class TokenVerifier:
             if refused is not None:
                 raise Unauthorized(f"token revoked: {refused}")
         prefecture = claims.get("prefecture_code")
-        if claims["role"] == "prefecture" and not isinstance(prefecture, str):
-            raise Unauthorized("a prefecture token carries no prefecture_code")
         return Actor(client_id=claims["sub"], role=claims["role"], org_id=claims.get("org_id"),
                      prefecture_code=prefecture if claims["role"] == "prefecture" else None)
+
+
+def _until_expiry(_token: str, verified: tuple[str, dict[str, Any]], now: float) -> float:
+    """A cached token is forgotten when it expires (`exp`, seconds since the epoch, as `time.time`); a
+    remembered one is thus never taken after its expiry."""
+    return float(verified[1]["exp"])
 
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
