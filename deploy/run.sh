@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # Starts the five services and the console (the office's web app, port 8000) with honcho (Ctrl-C stops them all).
 #   deploy/run.sh          embedded default: one SQLite file per service and the local event log, under var/
-#   deploy/run.sh kafka    production mode on one machine: PostgreSQL + Apache Kafka from deploy/infra.sh
+#   deploy/run.sh kafka    production mode on one machine: PostgreSQL + Apache Kafka from deploy/infra.sh.
+#                          PostgreSQL runs on its durable profile (fsync, synchronous_commit, full_page_writes on,
+#                          scram-sha-256 password authentication; the password generated once into
+#                          $PB_INFRA_DIR/postgres.password, given to the services as PGPASSWORD, never on a command
+#                          line or in the Procfile). PB_KAFKA_BROKERS=3 (`make run-kafka CLUSTER=3`) runs the
+#                          services on a 3-broker KRaft cluster (replication factor 3, min.insync.replicas 2) in
+#                          an infra directory of its own ($PB_VAR_DIR/run-infra-3): a cluster's offsets and the
+#                          database's record of processed events belong together.
 #   deploy/run.sh --print-env [local|kafka]
 #                          print the PB_* environment the services would get, and start nothing
 # The bootstrap admin client (PB_BOOTSTRAP_ADMIN_ID / PB_BOOTSTRAP_ADMIN_SECRET), unless set: the well-known
@@ -91,12 +98,25 @@ order=(registry transactions pledge product_filing metrics console)
 procfile=$PB_VAR_DIR/Procfile
 
 if [[ "$mode" == "kafka" ]]; then
-    export PB_INFRA_DIR=${PB_INFRA_DIR:-$PWD/$PB_VAR_DIR/run-infra}
+    brokers=${PB_KAFKA_BROKERS:-1}
+    [[ $brokers == 1 || $brokers == 3 ]] || { echo "PB_KAFKA_BROKERS (CLUSTER) must be 1 or 3" >&2; exit 2; }
+    export PB_KAFKA_BROKERS=$brokers PB_PG_PROFILE=durable
+    if ((brokers == 1)); then
+        export PB_INFRA_DIR=${PB_INFRA_DIR:-$PWD/$PB_VAR_DIR/run-infra}
+    else
+        export PB_INFRA_DIR=${PB_INFRA_DIR:-$PWD/$PB_VAR_DIR/run-infra-$brokers}
+    fi
     deploy/infra.sh up
     # shellcheck disable=SC1091
     source "$PB_INFRA_DIR/infra.env"
     export PB_BUS=kafka PB_KAFKA_BOOTSTRAP_SERVERS=$PB_TEST_KAFKA_BOOTSTRAP
-    pg_base=${PB_TEST_POSTGRES_URL%/*}
+    export PB_KAFKA_REPLICATION_FACTOR=${PB_TEST_KAFKA_REPLICATION_FACTOR:-1}
+    export PB_KAFKA_MIN_INSYNC_REPLICAS=${PB_TEST_KAFKA_MIN_INSYNC_REPLICAS:-1}
+    # The services connect without the password in their URL: libpq reads it from PGPASSWORD.
+    PGPASSWORD=$(head -n 1 "$PB_INFRA_DIR/postgres.password")
+    export PGPASSWORD
+    pg_base=postgresql+psycopg://postgres@${PB_TEST_POSTGRES_URL#*@}
+    pg_base=${pg_base%/*}
     for svc in "${order[@]}"; do
         .venv/bin/python - "$PB_TEST_POSTGRES_URL" "pb_$svc" <<'PY'
 import sys
@@ -117,7 +137,11 @@ for svc in "${order[@]}"; do
     echo "$svc: env PB_SERVICE_NAME=$svc $db_env .venv/bin/python -m pb_$svc --port $((ports[$svc] + offset))" >> "$procfile"
 done
 
-echo "PatentBridge ($mode mode) starting:"
+if [[ "$mode" == "kafka" ]]; then
+    echo "PatentBridge (kafka mode: $PB_KAFKA_BROKERS broker(s) at $PB_KAFKA_BOOTSTRAP_SERVERS, durable PostgreSQL) starting:"
+else
+    echo "PatentBridge ($mode mode) starting:"
+fi
 for svc in "${order[@]}"; do
     [[ "$svc" == console ]] && continue
     printf '  %-15s http://127.0.0.1:%s  (OpenAPI: /docs)\n' "$svc" "$((ports[$svc] + offset))"

@@ -74,7 +74,8 @@ class ServiceKit:
         registry: RegistryClient | None = None,
     ) -> ServiceKit:
         """`verifier`, `bus` and `registry` replace what the settings would build (tests pass fakes here)."""
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
+                             max_overflow=settings.db_max_overflow)
         session_factory = make_session_factory(engine)
         bus = bus or bus_from_settings(settings)
         feed = None

@@ -43,6 +43,10 @@ class ServiceSettings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     service_name: str = "service"
     database_url: str = ""
+    # The PostgreSQL connection pool of one process (ignored on SQLite): deploy/postgres.sh's max_connections
+    # fits 2 replicas of every service at the defaults; more replicas need a larger server or smaller pools.
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
     var_dir: Path = Path("var")
 
     bus: Literal["local", "kafka"] = "local"
