@@ -169,6 +169,10 @@ class OutboxRelay:
         self.leadership = RelayLeadership(engine, name)
         self._wake = threading.Event()
         self._wake_on_commit(session_factory)
+        # For /metrics: rows the bus acknowledged, and rounds that failed (the bus or the database away, a row
+        # refused), since this process started.
+        self.published = 0
+        self.failed_rounds = 0
 
     def _wake_on_commit(self, session_factory: sessionmaker[Session]) -> None:
         """A commit that wrote outbox rows wakes the relay: this process's at once, and on PostgreSQL, when the
@@ -219,6 +223,18 @@ class OutboxRelay:
         """Rows not yet acknowledged by the bus, the parked ones included."""
         with self.session_factory() as session:
             return session.execute(select(func.count()).select_from(self.outbox)).scalar_one()
+
+    def oldest_age_s(self) -> float:
+        """Seconds since the oldest row still in the outbox (parked ones included) was written; 0 when empty."""
+        with self.session_factory() as session:
+            oldest = session.execute(select(func.min(self.outbox.c.created_at))).scalar_one()
+        if oldest is None:
+            return 0.0
+        if oldest.tzinfo is None:  # SQLite's aggregate comes back as a naive UTC datetime or a string
+            from datetime import UTC, datetime
+
+            oldest = (datetime.fromisoformat(oldest) if isinstance(oldest, str) else oldest).replace(tzinfo=UTC)
+        return max(0.0, (utcnow() - oldest).total_seconds())
 
     def parked(self) -> int:
         with self.session_factory() as session:
@@ -316,6 +332,7 @@ class OutboxRelay:
                                   row.id, row.aggregateid, row.topic, row.attempts + 1, error)
                 session.execute(update(o).where(o.c.position == position).values(**change))
             session.commit()
+        self.published += len(acknowledged)
         if failures:
             first_error = next(iter(failures.values()))[1]
             raise BusError(f"{len(failures)} outbox row(s) not acknowledged: {first_error}")
@@ -335,6 +352,7 @@ class OutboxRelay:
                         continue
                     self._wake.wait(self.poll_interval_s)
                 except Exception as exc:  # noqa: BLE001 - the relay must outlive any single failure
+                    self.failed_rounds += 1
                     log.warning("outbox relay round failed, retrying in %.1fs: %s", backoff, exc)
                     stop.wait(backoff)
                     backoff = min(backoff * 2, self.max_backoff_s)

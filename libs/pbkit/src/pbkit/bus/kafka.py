@@ -148,7 +148,8 @@ class KafkaBus:
     def end_offsets(self, topics: list[str]) -> dict[tuple[str, int], int]:
         try:
             consumer = KafkaConsumer(
-                bootstrap_servers=self.bootstrap_servers, client_id=f"{self.client_id}-end-offsets", enable_auto_commit=False
+                bootstrap_servers=self.bootstrap_servers, client_id=f"{self.client_id}-end-offsets", enable_auto_commit=False,
+                request_timeout_ms=5000, bootstrap_timeout_ms=5000,
             )
         except KafkaError as exc:
             raise BusError(f"kafka unreachable: {exc}") from exc
@@ -164,6 +165,16 @@ class KafkaBus:
         finally:
             consumer.close()
         return {(tp.topic, tp.partition): end for tp, end in ends.items()}
+
+    def committed_offsets(self, group_id: str, topics: list[str]) -> dict[tuple[str, int], int]:
+        wanted = set(topics)
+        with self._admin(5.0) as admin:
+            try:
+                offsets = admin.list_consumer_group_offsets(group_id)
+            except KafkaError as exc:
+                raise BusError(f"kafka group offsets unavailable: {exc}") from exc
+        return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()
+                if tp.topic in wanted and meta.offset >= 0}
 
     def ping(self, timeout: float) -> bool:
         try:
