@@ -170,7 +170,7 @@ class KafkaBus:
         wanted = set(topics)
         with self._admin(5.0) as admin:
             try:
-                offsets = admin.list_consumer_group_offsets(group_id)
+                offsets = admin.list_group_offsets({group_id: None}).get(group_id, {})
             except KafkaError as exc:
                 raise BusError(f"kafka group offsets unavailable: {exc}") from exc
         return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()
