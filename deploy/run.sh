@@ -101,10 +101,11 @@ if [[ "$mode" == "kafka" ]]; then
     brokers=${PB_KAFKA_BROKERS:-1}
     [[ $brokers == 1 || $brokers == 3 ]] || { echo "PB_KAFKA_BROKERS (CLUSTER) must be 1 or 3" >&2; exit 2; }
     export PB_KAFKA_BROKERS=$brokers PB_PG_PROFILE=durable
+    var_abs=$(cd "$PB_VAR_DIR" && pwd)  # PB_VAR_DIR may be relative (var, the default) or absolute
     if ((brokers == 1)); then
-        export PB_INFRA_DIR=${PB_INFRA_DIR:-$PWD/$PB_VAR_DIR/run-infra}
+        export PB_INFRA_DIR=${PB_INFRA_DIR:-$var_abs/run-infra}
     else
-        export PB_INFRA_DIR=${PB_INFRA_DIR:-$PWD/$PB_VAR_DIR/run-infra-$brokers}
+        export PB_INFRA_DIR=${PB_INFRA_DIR:-$var_abs/run-infra-$brokers}
     fi
     deploy/infra.sh up
     # shellcheck disable=SC1091

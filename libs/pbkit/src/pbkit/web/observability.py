@@ -78,8 +78,8 @@ def install_observability(app: FastAPI, kit: Any) -> None:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="the database and the event bus are reachable, and the topics exist; "
-                "`missing` names what is not")
+    # (`missing` in the answer names what is not ready; the summary stays as the contract's goldens have it.)
+    @router.get("/readyz", summary="the database and the event bus are reachable, and the topics exist")
     def readyz() -> JSONResponse:
         checks = {"database": "ok", "bus": "ok"}
         try:
