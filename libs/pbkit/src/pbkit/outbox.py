@@ -70,18 +70,22 @@ class RelayLeadership:
     other relay. On SQLite it holds an exclusive lock on a file beside the database.
     """
 
-    def __init__(self, engine: Engine, name: str):
+    def __init__(self, engine: Engine, name: str, *, purpose: str = "outbox-relay"):
+        """`purpose` names what is led: the outbox relay by default, or another job that must run in one replica
+        at a time (`ServiceKit.add_periodic(..., leader_only=True)`); each purpose has a lock of its own."""
         self.engine = engine
         self.name = name
-        self.key = zlib.crc32(f"pb-outbox-relay:{name}".encode())
+        self.purpose = purpose
+        self.key = zlib.crc32(f"pb-{purpose}:{name}".encode())
+        self._lock_suffix = "relay" if purpose == "outbox-relay" else purpose
         self._pg_conn = None
         self._file = None
 
     def acquire(self) -> bool:
         if self.engine.dialect.name == "postgresql":
             if self._pg_conn is not None and not self._still_held():
-                log.warning("outbox relay %s lost its leadership lock (the database restarted?); asking again",
-                            self.name)
+                log.warning("%s of %s lost its leadership lock (the database restarted?); asking again",
+                            self.purpose, self.name)
                 self._drop_pg_conn()
             if self._pg_conn is None:
                 conn = self.engine.connect()
@@ -94,7 +98,7 @@ class RelayLeadership:
             return True
         if self._file is None:
             database = make_url(str(self.engine.url)).database or "memory"
-            handle = open(Path(f"{database}.relay.lock"), "a+")  # noqa: SIM115 - held while leader
+            handle = open(Path(f"{database}.{self._lock_suffix}.lock"), "a+")  # noqa: SIM115 - held while leader
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

@@ -8,6 +8,7 @@ The operator's view of one service process (deploy/observability/ holds the dash
 - consumers: `pb_consumer_lag{consumer,topic,partition}` (the group's committed offset behind the log's end, the
   same in every replica), `pb_consumer_events_total{consumer,outcome}` (applied, duplicate, dead_lettered),
   `pb_consumer_batch_seconds{consumer}` (a polled batch handled and committed), `pb_events_applied`;
+- `pb_job_leader{job_name}`: 1 where a job that runs in one replica at a time (title recovery) runs;
 - `pb_dlq_messages{topic}`: messages in the dead-letter topics of what this service consumes;
 - `pb_revocation_feed_age_seconds` where the process follows the revocation feed.
 Series that need the bus (lag, DLQ) are asked of it at each scrape; when it cannot answer they are left out
@@ -148,6 +149,11 @@ class PipelineCollector(Collector):
                                      "refused); each is retried with backoff")
         errors.add_metric([], relay.failed_rounds if relay is not None else 0)
         yield errors
+        jobs = GaugeMetricFamily("pb_job_leader", "1 when this process leads a job that runs in one replica at a "
+                                 "time", labels=["job_name"])
+        for name, leadership in kit.job_leaderships.items():
+            jobs.add_metric([name], 1.0 if leadership.held else 0.0)
+        yield jobs
 
         events = CounterMetricFamily("pb_consumer_events", "events handled by a consumer, by outcome",
                                      labels=["consumer", "outcome"])
