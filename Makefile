@@ -17,8 +17,9 @@ run:
 	@deploy/run.sh local
 
 # CLUSTER=3: on a 3-broker KRaft cluster (deploy/kafka.sh) instead of the single broker.
+# REPLICAS=2: two processes of every service behind HAProxy on the contract ports.
 run-kafka:
-	@PB_KAFKA_BROKERS=$${CLUSTER:-$${PB_KAFKA_BROKERS:-1}} deploy/run.sh kafka
+	@PB_KAFKA_BROKERS=$${CLUSTER:-$${PB_KAFKA_BROKERS:-1}} PB_REPLICAS=$${REPLICAS:-$${PB_REPLICAS:-1}} deploy/run.sh kafka
 
 test:
 	@deploy/test.sh
