@@ -3,7 +3,8 @@
 
 help:
 	@echo "make run        start the five services on the embedded default (SQLite + local event log)"
-	@echo "make run-kafka  start them on PostgreSQL + Apache Kafka (production mode on one machine)"
+	@echo "make run-kafka  start them on durable PostgreSQL + Apache Kafka (production mode on one machine;"
+	@echo "                CLUSTER=3 for a 3-broker Kafka cluster)"
 	@echo "make test       provision PostgreSQL and Kafka, run the whole suite, stop them"
 	@echo "make test-unit  only the fast tests (no PostgreSQL, no Kafka)"
 	@echo "make lint       ruff over all Python code (make test runs it too)"
@@ -15,8 +16,10 @@ bootstrap:
 run:
 	@deploy/run.sh local
 
+# CLUSTER=3: on a 3-broker KRaft cluster (deploy/kafka.sh) instead of the single broker.
+# REPLICAS=2: two processes of every service behind HAProxy on the contract ports.
 run-kafka:
-	@deploy/run.sh kafka
+	@PB_KAFKA_BROKERS=$${CLUSTER:-$${PB_KAFKA_BROKERS:-1}} PB_REPLICAS=$${REPLICAS:-$${PB_REPLICAS:-1}} deploy/run.sh kafka
 
 test:
 	@deploy/test.sh

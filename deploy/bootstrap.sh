@@ -3,7 +3,8 @@
 # Builds the console's web app (npm ci + vite build, services/console/web/dist) and, for the browser tests,
 # installs Debian's chromium, chromium-driver and a CJK font (fonts-wqy-microhei) with apt when they are missing
 # (no browser is downloaded). Also installs wrk, the load generator of `make bench`, from Debian's packages when
-# it is missing; without apt or root it only says so, since nothing else needs it.
+# it is missing; without apt or root it only says so, since nothing else needs it. Likewise promtool (Debian's
+# prometheus package), for the alert rules' test.
 # Idempotent and quick when nothing changed; needs python3.11, node (20.19+) with npm, and the package registries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,18 @@ if ! command -v wrk >/dev/null; then
         echo "[bootstrap] installed wrk (Debian package) for make bench" >&2
     else
         echo "[bootstrap] wrk is missing and could not be installed (apt-get install wrk): make bench needs it" >&2
+    fi
+fi
+
+# promtool, from Debian's prometheus package: tests/test_observability_deploy.py checks deploy/observability/'s
+# alert rules with it (the package's server is not started here).
+if ! command -v promtool >/dev/null; then
+    if ((EUID == 0)) && command -v apt-get >/dev/null \
+            && { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >&2 \
+                 || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >&2; }; }; then
+        echo "[bootstrap] installed promtool (Debian package prometheus) for the alert rules' tests" >&2
+    else
+        echo "[bootstrap] promtool is missing and could not be installed (apt-get install prometheus): the alert rules' test needs it" >&2
     fi
 fi
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start/stop the test infrastructure: a real PostgreSQL (deploy/postgres.sh) and a
-# real single-node Kafka broker (deploy/kafka.sh), on free local ports.
+# real Kafka (deploy/kafka.sh: one broker, or a 3-broker cluster), on free local ports.
 #
 #   deploy/infra.sh up     start both concurrently, write $PB_INFRA_DIR/infra.env
 #   deploy/infra.sh down   stop both (safe when nothing runs), remove infra.env
@@ -12,10 +12,13 @@
 #   PB_INFRA_DIR=<abs dir>
 #   PB_TEST_KAFKA_CTL=<abs path of deploy/kafka.sh>      (stop|start: same port on restart)
 #   PB_TEST_POSTGRES_CTL=<abs path of deploy/postgres.sh>
+#   PB_TEST_KAFKA_BROKERS, PB_TEST_KAFKA_REPLICATION_FACTOR, PB_TEST_KAFKA_MIN_INSYNC_REPLICAS (kafka.sh)
+# (under PB_PG_PROFILE=durable the PostgreSQL URL carries the generated password; the file is then 0600)
 # Load it with `set -a; . "$PB_INFRA_DIR/infra.env"; set +a`.
 #
 # Env: PB_INFRA_DIR (default <repo>/var/infra), PB_CACHE_DIR (see kafka.sh),
-# PB_PG_PROFILE (test or durable, see postgres.sh).
+# PB_PG_PROFILE (test or durable, see postgres.sh), PB_KAFKA_BROKERS (1, the default, or 3: a 3-broker
+# KRaft cluster, see kafka.sh; PB_TEST_KAFKA_BOOTSTRAP then lists all three).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -42,7 +45,7 @@ cmd_up() {
         return 1
     fi
     local tmp
-    tmp=$(mktemp "$PB_INFRA_DIR/.infra.env.XXXXXX")
+    tmp=$(mktemp "$PB_INFRA_DIR/.infra.env.XXXXXX")  # 0600: it may hold the PostgreSQL password
     {
         cat "$PB_INFRA_DIR/postgres.env" "$PB_INFRA_DIR/kafka.env"
         echo "PB_INFRA_DIR=$PB_INFRA_DIR"

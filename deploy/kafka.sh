@@ -1,21 +1,29 @@
 #!/usr/bin/env bash
-# Provision and run a real single-node Apache Kafka broker (KRaft, combined
-# broker+controller) on free local ports, for the test suite.
+# Provision and run a real Apache Kafka in KRaft mode on free local ports: a single node (combined
+# broker+controller; the default, for the test suite), or, with PB_KAFKA_BROKERS=3, a cluster of three such
+# nodes (each a broker and a controller voter) for fault tests and `make run-kafka CLUSTER=3`.
 #
-#   deploy/kafka.sh start   fetch jars if needed, format, start, wait until ready,
-#                           write $PB_INFRA_DIR/kafka.env (PB_TEST_KAFKA_BOOTSTRAP=...)
-#   deploy/kafka.sh stop    SIGTERM, wait up to 30 s, then SIGKILL; data and ports are kept
-#   deploy/kafka.sh status  exit 0 if running
-#   deploy/kafka.sh env     print kafka.env
-#   deploy/kafka.sh fetch   only fetch the jars into the cache
+#   deploy/kafka.sh start     fetch jars if needed, format, start every node not running, wait until the
+#                             cluster answers with all its brokers, write $PB_INFRA_DIR/kafka.env
+#   deploy/kafka.sh stop      SIGTERM every node, wait up to 30 s, then SIGKILL; data and ports are kept
+#   deploy/kafka.sh kill N    kill -9 node N (1..PB_KAFKA_BROKERS), for fault tests; `start` brings it back
+#   deploy/kafka.sh status    exit 0 if every node runs
+#   deploy/kafka.sh env       print kafka.env
+#   deploy/kafka.sh fetch     only fetch the jars into the cache
 #
-# A start after a stop reuses the same data dir and the SAME ports (stored in
-# $PB_INFRA_DIR/kafka/ports.env), so a test can stop/start the broker to
-# simulate an outage and clients reconnect to the same bootstrap address.
+# kafka.env holds PB_TEST_KAFKA_BOOTSTRAP (host:port, comma-separated for a cluster), PB_TEST_KAFKA_BROKERS,
+# and the topic settings that fit: PB_TEST_KAFKA_REPLICATION_FACTOR (1, or 3 on the cluster) and
+# PB_TEST_KAFKA_MIN_INSYNC_REPLICAS (1, or 2 on the cluster: with acks=all a write is acknowledged once two of
+# the three brokers have it, so one broker may die without losing or refusing an acknowledged write).
 #
-# Env: PB_INFRA_DIR (default <repo>/var/infra), PB_CACHE_DIR (default
-# ~/.cache/patentbridge), PB_KAFKA_START_TIMEOUT (default 90 s),
-# PB_KAFKA_HEAP (default 1g), PB_KAFKA_CONTROLLED_SHUTDOWN (default true).
+# A start after a stop reuses the same data dirs and the SAME ports (stored in
+# $PB_INFRA_DIR/kafka/ports.env, or kafka/nodeN/ports.env on a cluster), so a test can stop/start a broker
+# to simulate an outage and clients reconnect to the same bootstrap address. The number of nodes of an infra
+# directory is fixed at its first start (kafka/brokers); use another PB_INFRA_DIR for another size.
+#
+# Env: PB_INFRA_DIR (default <repo>/var/infra), PB_CACHE_DIR (default ~/.cache/patentbridge),
+# PB_KAFKA_BROKERS (1, the default, or 3), PB_KAFKA_START_TIMEOUT (default 90 s),
+# PB_KAFKA_HEAP (default 1g; 512m per node on a cluster), PB_KAFKA_CONTROLLED_SHUTDOWN (default true).
 set -euo pipefail
 
 KAFKA_VERSION=4.3.1
@@ -30,15 +38,20 @@ source "$(dirname "$SELF")/infra-lib.sh"
 CACHE=${PB_CACHE_DIR:-${HOME:-/root}/.cache/patentbridge}/kafka-$KAFKA_VERSION
 LIBS=$CACHE/libs
 KDIR=$PB_INFRA_DIR/kafka
-DATA=$KDIR/data
-PROPS=$KDIR/server.properties
 LOG4J=$KDIR/log4j2.properties
-PORTS=$KDIR/ports.env
-PIDFILE=$KDIR/kafka.pid
-LOGFILE=$KDIR/kafka.log
 ENVFILE=$PB_INFRA_DIR/kafka.env
 TIMEOUT=${PB_KAFKA_START_TIMEOUT:-90}
-HEAP=${PB_KAFKA_HEAP:-1g}
+NODES=${PB_KAFKA_BROKERS:-1}
+[[ $NODES == 1 || $NODES == 3 ]] || { echo "[kafka] ERROR: PB_KAFKA_BROKERS must be 1 or 3, not '$NODES'" >&2; exit 2; }
+if ((NODES == 1)); then HEAP=${PB_KAFKA_HEAP:-1g}; else HEAP=${PB_KAFKA_HEAP:-512m}; fi
+
+# Node N's files: the single node keeps the layout of kafka/ itself; a cluster's nodes have kafka/nodeN/.
+node_dir() { if ((NODES == 1)); then echo "$KDIR"; else echo "$KDIR/node$1"; fi; }
+props_of() { echo "$(node_dir "$1")/server.properties"; }
+pidfile_of() { echo "$(node_dir "$1")/kafka.pid"; }
+logfile_of() { echo "$(node_dir "$1")/kafka.log"; }
+ports_of() { echo "$(node_dir "$1")/ports.env"; }
+data_of() { echo "$(node_dir "$1")/data"; }
 
 log() { echo "[kafka] $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -165,37 +178,74 @@ except Exception:
 EOF
 }
 
+# Prints the pid of node $1 if it runs.
 is_running() {
-    [[ -f $PIDFILE ]] || return 1
-    local pid
-    pid=$(cat "$PIDFILE" 2>/dev/null) || return 1
+    local pidfile pid
+    pidfile=$(pidfile_of "$1")
+    [[ -f $pidfile ]] || return 1
+    pid=$(cat "$pidfile" 2>/dev/null) || return 1
     [[ $pid =~ ^[0-9]+$ ]] || return 1
     [[ -r /proc/$pid/cmdline ]] || return 1
-    [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" == *"kafka.Kafka $PROPS"* ]] || return 1
+    [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" == *"kafka.Kafka $(props_of "$1")"* ]] || return 1
     echo "$pid"
 }
 
+# Sets PORT[i] and CPORT[i] for every node: stored ones, else fresh free ports (all distinct).
+load_ports() {
+    local i file used=" "
+    for ((i = 1; i <= NODES; i++)); do
+        file=$(ports_of "$i")
+        local PB_KAFKA_PORT="" PB_KAFKA_CONTROLLER_PORT=""
+        # shellcheck disable=SC1090
+        [[ -f $file ]] && . "$file"
+        PORT[i]=$PB_KAFKA_PORT
+        CPORT[i]=$PB_KAFKA_CONTROLLER_PORT
+        used+="${PORT[i]} ${CPORT[i]} "
+    done
+    for ((i = 1; i <= NODES; i++)); do
+        [[ -n ${PORT[i]} && -n ${CPORT[i]} ]] && continue
+        local p
+        for p in PORT CPORT; do
+            local v
+            v=$(free_port)
+            while [[ $used == *" $v "* ]]; do v=$(free_port); done
+            used+="$v "
+            eval "$p[i]=$v"
+        done
+        mkdir -p "$(node_dir "$i")"
+        printf 'PB_KAFKA_PORT=%s\nPB_KAFKA_CONTROLLER_PORT=%s\n' "${PORT[i]}" "${CPORT[i]}" >"$(ports_of "$i")"
+    done
+}
+
+bootstrap_list() {
+    local i out=""
+    for ((i = 1; i <= NODES; i++)); do out+="${out:+,}127.0.0.1:${PORT[i]}"; done
+    echo "$out"
+}
+
 write_config() {
-    local port=$1 cport=$2
-    mkdir -p "$DATA"
-    cat >"$PROPS" <<EOF
-# Generated by deploy/kafka.sh
+    local i=$1 voters="" j rf=1 isr=1
+    for ((j = 1; j <= NODES; j++)); do voters+="${voters:+,}$j@127.0.0.1:${CPORT[j]}"; done
+    ((NODES > 1)) && rf=3 isr=2
+    mkdir -p "$(data_of "$i")"
+    cat >"$(props_of "$i")" <<EOF
+# Generated by deploy/kafka.sh (node $i of $NODES)
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+node.id=$i
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://127.0.0.1:${PORT[i]},CONTROLLER://127.0.0.1:${CPORT[i]}
+advertised.listeners=PLAINTEXT://127.0.0.1:${PORT[i]}
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-log.dirs=$DATA
-offsets.topic.replication.factor=1
+log.dirs=$(data_of "$i")
+offsets.topic.replication.factor=$rf
 offsets.topic.num.partitions=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
 transaction.state.log.num.partitions=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=$isr
 group.initial.rebalance.delay.ms=0
 num.network.threads=2
 num.io.threads=4
@@ -208,10 +258,27 @@ auto.create.topics.enable=false
 # DUPLICATE_BROKER_REGISTRATION; after a controlled stop it registers at once.
 controlled.shutdown.enable=${PB_KAFKA_CONTROLLED_SHUTDOWN:-true}
 log.retention.ms=-1
-num.partitions=1
-default.replication.factor=1
-min.insync.replicas=1
+# New topics (the services make theirs with PB_KAFKA_TOPIC_PARTITIONS, 6 by default): see docs/OPERATIONS.md
+# on why a live topic's partition count is not changed.
+num.partitions=6
+# On the cluster every partition has 3 replicas and a write with acks=all needs 2 of them in sync.
+default.replication.factor=$rf
+min.insync.replicas=$isr
+unclean.leader.election.enable=false
 EOF
+    if ((NODES > 1)); then
+        # A broker killed outright is fenced when its heartbeats stop for broker.session.timeout.ms (9 s by
+        # default), and only then leaves the ISR of its partitions: until then a write with acks=all waits for
+        # it. 4 s keeps that wait within a producer's delivery timeout (15 s, pbkit.bus.kafka) with room to spare.
+        cat >>"$(props_of "$i")" <<EOF
+broker.heartbeat.interval.ms=1000
+broker.session.timeout.ms=4000
+replica.lag.time.max.ms=10000
+EOF
+    fi
+}
+
+write_log4j() {
     cat >"$LOG4J" <<'EOF'
 # Generated by deploy/kafka.sh: console only (stdout goes to kafka.log)
 status = warn
@@ -236,7 +303,41 @@ logger.state.level = WARN
 EOF
 }
 
-write_env() { local port=$1; write_env_file "$ENVFILE" "PB_TEST_KAFKA_BOOTSTRAP=127.0.0.1:$port"; }
+write_env() {
+    local rf=1 isr=1
+    ((NODES > 1)) && rf=3 isr=2
+    write_env_file "$ENVFILE" "PB_TEST_KAFKA_BOOTSTRAP=$(bootstrap_list)
+PB_TEST_KAFKA_BROKERS=$NODES
+PB_TEST_KAFKA_REPLICATION_FACTOR=$rf
+PB_TEST_KAFKA_MIN_INSYNC_REPLICAS=$isr"
+}
+
+# The number of nodes of this infra directory is fixed at its first start.
+check_size() {
+    local recorded=$NODES
+    if [[ -f $KDIR/brokers ]]; then recorded=$(cat "$KDIR/brokers")
+    elif [[ -d $KDIR/node1 ]]; then recorded=3
+    elif [[ -d $KDIR/data ]]; then recorded=1
+    fi
+    ((recorded == NODES)) || die "$KDIR holds a $recorded-node Kafka, not $NODES (PB_KAFKA_BROKERS): use another PB_INFRA_DIR"
+    echo "$NODES" >"$KDIR/brokers"
+}
+
+# Launches node $1 in the background, its pid in its pid file; prints the log line it started at.
+launch() {
+    local i=$1 logfile pid
+    logfile=$(logfile_of "$i")
+    echo "===== start $(date -Is) =====" >>"$logfile"
+    wc -l <"$logfile"
+    # setsid + nohup + no inherited fds: the broker outlives this script and never
+    # holds a caller's pipes open (subprocess.run(capture_output=True) returns).
+    setsid nohup java -Xms256m -Xmx"$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+        -Djava.awt.headless=true \
+        -Dlog4j2.configurationFile="$LOG4J" \
+        -cp "$LIBS/*" kafka.Kafka "$(props_of "$i")" </dev/null >>"$logfile" 2>&1 9>&- 8>&- &
+    pid=$!
+    echo "$pid" >"$(pidfile_of "$i")"
+}
 
 cmd_start() {
     ensure_tools
@@ -244,83 +345,82 @@ cmd_start() {
     mkdir -p "$KDIR"
     exec 9>"$KDIR/.lock"
     flock 9
+    check_size
+    declare -ga PORT CPORT
+    load_ports
 
-    local PB_KAFKA_PORT="" PB_KAFKA_CONTROLLER_PORT="" pid
-    if [[ -f $PORTS ]]; then
-        # shellcheck disable=SC1090
-        . "$PORTS"
-    fi
-    if pid=$(is_running); then
-        [[ -n $PB_KAFKA_PORT ]] || die "broker runs (pid $pid) but $PORTS is missing"
-        write_env "$PB_KAFKA_PORT"
-        log "already running (pid $pid) on 127.0.0.1:$PB_KAFKA_PORT"
+    local i pid todo=()
+    for ((i = 1; i <= NODES; i++)); do
+        if pid=$(is_running "$i"); then
+            log "node $i already running (pid $pid) on 127.0.0.1:${PORT[i]}"
+        else
+            rm -f "$(pidfile_of "$i")"
+            todo+=("$i")
+        fi
+    done
+    if ((${#todo[@]} == 0)); then
+        write_env
         return 0
-    fi
-    rm -f "$PIDFILE"
-    if [[ -z $PB_KAFKA_PORT || -z $PB_KAFKA_CONTROLLER_PORT ]]; then
-        PB_KAFKA_PORT=$(free_port)
-        PB_KAFKA_CONTROLLER_PORT=$(free_port)
-        while [[ $PB_KAFKA_CONTROLLER_PORT == "$PB_KAFKA_PORT" ]]; do
-            PB_KAFKA_CONTROLLER_PORT=$(free_port)
-        done
-        printf 'PB_KAFKA_PORT=%s\nPB_KAFKA_CONTROLLER_PORT=%s\n' \
-            "$PB_KAFKA_PORT" "$PB_KAFKA_CONTROLLER_PORT" >"$PORTS"
     fi
     # A restart must come back on the same ports: wait a little if a previous
     # process is still releasing them, fail if someone else holds them.
-    local p i
-    for p in "$PB_KAFKA_PORT" "$PB_KAFKA_CONTROLLER_PORT"; do
-        for ((i = 0; i < 20; i++)); do port_free "$p" && break; sleep 0.5; done
-        port_free "$p" || die "port $p (stored in $PORTS) is in use by another process"
+    local p k
+    for i in "${todo[@]}"; do
+        for p in "${PORT[i]}" "${CPORT[i]}"; do
+            for ((k = 0; k < 20; k++)); do port_free "$p" && break; sleep 0.5; done
+            port_free "$p" || die "port $p (stored in $(ports_of "$i")) is in use by another process"
+        done
     done
-    write_config "$PB_KAFKA_PORT" "$PB_KAFKA_CONTROLLER_PORT"
-
-    local cp="$LIBS/*"
-    if [[ ! -f $DATA/meta.properties ]]; then
-        log "formatting $DATA (cluster id $CLUSTER_ID)"
-        if ! java -Dlog4j2.configurationFile="$LOG4J" -cp "$cp" kafka.tools.StorageTool \
-                format --cluster-id="$CLUSTER_ID" -c "$PROPS" -g >"$KDIR/format.log" 2>&1; then
-            cat "$KDIR/format.log" >&2
-            die "kafka storage format failed"
+    write_log4j
+    for ((i = 1; i <= NODES; i++)); do write_config "$i"; done
+    local formats=()
+    for i in "${todo[@]}"; do
+        if [[ ! -f $(data_of "$i")/meta.properties ]]; then
+            log "formatting node $i, $(data_of "$i") (cluster id $CLUSTER_ID)"
+            java -Dlog4j2.configurationFile="$LOG4J" -cp "$LIBS/*" kafka.tools.StorageTool \
+                format --cluster-id="$CLUSTER_ID" -c "$(props_of "$i")" -g >"$(node_dir "$i")/format.log" 2>&1 9>&- &
+            formats+=("$i:$!")
         fi
-    fi
+    done
+    local f
+    for f in "${formats[@]}"; do
+        if ! wait "${f#*:}"; then
+            cat "$(node_dir "${f%%:*}")/format.log" >&2
+            die "kafka storage format failed (node ${f%%:*})"
+        fi
+    done
+    # All together: a cluster node cannot finish starting until a majority of the voters is up.
+    declare -A from
+    for i in "${todo[@]}"; do
+        log "starting node $i on 127.0.0.1:${PORT[i]} (controller ${CPORT[i]}), log $(logfile_of "$i")"
+        from[$i]=$(launch "$i")
+    done
 
-    log "starting broker on 127.0.0.1:$PB_KAFKA_PORT (controller $PB_KAFKA_CONTROLLER_PORT), log $LOGFILE"
-    echo "===== start $(date -Is) =====" >>"$LOGFILE"
-    local startline
-    startline=$(wc -l <"$LOGFILE")
-    # setsid + nohup + no inherited fds: the broker outlives this script and never
-    # holds a caller's pipes open (subprocess.run(capture_output=True) returns).
-    setsid nohup java -Xms256m -Xmx"$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-        -Djava.awt.headless=true \
-        -Dlog4j2.configurationFile="$LOG4J" \
-        -cp "$cp" kafka.Kafka "$PROPS" </dev/null >>"$LOGFILE" 2>&1 9>&- 8>&- &
-    pid=$!
-    echo "$pid" >"$PIDFILE"
-
-    local t0=$SECONDS started=0 n
+    local t0=$SECONDS n waiting
     while ((SECONDS - t0 < TIMEOUT)); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            tail -n 60 "$LOGFILE" >&2
-            rm -f "$PIDFILE"
-            die "broker exited during startup (log $LOGFILE)"
-        fi
-        # awk reads to the end: `tail | grep -q` would die of SIGPIPE under pipefail once the log is long.
-        if ((!started)) && awk -v from="$startline" 'NR > from && /Kafka Server started/ { found = 1 } END { exit !found }' "$LOGFILE"; then
-            started=1
-        fi
-        if ((started)) && n=$(metadata_check "$PB_KAFKA_PORT") && ((n >= 1)); then
-            write_env "$PB_KAFKA_PORT"
-            log "ready in $((SECONDS - t0)) s: PB_TEST_KAFKA_BOOTSTRAP=127.0.0.1:$PB_KAFKA_PORT"
+        waiting=0
+        for i in "${todo[@]}"; do
+            pid=$(cat "$(pidfile_of "$i")")
+            if ! kill -0 "$pid" 2>/dev/null; then
+                tail -n 60 "$(logfile_of "$i")" >&2
+                rm -f "$(pidfile_of "$i")"
+                die "node $i exited during startup (log $(logfile_of "$i"))"
+            fi
+            # awk reads to the end: `tail | grep -q` would die of SIGPIPE under pipefail once the log is long.
+            awk -v from="${from[$i]}" 'NR > from && /Kafka Server started/ { found = 1 } END { exit !found }' \
+                "$(logfile_of "$i")" || waiting=1
+        done
+        if ((!waiting)) && n=$(metadata_check "${PORT[${todo[0]}]}") && ((n >= NODES)); then
+            write_env
+            log "ready in $((SECONDS - t0)) s: PB_TEST_KAFKA_BOOTSTRAP=$(bootstrap_list)"
             return 0
         fi
         sleep 0.5
     done
-    tail -n 60 "$LOGFILE" >&2
-    log "broker not ready after $TIMEOUT s; stopping it"
-    stop_pid "$pid"
-    rm -f "$PIDFILE"
-    die "kafka start timed out (log $LOGFILE)"
+    for i in "${todo[@]}"; do tail -n 30 "$(logfile_of "$i")" >&2; done
+    log "not ready after $TIMEOUT s; stopping what started"
+    for i in "${todo[@]}"; do stop_pid "$(cat "$(pidfile_of "$i")")"; rm -f "$(pidfile_of "$i")"; done
+    die "kafka start timed out"
 }
 
 stop_pid() {
@@ -343,22 +443,45 @@ cmd_stop() {
     [[ -d $KDIR ]] || { log "not running"; return 0; }
     exec 9>"$KDIR/.lock"
     flock 9
-    local pid
-    if pid=$(is_running); then
-        log "stopping broker (pid $pid)"
-        stop_pid "$pid"
-        log "stopped"
-    else
-        log "not running"
-    fi
-    rm -f "$PIDFILE"
+    local i pid pids=() any=0
+    for ((i = 1; i <= NODES; i++)); do
+        if pid=$(is_running "$i"); then
+            log "stopping node $i (pid $pid)"
+            stop_pid "$pid" &
+            pids+=($!)
+            any=1
+        fi
+    done
+    local rc=0
+    for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+    for ((i = 1; i <= NODES; i++)); do rm -f "$(pidfile_of "$i")"; done
+    if ((any)); then log "stopped"; else log "not running"; fi
+    return "$rc"
+}
+
+cmd_kill() {
+    local i=${1:-} pid
+    [[ $i =~ ^[0-9]+$ ]] && ((i >= 1 && i <= NODES)) || die "kill needs a node number 1..$NODES"
+    pid=$(is_running "$i") || die "node $i is not running"
+    kill -KILL "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    log "killed node $i (pid $pid) with SIGKILL"
+}
+
+cmd_status() {
+    local i pid rc=0
+    for ((i = 1; i <= NODES; i++)); do
+        if pid=$(is_running "$i"); then echo "node $i running (pid $pid)"; else echo "node $i stopped"; rc=1; fi
+    done
+    return "$rc"
 }
 
 case "${1:-}" in
     start) cmd_start ;;
     stop) cmd_stop ;;
-    status) if pid=$(is_running); then echo "running (pid $pid)"; else echo "stopped"; exit 1; fi ;;
+    kill) cmd_kill "${2:-}" ;;
+    status) cmd_status ;;
     env) cat "$ENVFILE" ;;
     fetch) ensure_tools; fetch_jars ;;
-    *) echo "usage: $0 start|stop|status|env|fetch" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|kill N|status|env|fetch" >&2; exit 2 ;;
 esac

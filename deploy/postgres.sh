@@ -9,9 +9,14 @@
 #   deploy/postgres.sh env     print postgres.env
 #
 # Starting when already running is a no-op that (re)writes the env file.
-# Auth is trust on 127.0.0.1 only. Durability is off (fsync etc.) for the test suite's speed, unless
-# PB_PG_PROFILE=durable: then the server starts with fsync, synchronous_commit and full_page_writes on, as
-# production runs (the benchmark's instance, bench/). The profile is applied at each start.
+# Two profiles, applied at each start (pg_hba.conf is rewritten and the server options given on its command line):
+#   test (the default; the test suite's instance): trust authentication on 127.0.0.1, durability off (fsync,
+#        synchronous_commit, full_page_writes) for speed. An immediate restart may lose acknowledged commits.
+#   durable (`make run-kafka`, bench/): fsync, synchronous_commit and full_page_writes on, and scram-sha-256
+#        password authentication for every connection. The password of the `postgres` role is generated once
+#        (alphanumeric, 32 characters) into $PB_INFRA_DIR/postgres.password (mode 0600; under var/, never
+#        committed) and is part of the URL in postgres.env, which is mode 0600 too.
+# max_connections is 300 in both (see the arithmetic at SERVER_MAX_CONNECTIONS below).
 # As root the server runs as the `postgres` OS user (PostgreSQL refuses root).
 #
 # Env: PB_INFRA_DIR (default <repo>/var/infra), PB_PG_PROFILE (test, the default, or durable).
@@ -22,6 +27,13 @@ SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}
 source "$(dirname "$SELF")/infra-lib.sh"
 ENVFILE=$PB_INFRA_DIR/postgres.env
 LOCATION=$PB_INFRA_DIR/pg.location   # records the data dir when it isn't $PB_INFRA_DIR/pg
+PASSWORD_FILE=$PB_INFRA_DIR/postgres.password
+# Connections, sized so that 2 replicas of every service fit. Per service process (pbkit.db.make_engine):
+# a pool of PB_DB_POOL_SIZE=10 plus PB_DB_MAX_OVERFLOW=10 (20), the relay's LISTEN connection (1) and one spare
+# for a rebuild's or a migration's own engine (1): 22. Six processes (registry, transactions, pledge,
+# product-filing, metrics, console) x 2 replicas = 12 x 22 = 264, plus 3 reserved for superusers and ~30 for
+# psql, backups, checks and test fixtures: 300. An idle connection costs little; 300 fit 128 MB shared_buffers.
+SERVER_MAX_CONNECTIONS=300
 
 log() { echo "[postgres] $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -105,15 +117,60 @@ is_running() { as_pg "$BIN/pg_ctl" status -D "$PGDATA" >/dev/null 2>&1; }
 
 running_port() { sed -n 4p "$PGDATA/postmaster.pid"; }
 
-write_env() { local port=$1; write_env_file "$ENVFILE" "PB_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:$port/postgres"; }
+# The URL of the superuser: with its password under the durable profile (the env file is then 0600).
+server_url() {
+    local port=$1
+    if [[ ${PB_PG_PROFILE:-test} == durable ]]; then
+        echo "postgresql+psycopg://postgres:$(head -n 1 "$PASSWORD_FILE")@127.0.0.1:$port/postgres"
+    else
+        echo "postgresql+psycopg://postgres@127.0.0.1:$port/postgres"
+    fi
+}
+
+write_env() {
+    local port=$1
+    (umask 077 && write_env_file "$ENVFILE" "PB_TEST_POSTGRES_URL=$(server_url "$port")")
+}
 
 # Server options of the profile, given at start so that they override postgresql.conf's test settings.
 profile_options() {
     case "${PB_PG_PROFILE:-test}" in
-        test) ;;
-        durable) echo "-c fsync=on -c synchronous_commit=on -c full_page_writes=on" ;;
+        test) echo "-c max_connections=$SERVER_MAX_CONNECTIONS" ;;
+        durable) echo "-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c max_connections=$SERVER_MAX_CONNECTIONS -c password_encryption=scram-sha-256" ;;
         *) die "PB_PG_PROFILE must be test or durable, not '$PB_PG_PROFILE'" ;;
     esac
+}
+
+# The durable profile's password, generated once (alphanumeric: no quoting anywhere).
+ensure_password() {
+    if [[ ! -s $PASSWORD_FILE ]]; then
+        local raw
+        raw=$(head -c 64 /dev/urandom | base64 -w0)
+        raw=${raw//[^A-Za-z0-9]/}
+        (umask 077 && printf '%s\n' "${raw:0:32}" >"$PASSWORD_FILE")
+    fi
+}
+
+# Before a start, with the server stopped: the profile's authentication. durable: the role's password is set in
+# single-user mode (read from stdin, never on a command line) and pg_hba.conf asks every connection for it.
+apply_auth() {
+    local method=trust
+    if [[ ${PB_PG_PROFILE:-test} == durable ]]; then
+        method=scram-sha-256
+        ensure_password
+        if ! printf "SET password_encryption = 'scram-sha-256';\nALTER ROLE postgres PASSWORD '%s';\n" \
+                "$(head -n 1 "$PASSWORD_FILE")" \
+                | as_pg "$BIN/postgres" --single -D "$PGDATA" -c unix_socket_directories= postgres \
+                    >"$PB_INFRA_DIR/set-password.log" 2>&1; then
+            cat "$PB_INFRA_DIR/set-password.log" >&2
+            die "could not set the postgres role's password"
+        fi
+    fi
+    as_pg tee "$PGDATA/pg_hba.conf" >/dev/null <<EOF
+# Generated by deploy/postgres.sh at each start (profile ${PB_PG_PROFILE:-test}): TCP on loopback only.
+host all all 127.0.0.1/32 $method
+host all all ::1/128 $method
+EOF
 }
 
 cmd_start() {
@@ -146,7 +203,6 @@ cmd_start() {
 # --- deploy/postgres.sh (test instance) ---
 listen_addresses = '127.0.0.1'
 unix_socket_directories = ''
-max_connections = 200
 fsync = off
 synchronous_commit = off
 full_page_writes = off
@@ -163,6 +219,7 @@ EOF
         port=$(free_port)
     fi
     as_pg sh -c "echo $port > '$PGDATA/pb.port'"
+    apply_auth
 
     log "starting on 127.0.0.1:$port (profile ${PB_PG_PROFILE:-test}, data $PGDATA, log $PGLOG)"
     if ! as_pg "$BIN/pg_ctl" start -D "$PGDATA" -l "$PGLOG" -o "-p $port $options" -w -t 60 -s >/dev/null 2>&1 9>&-; then
@@ -179,7 +236,7 @@ EOF
         die "server did not become ready on port $port"
     fi
     write_env "$port"
-    log "ready: PB_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:$port/postgres"
+    log "ready on 127.0.0.1:$port (profile ${PB_PG_PROFILE:-test}; URL in $ENVFILE)"
 }
 
 cmd_stop() {

@@ -39,6 +39,7 @@ from pbkit.bus.base import EventBus, Message
 from pbkit.context import Actor, request_id_var
 from pbkit.db import KitTables, is_postgres
 from pbkit.events import REQUEST_ID_HEADER, Event, EventCatalog, dlq_topic, utcnow
+from pbkit.stats import Timing
 from pbkit.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,11 @@ class ConsumerRunner:
         self.consecutive_failures = 0
         self.halted: ConsumerHalted | None = None
         self.applied = 0
+        # For /metrics: events this runner found applied already (redeliveries), events it dead-lettered, and
+        # how long each polled batch took to handle (applied, skipped or dead-lettered, and committed).
+        self.duplicates = 0
+        self.dead_lettered = 0
+        self.timing = Timing()
         self.last_event_time: str | None = None
         # Per (topic, partition), the offset after the last message this runner committed.
         self.positions: dict[tuple[str, int], int] = {}
@@ -112,6 +118,7 @@ class ConsumerRunner:
         """Poll one batch, apply it, commit its offsets. Returns the number of messages handled."""
         consumer = self._get_consumer()
         pending = consumer.poll(self.poll_timeout_s)
+        started = time.perf_counter()
         done: list[Message] = []
         try:
             if pending and self._apply_batch(pending):
@@ -125,6 +132,8 @@ class ConsumerRunner:
             for message in done:
                 partition = (message.topic, message.partition)
                 self.positions[partition] = max(self.positions.get(partition, 0), message.offset + 1)
+            if done:
+                self.timing.observe(time.perf_counter() - started)
         return len(done)
 
     def _uow(self) -> UnitOfWork:
@@ -150,6 +159,7 @@ class ConsumerRunner:
                 return False
             uow.commit()
         self.applied += len(fresh)
+        self.duplicates += len(messages) - len(fresh)
         if fresh:
             self.last_event_time = fresh[-1].time
         self.consecutive_failures = 0
@@ -219,6 +229,8 @@ class ConsumerRunner:
                     uow.commit()
                     self.applied += 1
                     self.last_event_time = event.time
+                else:
+                    self.duplicates += 1
         finally:
             request_id_var.reset(token)
 
@@ -241,6 +253,7 @@ class ConsumerRunner:
             }
         )
         self.bus.publish(dlq_topic(message.topic), message.key, message.value, headers).result(30)
+        self.dead_lettered += 1
         log.error("%s: dead-lettered %s@%d: %s", self.name, message.topic, message.offset, reason)
 
     def run(self, stop: threading.Event) -> None:

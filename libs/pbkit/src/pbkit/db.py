@@ -134,7 +134,14 @@ def install_kit_tables(metadata: MetaData) -> KitTables:
     return KitTables(outbox, event_sequences, processed_events, idempotency_keys, audit_log)
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+# PostgreSQL pool of one process: 10 kept open, 10 more under load. deploy/postgres.sh sizes max_connections
+# (300) so that 2 replicas of every service fit at these sizes (the arithmetic is there).
+DEFAULT_POOL_SIZE = 10
+DEFAULT_MAX_OVERFLOW = 10
+
+
+def make_engine(url: str, *, echo: bool = False, pool_size: int = DEFAULT_POOL_SIZE,
+                max_overflow: int = DEFAULT_MAX_OVERFLOW) -> Engine:
     """An engine for either backend; SQLite gets WAL, a busy timeout and foreign keys."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -160,7 +167,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -23,7 +23,7 @@ from pbkit.context import SYSTEM, Actor
 from pbkit.db import KitTables, NamedConstraint, make_engine, make_read_session_factory, make_session_factory
 from pbkit.errors import Unavailable
 from pbkit.events import EventCatalog
-from pbkit.outbox import OutboxRelay
+from pbkit.outbox import OutboxRelay, RelayLeadership
 from pbkit.registry_client import RegistryClient, TitleArbiter
 from pbkit.revocation import RevocationFeed
 from pbkit.settings import ServiceSettings
@@ -57,6 +57,8 @@ class ServiceKit:
     # and /readyz waits for it.
     topics_ready: threading.Event = field(default_factory=threading.Event)
     topics_missing: tuple[str, ...] = ()
+    # The leadership locks of the jobs that run in one replica at a time (`add_periodic(..., leader_only=True)`).
+    job_leaderships: dict[str, RelayLeadership] = field(default_factory=dict)
     _threads: list[threading.Thread] = field(default_factory=list)
     _threads_lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -74,7 +76,8 @@ class ServiceKit:
         registry: RegistryClient | None = None,
     ) -> ServiceKit:
         """`verifier`, `bus` and `registry` replace what the settings would build (tests pass fakes here)."""
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
+                             max_overflow=settings.db_max_overflow)
         session_factory = make_session_factory(engine)
         bus = bus or bus_from_settings(settings)
         feed = None
@@ -146,19 +149,33 @@ class ServiceKit:
         self.consumers.append(runner)
         return runner
 
-    def add_periodic(self, name: str, interval_s: float, step: Callable[[], Any]) -> None:
+    def add_periodic(self, name: str, interval_s: float, step: Callable[[], Any], *, leader_only: bool = False) -> None:
         """Runs `step` every `interval_s` seconds beside the relay and the consumers, until the service stops.
         A round that finds a service unavailable is a warning, any other failure is logged; the next round
-        tries again."""
+        tries again.
+
+        `leader_only`: of the replicas sharing the service's database, only the one holding the job's leadership
+        lock runs it (the relay's kind of lock, one per job: pbkit.outbox.RelayLeadership). Every round the
+        others ask for the lock, so the job moves to another replica within a round of its leader's death."""
+        leadership = None
+        if leader_only:
+            leadership = self.job_leaderships[name] = RelayLeadership(
+                self.engine, self.settings.service_name, purpose=f"job-{name}")
 
         def run(stop: threading.Event) -> None:
-            while not stop.wait(interval_s):
-                try:
-                    step()
-                except Unavailable as exc:
-                    log.warning("%s: %s; next try in %.0f s", name, exc, interval_s)
-                except Exception:
-                    log.exception("%s failed; next try in %.0f s", name, interval_s)
+            try:
+                while not stop.wait(interval_s):
+                    try:
+                        if leadership is not None and not leadership.acquire():
+                            continue
+                        step()
+                    except Unavailable as exc:
+                        log.warning("%s: %s; next try in %.0f s", name, exc, interval_s)
+                    except Exception:
+                        log.exception("%s failed; next try in %.0f s", name, interval_s)
+            finally:
+                if leadership is not None:
+                    leadership.release()
 
         run.__name__ = name
         self.background.append(run)
@@ -172,7 +189,7 @@ class ServiceKit:
             uow_factory=self.uow,
             arbiter=lambda: TitleArbiter(self.registry, token=self.registry.service_token()),
             older_than=timedelta(seconds=settings.pending_recovery_after_s),
-        ))
+        ), leader_only=True)
 
     def start_background(self) -> None:
         """Makes the topics this service publishes, waits for those it consumes, then starts the relay, the

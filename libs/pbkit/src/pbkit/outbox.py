@@ -70,18 +70,22 @@ class RelayLeadership:
     other relay. On SQLite it holds an exclusive lock on a file beside the database.
     """
 
-    def __init__(self, engine: Engine, name: str):
+    def __init__(self, engine: Engine, name: str, *, purpose: str = "outbox-relay"):
+        """`purpose` names what is led: the outbox relay by default, or another job that must run in one replica
+        at a time (`ServiceKit.add_periodic(..., leader_only=True)`); each purpose has a lock of its own."""
         self.engine = engine
         self.name = name
-        self.key = zlib.crc32(f"pb-outbox-relay:{name}".encode())
+        self.purpose = purpose
+        self.key = zlib.crc32(f"pb-{purpose}:{name}".encode())
+        self._lock_suffix = "relay" if purpose == "outbox-relay" else purpose
         self._pg_conn = None
         self._file = None
 
     def acquire(self) -> bool:
         if self.engine.dialect.name == "postgresql":
             if self._pg_conn is not None and not self._still_held():
-                log.warning("outbox relay %s lost its leadership lock (the database restarted?); asking again",
-                            self.name)
+                log.warning("%s of %s lost its leadership lock (the database restarted?); asking again",
+                            self.purpose, self.name)
                 self._drop_pg_conn()
             if self._pg_conn is None:
                 conn = self.engine.connect()
@@ -94,7 +98,7 @@ class RelayLeadership:
             return True
         if self._file is None:
             database = make_url(str(self.engine.url)).database or "memory"
-            handle = open(Path(f"{database}.relay.lock"), "a+")  # noqa: SIM115 - held while leader
+            handle = open(Path(f"{database}.{self._lock_suffix}.lock"), "a+")  # noqa: SIM115 - held while leader
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -169,6 +173,10 @@ class OutboxRelay:
         self.leadership = RelayLeadership(engine, name)
         self._wake = threading.Event()
         self._wake_on_commit(session_factory)
+        # For /metrics: rows the bus acknowledged, and rounds that failed (the bus or the database away, a row
+        # refused), since this process started.
+        self.published = 0
+        self.failed_rounds = 0
 
     def _wake_on_commit(self, session_factory: sessionmaker[Session]) -> None:
         """A commit that wrote outbox rows wakes the relay: this process's at once, and on PostgreSQL, when the
@@ -219,6 +227,18 @@ class OutboxRelay:
         """Rows not yet acknowledged by the bus, the parked ones included."""
         with self.session_factory() as session:
             return session.execute(select(func.count()).select_from(self.outbox)).scalar_one()
+
+    def oldest_age_s(self) -> float:
+        """Seconds since the oldest row still in the outbox (parked ones included) was written; 0 when empty."""
+        with self.session_factory() as session:
+            oldest = session.execute(select(func.min(self.outbox.c.created_at))).scalar_one()
+        if oldest is None:
+            return 0.0
+        if oldest.tzinfo is None:  # SQLite's aggregate comes back as a naive UTC datetime or a string
+            from datetime import UTC, datetime
+
+            oldest = (datetime.fromisoformat(oldest) if isinstance(oldest, str) else oldest).replace(tzinfo=UTC)
+        return max(0.0, (utcnow() - oldest).total_seconds())
 
     def parked(self) -> int:
         with self.session_factory() as session:
@@ -316,6 +336,7 @@ class OutboxRelay:
                                   row.id, row.aggregateid, row.topic, row.attempts + 1, error)
                 session.execute(update(o).where(o.c.position == position).values(**change))
             session.commit()
+        self.published += len(acknowledged)
         if failures:
             first_error = next(iter(failures.values()))[1]
             raise BusError(f"{len(failures)} outbox row(s) not acknowledged: {first_error}")
@@ -335,6 +356,7 @@ class OutboxRelay:
                         continue
                     self._wake.wait(self.poll_interval_s)
                 except Exception as exc:  # noqa: BLE001 - the relay must outlive any single failure
+                    self.failed_rounds += 1
                     log.warning("outbox relay round failed, retrying in %.1fs: %s", backoff, exc)
                     stop.wait(backoff)
                     backoff = min(backoff * 2, self.max_backoff_s)

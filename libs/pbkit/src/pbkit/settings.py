@@ -43,13 +43,22 @@ class ServiceSettings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     service_name: str = "service"
     database_url: str = ""
+    # The PostgreSQL connection pool of one process (ignored on SQLite): deploy/postgres.sh's max_connections
+    # fits 2 replicas of every service at the defaults; more replicas need a larger server or smaller pools.
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
     var_dir: Path = Path("var")
 
     bus: Literal["local", "kafka"] = "local"
     local_bus_path: Path | None = None
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
-    kafka_topic_partitions: int = 3
-    kafka_replication_factor: int = 1
+    # New topics only (ensure_topics never changes a topic that exists): 6 partitions, so that up to 6 consumers
+    # of a group share a topic. Changing a live topic's count remaps keys to partitions: docs/OPERATIONS.md.
+    kafka_topic_partitions: int = Field(default=6, ge=1)
+    # 1 on the single broker; 3 on a cluster (deploy/kafka.sh with PB_KAFKA_BROKERS=3), with min.insync.replicas
+    # 2: a write acknowledged (acks=all) is on at least 2 brokers, and one broker may die without refusing writes.
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_min_insync_replicas: int = Field(default=1, ge=1)
     # Prepended to every topic and consumer group: lets installations or test runs share a cluster.
     topic_prefix: str = ""
 

@@ -105,14 +105,19 @@ def build_app(settings: Settings, *, transport: httpx.MockTransport | None = Non
             with engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:  # noqa: BLE001
-            checks["database"] = f"unreachable: {type(exc).__name__}"
+            url = engine.url
+            where = (f"sqlite {url.database}" if url.get_backend_name() == "sqlite"
+                     else f"postgresql {url.host}:{url.port}/{url.database}")  # never the password
+            checks["database"] = f"unreachable: {where} ({type(exc).__name__})"
         try:
             http.get(settings.registry_url.rstrip("/") + "/healthz", timeout=2.0).raise_for_status()
         except httpx.HTTPError as exc:
-            checks["registry"] = f"unreachable: {type(exc).__name__}"
-        ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
-                            status_code=200 if ready else 503)
+            checks["registry"] = f"unreachable: {settings.registry_url} ({type(exc).__name__})"
+        missing = [name for name, value in checks.items() if value != "ok"]
+        body: dict = {"status": "not ready" if missing else "ready", "checks": checks}
+        if missing:
+            body["missing"] = missing
+        return JSONResponse(body, status_code=503 if missing else 200)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

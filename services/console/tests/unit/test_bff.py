@@ -106,3 +106,20 @@ def test_an_unknown_service_is_404_and_an_unbuilt_app_says_how_to_build_it(clien
     assert client.get("/api/nowhere/x").status_code == 404
     page = client.get("/dashboard")
     assert page.status_code == 503 and "npm" in page.json()["detail"]
+
+
+def test_readyz_names_what_is_missing(tmp_path):
+    def registry_down(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, json={"status": 503})
+
+    settings = Settings(env="test", database_url=f"sqlite:///{tmp_path}/console.sqlite3", var_dir=tmp_path,
+                        web_dist=tmp_path / "dist", registry_url="http://127.0.0.1:8001")
+    upgrade_head("pb_console", settings.database_url)
+    with TestClient(build_app(settings, transport=httpx.MockTransport(registry_down))) as client:
+        answer = client.get("/readyz")
+    assert answer.status_code == 503
+    body = answer.json()
+    assert body["missing"] == ["registry", "app"]
+    assert body["checks"]["registry"] == "unreachable: http://127.0.0.1:8001 (HTTPStatusError)"
+    assert body["checks"]["app"] == "not built"
+    assert body["checks"]["database"] == "ok"

@@ -24,6 +24,7 @@ def _adapter(settings: ServiceSettings) -> EventBus:
             client_id=f"pb-{settings.service_name}",
             partitions=settings.kafka_topic_partitions,
             replication_factor=settings.kafka_replication_factor,
+            min_insync_replicas=settings.kafka_min_insync_replicas,
         )
     from pbkit.bus.local import LocalLogBus
 

@@ -76,6 +76,10 @@ class EventBus(Protocol):
     def end_offsets(self, topics: list[str]) -> dict[tuple[str, int], int]:
         """Per (topic, partition), the offset after its last message right now: how far the log reaches."""
 
+    def committed_offsets(self, group_id: str, topics: list[str]) -> dict[tuple[str, int], int]:
+        """Per (topic, partition) of `topics`, the offset consumer group `group_id` committed (the next it will
+        read); a partition it never committed is absent. With `end_offsets`, a group's lag (for /metrics)."""
+
     def ping(self, timeout: float) -> bool:
         """True when the bus is reachable (for /readyz)."""
 

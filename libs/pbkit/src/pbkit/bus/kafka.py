@@ -35,14 +35,16 @@ class KafkaBus:
         bootstrap_servers: str,
         *,
         client_id: str = "patentbridge",
-        partitions: int = 3,
+        partitions: int = 6,
         replication_factor: int = 1,
+        min_insync_replicas: int = 1,
         delivery_timeout_s: float = 15.0,
     ):
         self.bootstrap_servers = bootstrap_servers
         self.client_id = client_id
         self.partitions = partitions
         self.replication_factor = replication_factor
+        self.min_insync_replicas = min_insync_replicas
         self.delivery_timeout_s = delivery_timeout_s
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
@@ -95,7 +97,8 @@ class KafkaBus:
                     t: {
                         "num_partitions": self.partitions,
                         "replication_factor": self.replication_factor,
-                        "configs": {"retention.ms": "-1", "retention.bytes": "-1"},
+                        "configs": {"retention.ms": "-1", "retention.bytes": "-1",
+                                    "min.insync.replicas": str(self.min_insync_replicas)},
                     }
                     for t in topics
                     if t not in existing
@@ -145,7 +148,8 @@ class KafkaBus:
     def end_offsets(self, topics: list[str]) -> dict[tuple[str, int], int]:
         try:
             consumer = KafkaConsumer(
-                bootstrap_servers=self.bootstrap_servers, client_id=f"{self.client_id}-end-offsets", enable_auto_commit=False
+                bootstrap_servers=self.bootstrap_servers, client_id=f"{self.client_id}-end-offsets", enable_auto_commit=False,
+                request_timeout_ms=5000, bootstrap_timeout_ms=5000,
             )
         except KafkaError as exc:
             raise BusError(f"kafka unreachable: {exc}") from exc
@@ -161,6 +165,16 @@ class KafkaBus:
         finally:
             consumer.close()
         return {(tp.topic, tp.partition): end for tp, end in ends.items()}
+
+    def committed_offsets(self, group_id: str, topics: list[str]) -> dict[tuple[str, int], int]:
+        wanted = set(topics)
+        with self._admin(5.0) as admin:
+            try:
+                offsets = admin.list_group_offsets({group_id: None}).get(group_id, {})
+            except KafkaError as exc:
+                raise BusError(f"kafka group offsets unavailable: {exc}") from exc
+        return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()
+                if tp.topic in wanted and meta.offset >= 0}
 
     def ping(self, timeout: float) -> bool:
         try:
@@ -183,8 +197,11 @@ class KafkaBus:
     def close(self) -> None:
         with self._lock:
             if self._producer is not None:
-                self._producer.close(timeout=5)
-                self._producer = None
+                producer, self._producer = self._producer, None
+                try:
+                    producer.close(timeout=5)
+                except KafkaError:  # records the broker never took: their outbox rows stay and go again
+                    log.warning("kafka producer closed with records undelivered", exc_info=True)
 
 
 def _messages(batches: dict) -> list[Message]:  # {TopicPartition: [ConsumerRecord]} of a poll

@@ -158,6 +158,11 @@ class LocalLogBus:
             for t in topics
         }
 
+    def committed_offsets(self, group_id: str, topics: list[str]) -> dict[tuple[str, int], int]:
+        rows = self._connection().execute(
+            "SELECT topic, next_offset FROM group_offsets WHERE group_id = ?", (group_id,)).fetchall()
+        return {(topic, 0): offset for topic, offset in rows if topic in topics}
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:

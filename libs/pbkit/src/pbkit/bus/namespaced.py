@@ -62,6 +62,10 @@ class NamespacedBus:
         ends = self.inner.end_offsets([self.prefix + t for t in topics])
         return {(topic.removeprefix(self.prefix), partition): end for (topic, partition), end in ends.items()}
 
+    def committed_offsets(self, group_id: str, topics: list[str]) -> dict[tuple[str, int], int]:
+        done = self.inner.committed_offsets(self.prefix + group_id, [self.prefix + t for t in topics])
+        return {(topic.removeprefix(self.prefix), partition): offset for (topic, partition), offset in done.items()}
+
     def ping(self, timeout: float) -> bool:
         return self.inner.ping(timeout)
 
