@@ -14,6 +14,7 @@ and every breakdown with the total it splits.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
@@ -22,6 +23,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kafka.partitioner import murmur2
 
 from pb_metrics.app import build_app
 from pb_metrics.models import Generation
@@ -35,7 +37,8 @@ from pb_metrics.projections.handlers import ProjectionHandler
 from pb_metrics.settings import Settings
 from pbkit.domain.regions import GUIZHOU_PROVINCE_CODE
 from pbkit.events import utcnow
-from pbkit.testing import copy_of_database
+from pbkit.migrations import upgrade_head
+from pbkit.testing import copy_of_database, create_pg_database, drop_pg_database
 
 FIRST_YEAR, LAST_YEAR = 2021, 2023
 GUIZHOU_PREFECTURES = {"520100", "520200", "520300", "520400", "520500", "520600", "522300", "522600", "522700"}
@@ -341,3 +344,106 @@ def units_of(value) -> int:  # noqa: ANN001
         return value
     yuan, _, fen = value.partition(".")
     return int(yuan) * 100 + (-1 if yuan.startswith("-") else 1) * int(fen)
+
+
+# --- two consumers sharing six partitions, on PostgreSQL -----------------------------------------
+
+PARTITIONS = 6
+ATTEMPTS = 5  # the consumer runner's: a failed batch is applied again one event at a time, each retried
+
+
+def partition_of(event) -> int:  # noqa: ANN001
+    """Kafka's default partitioner for the event's key (its aggregate id, CONTRACT §7)."""
+    return (murmur2(event.subject.encode()) & 0x7FFFFFFF) % PARTITIONS
+
+
+@pytest.fixture(scope="module")
+def postgres_kit(tmp_path_factory, test_keys, postgres_admin_url):
+    url = create_pg_database(postgres_admin_url, prefix="recount")
+    upgrade_head("pb_metrics", url)
+    settings_ = Settings(database_url=url, var_dir=tmp_path_factory.mktemp("recount-pg"), jwks_json=test_keys.jwks_json,
+                         relay_enabled=False, consumers_enabled=False)
+    kit = build_app(settings_).state.kit
+    yield kit
+    kit.close()
+    drop_pg_database(postgres_admin_url, url)
+
+
+def consume(kit, batches: list[list], start: threading.Barrier, failures: list) -> None:  # noqa: ANN001
+    """One metrics consumer: its partitions' batches in order, each in its own transaction, as the runner
+    applies them (a batch that fails is applied again one event at a time, each event up to ATTEMPTS times)."""
+    handler = ProjectionHandler(live_generations)
+    start.wait()
+    for batch in batches:
+        try:
+            with kit.uow() as uow:
+                handler.apply_batch(uow, batch)
+                uow.commit()
+            continue
+        except Exception:  # noqa: BLE001 - as the runner: one event at a time
+            pass
+        for event in batch:
+            for attempt in range(ATTEMPTS):
+                try:
+                    with kit.uow() as uow:
+                        handler.apply_batch(uow, [event])
+                        uow.commit()
+                    break
+                except Exception as exc:  # noqa: BLE001 - retried, then it would be dead-lettered
+                    if attempt == ATTEMPTS - 1:
+                        failures.append(f"{event.type} {event.subject}: {type(exc).__name__}: {exc}")
+
+
+@pytest.mark.integration
+@settings(max_examples=25, deadline=None, suppress_health_check=[
+    HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example,
+])
+@given(data=st.data())
+def test_two_consumers_sharing_six_partitions_on_postgres_count_as_the_recount(data, postgres_kit, party,
+                                                                                producers_factory):
+    """Issue 14: two metrics consumers of one group, each with three of a topic's six partitions, applying their
+    batches at the same time on one PostgreSQL database, give exactly the numbers of the plain recount."""
+    kit = postgres_kit
+    history = data.draw(histories(party))
+    events = emit(history, producers_factory())
+    repeats = data.draw(st.lists(st.sampled_from(events), max_size=len(events) // 2)) if events else []
+    # A partition keeps its events in the order they were published; a redelivery comes again later.
+    # Partitions by (topic, number): the aggregate kind of an event type names its topic (pb.deal.* on deals...).
+    partitions: dict[tuple[str, int], list] = {}
+    for event in [*events, *repeats]:
+        partitions.setdefault((event.type.split(".")[1], partition_of(event)), []).append(event)
+    consumers = []
+    for owned in (range(0, PARTITIONS // 2), range(PARTITIONS // 2, PARTITIONS)):
+        # The range assignor: partitions 0-2 of every topic to one consumer, 3-5 to the other. One poll returns
+        # some messages of each of its partitions, each partition's in order.
+        queues = [list(queue) for (_topic, number), queue in sorted(partitions.items()) if number in owned]
+        batches = []
+        while any(queues):
+            batch = []
+            for queue in queues:
+                take = data.draw(st.integers(1, 4))
+                batch += queue[:take]
+                del queue[:take]
+            if batch:
+                batches.append(batch)
+        consumers.append(batches)
+
+    fresh_generation(kit)
+    start, failures = threading.Barrier(2), []
+    threads = [threading.Thread(target=consume, args=(kit, batches, start, failures)) for batches in consumers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+    expected = expected_progress(history)
+    with kit.session_factory() as session:
+        program = load_program(session, "gz-2021-2023")
+        for year in range(FIRST_YEAR, LAST_YEAR + 1):
+            answer = ProgressOut.model_validate(progress(session, program, year=year, today=date(2030, 1, 1))).model_dump(
+                mode="json"
+            )
+            got = {i["id"]: (i["actual"], i["previous"], i["growth"]) for i in answer["indicators"]}
+            assert got == expected[year], year
+            check_totals_against_the_facts(session, program, year)
