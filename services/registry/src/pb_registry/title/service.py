@@ -171,10 +171,9 @@ def _title_change_refusals(patent: Patent, body: TitleChangeIn) -> list[str]:
 
 
 def _in_force(licence: Any, on: date) -> bool:
-    """An exclusive or sole licence excludes others from its term's start (its recording, when it has none) to its
-    term's end (for ever, when it has none)."""
-    start = licence.term_start or licence.recorded_on
-    return (start is None or start <= on) and (licence.term_end is None or on <= licence.term_end)
+    """An exclusive or sole licence excludes others until its term's end (for ever, when it has none). One whose term
+    starts later counts too: an open licence given now would run into it."""
+    return licence.term_end is None or on <= licence.term_end
 
 
 def _excluding_licence_refusals(patent: Patent, *, on: date) -> list[str]:
