@@ -33,7 +33,7 @@ UPDATE = os.environ.get("PB_UPDATE_GOLDEN") == "1"
 DIFF_LINES = 200
 
 # Services whose build_app takes the registry client (the tests pass a fake registry's).
-ASK_THE_REGISTRY = ("transactions", "pledge", "product-filing")
+ASK_THE_REGISTRY = ("transactions", "pledge", "product-filing", "market")
 
 ADMIN_ID = "golden-admin"
 ADMIN_SECRET = "golden-admin-secret-0123456789abcdef"

@@ -25,6 +25,7 @@ from pb_market.models import OpenLicence
 from pbkit.fields import Identifier, Industry, PrefectureCode
 from pbkit.money import Money
 from pbkit.queries import paginate
+from pbkit.web.links import links_to
 
 router = APIRouter(prefix="/api/v1", tags=["open licences"])
 
@@ -48,7 +49,10 @@ Words = Annotated[str, StringConstraints(min_length=1, max_length=200)]
     status_code=201,
     response_model=OpenLicenceOut,
     summary="declare an open licence (开放许可声明; admin, or a partner whose organization is the owner)",
-    responses={409: {"description": "the registry refuses the declaration (the reason is in `detail`); nothing changed"},
+    responses={201: {"links": links_to("get_api_v1_open_licences__declaration_id__get",
+                                       "withdraw_api_v1_open_licences__declaration_id__withdraw_post",
+                                       parameter="declaration_id")},
+               409: {"description": "the registry refuses the declaration (the reason is in `detail`); nothing changed"},
                503: {"description": "the registry cannot be reached; a retry (or the recovery job) finishes it"}},
 )
 def declare(body: OpenLicenceIn, actor: Declarant, registry: Registry, arbiter: Arbiter, actor_uow: ActorUow,
