@@ -130,7 +130,19 @@ def market(settings) -> Iterator[TestClient]:
     app.state.kit.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
+def shared_market(tmp_path_factory, upstream, migrated_market) -> Iterator[TestClient]:
+    """One market for a module whose tests write nothing (refused inputs) or only what they read back themselves."""
+    base = tmp_path_factory.mktemp("market")
+    url = copy_of_database(migrated_market, base / "market.sqlite3")
+    app = build_app(Settings(database_url=url, var_dir=base, registry_url=upstream.registry.url,
+                             transactions_url=upstream.transactions.url, relay_enabled=False))
+    with TestClient(app) as client:
+        yield client
+    app.state.kit.close()
+
+
+@pytest.fixture(scope="session")
 def admin(office) -> dict[str, str]:
     return office.headers
 
@@ -173,7 +185,7 @@ def declaration(numbers: list[str], declarants: list[str], **overrides: Any) -> 
     return body | overrides
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def body():  # noqa: ANN201
     return declaration
 
