@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from pb_market.deals_client import DealsClient
 from pb_market.declarations.title import recover_pending
 from pb_market.declarations.views import router as declarations_router
 from pb_market.events import EVENTS
@@ -40,14 +41,27 @@ catalogue, and the acceptances that turn one into a licence (CONTRACT.md §9).
   (jieba segmentation) over the patents' titles and the description.
 - A declaration being decided by the registry is not shown; a registry that cannot be reached is **503**, and a
   retry, or this service's recovery job, finishes it.
-- Every POST honours `Idempotency-Key`. Events: `pb.open_licence.declared|withdrawn.v1` on
-  `pb.market.open_licences`.
+- **Taking a licence** (`POST /api/v1/open-licences/{id}/acceptances`, a partner or admin, for an SME: an
+  enterprise of size micro, small or medium, not a declarant; **422** otherwise): the written notice (书面通知)
+  of art. 51. It creates, through the transactions service's public API and with the caller's token, an `open`
+  licence deal of every declared patent from all the declarants, on the declared terms: `contract_date` the day
+  of acceptance, the term `term_years` from it, and `contract_amount` what the standard makes due at once (the
+  one-time fee; the annual fee times the years; a royalty's minimum for the term, `0.00` without one). The deal
+  is keyed by the acceptance (its `external_ref` and `Idempotency-Key`), so a retry makes no second deal. It is
+  recorded as any deal (by the admin, decided by the registry), then paid, and metrics counts it as any licence.
+  The acceptance keeps the deal's id and the fee due. A withdrawn declaration takes no acceptance (**409**); a
+  refusal by the transactions service is its status (409, 422); an unreachable one is **503** (retry).
+- Every POST honours `Idempotency-Key`. Events: `pb.open_licence.declared|withdrawn|accepted.v1` on
+  `pb.market.open_licences` (subject: the declaration).
 """
 
 
-def build_app(settings: Settings | None = None, *, registry: RegistryClient | None = None) -> FastAPI:
-    """`registry` replaces the client the settings would build (tests pass a fake's)."""
+def build_app(settings: Settings | None = None, *, registry: RegistryClient | None = None,
+              deals: DealsClient | None = None) -> FastAPI:
+    """`registry` and `deals` replace the clients the settings would build (tests pass their own)."""
     settings = settings or Settings()
     kit = ServiceKit.from_settings(settings, kit_tables, catalog=EVENTS, conflicts=CONFLICTS, registry=registry)
     kit.add_title_recovery(recover_pending)
-    return create_app(kit, title="PatentBridge Market", description=DESCRIPTION, routers=[declarations_router])
+    app = create_app(kit, title="PatentBridge Market", description=DESCRIPTION, routers=[declarations_router])
+    app.state.deals = deals or DealsClient(settings.transactions_url)
+    return app

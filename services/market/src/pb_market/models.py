@@ -106,9 +106,15 @@ class Acceptance(Base):
     __table_args__ = (Index("ix_acceptances_declaration_id_id", "declaration_id", "id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # "pending" while the transactions service is asked for the deal (shown to no one), then "accepted".
+    status: Mapped[str] = mapped_column(String(16))
     declaration_id: Mapped[str] = mapped_column(ForeignKey("open_licences.id"))
     licensee_id: Mapped[str] = mapped_column(String(36))
+    licensee: Mapped[dict[str, Any]] = mapped_column(JSON)
     accepted_on: Mapped[date] = mapped_column(Date)
+    # The licence's term: the declaration's term_years from the acceptance.
+    term_start: Mapped[date] = mapped_column(Date)
+    term_end: Mapped[date] = mapped_column(Date)
     deal_id: Mapped[str | None] = mapped_column(String(64))
     due_fen: Mapped[int] = mapped_column(BigInteger)
     created_by: Mapped[str] = mapped_column(String(128))

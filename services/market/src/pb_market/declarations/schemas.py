@@ -22,6 +22,7 @@ from pbkit.fields import (
     IsoDate,
     Line,
     OrgId,
+    PastDate,
     PatentNumber,
     PatentNumbers,
     Text,
@@ -120,8 +121,10 @@ class WithdrawIn(BaseModel):
 class AcceptanceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    licensee_id: OrgId = Field(description="the SME taking the licence")
-    accepted_on: IsoDate | None = Field(default=None, description="the day of the written notice; today if not given")
+    licensee_id: OrgId = Field(description="the SME taking the licence (an enterprise of size micro, small or medium)")
+    accepted_on: PastDate | None = Field(
+        default=None, description="the day of the written notice (书面通知), the deal's contract date and the first day "
+        "of the licence's term; not before the declaration, not after today; today if not given")
 
 
 class FeeOut(BaseModel):
@@ -170,8 +173,11 @@ class AcceptanceOut(BaseModel):
     declaration_id: str
     licensee_id: str
     accepted_on: date
-    deal_id: str | None
-    fee_due: str
+    term_start: date
+    term_end: date
+    deal_id: str = Field(description="the `open` licence deal the transactions service holds; recorded as any deal")
+    fee_due: str = Field(description="what the licensee owes at once under the standard: the deal's contract amount")
+    fee: FeeOut = Field(description="the declaration's fee standard, which the licence follows (royalties, years)")
     created_at: datetime
 
 

@@ -10,8 +10,10 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, StringConstraints
 
-from pb_market.declarations import service, title
+from pb_market.declarations import acceptances, service, title
 from pb_market.declarations.schemas import (
+    AcceptanceIn,
+    AcceptanceOut,
     DeclarationStatus,
     FeeBasis,
     OpenLicenceIn,
@@ -20,11 +22,23 @@ from pb_market.declarations.schemas import (
     WithdrawIn,
     declaration_out,
 )
-from pb_market.deps import ActorUow, Arbiter, Command, Declarant, Kit, Pagination, Reader, Registry, Today
-from pb_market.models import OpenLicence
+from pb_market.deps import (
+    AcceptanceReader,
+    ActorUow,
+    Arbiter,
+    Command,
+    Deals,
+    Declarant,
+    Kit,
+    Pagination,
+    Reader,
+    Registry,
+    Today,
+)
+from pb_market.models import Acceptance, OpenLicence
 from pbkit.fields import Identifier, Industry, PrefectureCode
 from pbkit.money import Money
-from pbkit.queries import paginate
+from pbkit.queries import Page, paginate
 from pbkit.web.links import links_to
 
 router = APIRouter(prefix="/api/v1", tags=["open licences"])
@@ -122,3 +136,39 @@ def catalogue(
     ))
     with kit.read_session() as session:
         return paginate(session, stmt, key=OpenLicence.id, params=page, to_item=declaration_out)
+
+
+@router.post(
+    "/open-licences/{declaration_id}/acceptances",
+    status_code=201,
+    response_model=AcceptanceOut,
+    summary="take an open licence for an SME (the written notice of art. 51; partner or admin): makes its deal",
+    responses={201: {"links": links_to("list_acceptances_api_v1_open_licences__declaration_id__acceptances_get",
+                                       "get_api_v1_open_licences__declaration_id__get",
+                                       parameter="declaration_id", field="declaration_id")},
+               409: {"description": "the declaration is withdrawn, or the transactions service refuses the deal"},
+               503: {"description": "the transactions service or the registry cannot be reached; retry"}},
+)
+def accept(declaration_id: DeclarationId, body: AcceptanceIn, _actor: Declarant, registry: Registry, deals: Deals,
+           actor_uow: ActorUow, today: Today, command: Command) -> JSONResponse:
+    return command(
+        operation=f"open_licence.accept:{declaration_id}",
+        body=body,
+        precheck=lambda: acceptances.begin_acceptance(
+            uow_factory=actor_uow, make_deal=deals, declaration_id=declaration_id, body=body, today=today,
+            licensee=acceptances.check_licensee(registry=registry, body=body),
+        ),
+        action=lambda uow, made: acceptances.complete_acceptance(uow, made[0], made[1]),
+    )
+
+
+@router.get(
+    "/open-licences/{declaration_id}/acceptances",
+    response_model=Page[AcceptanceOut],
+    summary="the licences taken under a declaration, oldest first (admin and viewer all; a partner those it made)",
+)
+def list_acceptances(declaration_id: DeclarationId, kit: Kit, actor: AcceptanceReader, page: Pagination) -> dict[str, Any]:
+    with kit.read_session() as session:
+        declaration = service.find_declaration(session, declaration_id)
+        return paginate(session, acceptances.visible_acceptances(actor, declaration_id), key=Acceptance.id, params=page,
+                        to_item=lambda row: acceptances.acceptance_out(row, declaration))

@@ -57,9 +57,13 @@ def upgrade() -> None:
 
     op.create_table('acceptances',
     sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('declaration_id', sa.String(length=36), nullable=False),
     sa.Column('licensee_id', sa.String(length=36), nullable=False),
+    sa.Column('licensee', sa.JSON(), nullable=False),
     sa.Column('accepted_on', sa.Date(), nullable=False),
+    sa.Column('term_start', sa.Date(), nullable=False),
+    sa.Column('term_end', sa.Date(), nullable=False),
     sa.Column('deal_id', sa.String(length=64), nullable=True),
     sa.Column('due_fen', sa.BigInteger(), nullable=False),
     sa.Column('created_by', sa.String(length=128), nullable=False),
