@@ -4,12 +4,15 @@ and after it while the declaration stands."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from pb_market.app import build_app
 from pb_market.deals_client import DealsClient
+from pb_market.declarations.acceptances import recover_acceptances
 from pb_market.models import Acceptance
 
 
@@ -141,3 +144,26 @@ def test_a_retry_after_a_lost_answer_makes_no_second_deal(settings, upstream, of
     app.state.kit.close()
     deals = office.transactions.get("/api/v1/deals", params={"transferee_id": sme}, headers=admin).json()["items"]
     assert [d["id"] for d in deals] == [retried.json()["deal_id"]]
+
+
+def test_the_recovery_job_finishes_an_acceptance_whose_answer_was_lost(settings, upstream, office, admin, body):
+    flaky = Flaky()
+    deals = DealsClient(upstream.transactions.url, transport=flaky)
+    app = build_app(settings, deals=deals)
+    with TestClient(app) as market:
+        gzu = office.org()
+        declaration = market.post("/api/v1/open-licences", json=body([office.patent(gzu)], [gzu]), headers=admin).json()
+        sme = office.sme()
+        url = f"/api/v1/open-licences/{declaration['id']}/acceptances"
+        flaky.lose_answers = True
+        assert market.post(url, json={"licensee_id": sme, "accepted_on": "2023-04-01"}, headers=admin).status_code == 503
+        flaky.lose_answers = False
+        token = admin["Authorization"].removeprefix("Bearer ")
+        assert recover_acceptances(
+            uow_factory=app.state.kit.uow, older_than=timedelta(0),
+            make_deal=lambda acceptance_id, deal: deals.open_licence_deal(token=token, acceptance_id=acceptance_id,
+                                                                          deal=deal)) == 1
+        (acceptance,) = market.get(url, headers=admin).json()["items"]
+    app.state.kit.close()
+    deals_made = office.transactions.get("/api/v1/deals", params={"transferee_id": sme}, headers=admin).json()["items"]
+    assert [d["id"] for d in deals_made] == [acceptance["deal_id"]]

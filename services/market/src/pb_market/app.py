@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
 from pb_market.deals_client import DealsClient
+from pb_market.declarations.acceptances import recover_acceptances
 from pb_market.declarations.title import recover_pending
 from pb_market.declarations.views import router as declarations_router
 from pb_market.events import EVENTS
@@ -62,6 +65,14 @@ def build_app(settings: Settings | None = None, *, registry: RegistryClient | No
     settings = settings or Settings()
     kit = ServiceKit.from_settings(settings, kit_tables, catalog=EVENTS, conflicts=CONFLICTS, registry=registry)
     kit.add_title_recovery(recover_pending)
+    deals = deals or DealsClient(settings.transactions_url)
+    # Acceptances left pending (the transactions service unreachable, an answer lost) are driven to their end, with
+    # this service's own credential (PB_SERVICE_CLIENT_ID), as the declarations' steps are.
+    kit.add_periodic("acceptance-recovery", settings.pending_recovery_interval_s, lambda: recover_acceptances(
+        uow_factory=kit.uow, older_than=timedelta(seconds=settings.pending_recovery_after_s),
+        make_deal=lambda acceptance_id, deal: deals.open_licence_deal(
+            token=kit.registry.service_token(), acceptance_id=acceptance_id, deal=deal),
+    ))
     app = create_app(kit, title="PatentBridge Market", description=DESCRIPTION, routers=[declarations_router])
-    app.state.deals = deals or DealsClient(settings.transactions_url)
+    app.state.deals = deals
     return app

@@ -7,7 +7,8 @@ Two local steps around the transactions service, as a declaration goes around th
    then asks the transactions service for the deal, keyed by the acceptance (`deals_client`), so that asking again
    makes no second deal;
 2. a refusal (409, 422) drops the pending acceptance and is the client's answer; an unreachable service leaves it
-   pending, and the client's retry of the same acceptance drives the same one again; otherwise
+   pending, and the client's retry of the same acceptance, or the recovery job (`recover_acceptances`), drives the
+   same one again; otherwise
    `complete_acceptance` keeps the deal's id, in the command helper's unit of work, with its event.
 
 The deal is submitted, not recorded: recording follows the normal path (the admin records it, the registry
@@ -17,7 +18,7 @@ decides), then payments, and metrics counts it as any licence.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -72,24 +73,49 @@ def begin_acceptance(*, uow_factory: UowFactory, make_deal: DealMaker, declarati
             uow, declaration, body.licensee_id, licensee, accepted_on)
         acceptance_id, deal = acceptance.id, _deal_body(declaration, acceptance)
         uow.commit()
+    return acceptance_id, _ask(uow_factory, make_deal, acceptance_id, deal)
+
+
+def _ask(uow_factory: UowFactory, make_deal: DealMaker, acceptance_id: str, deal: dict[str, Any]) -> dict[str, Any]:
+    """The deal of the acceptance; a refusal drops the pending acceptance (nothing of it stays) and is raised."""
     try:
-        made = make_deal(acceptance_id, deal)
+        return make_deal(acceptance_id, deal)
     except (Conflict, RuleBroken) as refusal:
         with uow_factory() as uow:
             pending = uow.session.get(Acceptance, acceptance_id, with_for_update=True)
             if pending is not None and pending.status == PENDING:
                 uow.session.delete(pending)
-                uow.audit("open_licence.accept.refused", target_type=AGGREGATE, target_id=declaration_id,
+                uow.audit("open_licence.accept.refused", target_type=AGGREGATE, target_id=pending.declaration_id,
                           details={"acceptance_id": acceptance_id, "reason": refusal.detail})
             uow.commit()
         raise
-    return acceptance_id, made
+
+
+def recover_acceptances(*, uow_factory: UowFactory, make_deal: DealMaker, older_than: timedelta, limit: int = 100) -> int:
+    """One round of recovery: each acceptance left pending longer than `older_than` (the transactions service was
+    unreachable, or the answer was lost), oldest first, asks for its deal again (found by its reference if it was
+    made) and completes it, or drops it when refused. `make_deal` acts with this service's own credential, an admin,
+    who finds the deal whoever made it. Unavailable ends the round. Returns how many were stale."""
+    cutoff = datetime.now(UTC) - older_than
+    with uow_factory() as uow:
+        stale = [(a.id, _deal_body(uow.session.get(OpenLicence, a.declaration_id), a)) for a in uow.session.scalars(
+            select(Acceptance).where(Acceptance.status == PENDING, Acceptance.created_at < cutoff)
+            .order_by(Acceptance.created_at).limit(limit))]
+    for acceptance_id, deal in stale:
+        try:
+            made = _ask(uow_factory, make_deal, acceptance_id, deal)
+        except (Conflict, RuleBroken):
+            continue
+        with uow_factory() as uow:
+            complete_acceptance(uow, acceptance_id, made)
+            uow.commit()
+    return len(stale)
 
 
 def complete_acceptance(uow: UnitOfWork, acceptance_id: str, deal: dict[str, Any]) -> AcceptanceOut:
     acceptance = uow.session.get(Acceptance, acceptance_id, with_for_update=True)
     if acceptance is None:
-        raise Conflict("the acceptance was not begun")
+        raise Conflict("the acceptance was not begun, or its deal was refused meanwhile")
     declaration = uow.session.get(OpenLicence, acceptance.declaration_id)
     if acceptance.status == PENDING:
         acceptance.status, acceptance.deal_id = ACCEPTED, deal["id"]
