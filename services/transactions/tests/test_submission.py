@@ -46,7 +46,7 @@ def test_the_submitted_event_carries_the_whole_deal(service, deal_body):
         "contract_date": "2022-03-01", "contract_amount": "1250000.00", "pledgee_consent": False,
         "external_ref": None, "status": "submitted", "recorded_on": None, "recordation_no": None,
         "was_recorded": False, "cancelled_on": None, "cancel_reason": None, "received_amount": "0.00",
-        "created_by": "platform-1",
+        "created_by": "platform-1", "term_start": None, "term_end": None,
     }
 
 

@@ -27,15 +27,13 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['number'], ['patents.number'], ),
     sa.PrimaryKeyConstraint('number', 'declaration_id')
     )
-    with op.batch_alter_table('patent_licences', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('term_start', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('term_end', sa.Date(), nullable=True))
+    op.add_column('patent_licences', sa.Column('term_start', sa.Date(), nullable=True))
+    op.add_column('patent_licences', sa.Column('term_end', sa.Date(), nullable=True))
 
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('patent_licences', schema=None) as batch_op:
-        batch_op.drop_column('term_end')
-        batch_op.drop_column('term_start')
+    op.drop_column('patent_licences', 'term_end')
+    op.drop_column('patent_licences', 'term_start')
 
     op.drop_table('patent_open_licences')
