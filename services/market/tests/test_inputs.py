@@ -34,6 +34,8 @@ ORG = "0190f1f0-0000-7000-8000-000000000001"
     ({"contact": {"name": "张\u0000", "phone": "0851-1234567"}}, ["body", "contact", "name"]),
     ({"industry": "tea"}, ["body", "industry"]),
     ({"declared_on": "2023/03/01"}, ["body", "declared_on"]),
+    ({"declared_on": "2099-01-01"}, ["body", "declared_on"]),
+    ({"fee": {"basis": "annual", "amount": "600000000000.00"}, "term_years": 2}, ["body"]),
     ({"evaluation_reports": {NUMBER: ""}}, ["body", "evaluation_reports", NUMBER]),
     ({"surprise": True}, ["body", "surprise"]),
 ])

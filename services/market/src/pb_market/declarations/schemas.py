@@ -19,7 +19,6 @@ from pydantic import (
 from pbkit.fields import (
     Identifier,
     Industry,
-    IsoDate,
     Line,
     OrgId,
     PastDate,
@@ -28,7 +27,7 @@ from pbkit.fields import (
     Text,
     line_without_controls,
 )
-from pbkit.money import Money, format_money
+from pbkit.money import MAX_FEN, Money, format_money
 
 FeeBasis = Literal["one_time", "royalty", "annual"]
 DeclarationStatus = Literal["active", "withdrawn"]
@@ -103,19 +102,21 @@ class OpenLicenceIn(BaseModel):
     evaluation_reports: dict[PatentNumber, ReportRef] = Field(
         default_factory=dict, description="per utility-model or design patent, its evaluation report's reference (专利权评价报告)")
     pledgee_consent: bool = Field(default=False, description="the pledgee's recorded consent, for a pledged patent")
-    declared_on: IsoDate | None = Field(default=None, description="the day of the declaration; today if not given")
+    declared_on: PastDate | None = Field(default=None, description="the day of the declaration; today if not given")
 
     @model_validator(mode="after")
     def _declarants_once(self) -> OpenLicenceIn:
         if len(set(self.declarant_ids)) != len(self.declarant_ids):
             raise ValueError("each declarant is listed once")
+        if self.fee.basis == "annual" and self.fee.amount * self.term_years > MAX_FEN:
+            raise ValueError("the annual fee for the whole term is more than an amount may be (1000000000000.00)")
         return self
 
 
 class WithdrawIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    withdrawn_on: IsoDate | None = Field(default=None, description="today if not given")
+    withdrawn_on: PastDate | None = Field(default=None, description="today if not given")
 
 
 class AcceptanceIn(BaseModel):
