@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from decimal import Decimal
 
 import pytest
 
@@ -38,6 +39,11 @@ def _licence(api, number: str, licensor: str, licensee: str, kind: str):  # noqa
 def _declare(api, numbers: list[str], declarants: list[str], **extra):  # noqa: ANN001, ANN202
     return api.post("market", "/api/v1/open-licences", json=OFFER | {"patent_numbers": numbers,
                                                                      "declarant_ids": declarants} | extra)
+
+
+def _counted(admin, indicator: str) -> int:  # noqa: ANN001
+    progress = admin.get("metrics", "/api/v1/programs/gz-2021-2023/progress?year=2023", expect=200).json()
+    return next(i["actual"] for i in progress["indicators"] if i["id"] == indicator)
 
 
 def _refused(response, reason: str) -> None:  # noqa: ANN001
@@ -81,6 +87,8 @@ def test_a_universitys_open_licence_taken_by_an_sme_recorded_and_withdrawn(admin
     assert declaration["id"] not in found(q="糖尿病") and declaration["id"] not in found(ipc="G06F")
 
     _refused(_licence(admin, number, university, firm, "exclusive"), "open-licence declaration")  # before any taker
+    # The stack is shared: the metrics are read as changes from what they were before.
+    before = {i: _counted(admin, i) for i in ("sme_inbound_patents", "inst_outbound_patents", "sme_inbound_contract_amount")}
     accepted = platform.post("market", f"/api/v1/open-licences/{declaration['id']}/acceptances", expect=201,
                              json={"licensee_id": sme, "accepted_on": "2023-04-01"}).json()
     assert accepted["fee_due"] == "30000.00"
@@ -88,6 +96,12 @@ def test_a_universitys_open_licence_taken_by_an_sme_recorded_and_withdrawn(admin
                expect=200)
     patent = admin.get("registry", f"/api/v1/patents/{number}", expect=200).json()
     assert patent["licensee_ids"] == [sme]
+    # Metrics counts the recorded open licence as any licence: an in-province SME takes a university's patent.
+    wait_until(lambda: _counted(admin, "sme_inbound_patents") == before["sme_inbound_patents"] + 1, timeout_s=60,
+               message="metrics to count the open licence")
+    assert _counted(admin, "inst_outbound_patents") == before["inst_outbound_patents"] + 1
+    amount = Decimal(_counted(admin, "sme_inbound_contract_amount")) - Decimal(before["sme_inbound_contract_amount"])
+    assert amount == Decimal("30000.00")
     _refused(_licence(admin, number, university, firm, "sole"), "open-licence declaration")  # after one
 
     platform.post("market", f"/api/v1/open-licences/{declaration['id']}/withdraw", json={"withdrawn_on": "2023-09-01"},
