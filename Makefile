@@ -2,7 +2,7 @@
 .PHONY: help bootstrap run run-kafka test test-unit lint infra-up infra-down lock bench clean
 
 help:
-	@echo "make run        start the five services on the embedded default (SQLite + local event log)"
+	@echo "make run        start the six services and the console on the embedded default (SQLite + local event log)"
 	@echo "make run-kafka  start them on durable PostgreSQL + Apache Kafka (production mode on one machine;"
 	@echo "                CLUSTER=3 for a 3-broker Kafka cluster)"
 	@echo "make test       provision PostgreSQL and Kafka, run the whole suite, stop them"

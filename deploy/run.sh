@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts the five services and the console (the office's web app, port 8000) with honcho (Ctrl-C stops them all).
+# Starts the six services and the console (the office's web app, port 8000) with honcho (Ctrl-C stops them all).
 #   deploy/run.sh          embedded default: one SQLite file per service and the local event log, under var/
 #   deploy/run.sh kafka    production mode on one machine: PostgreSQL + Apache Kafka from deploy/infra.sh.
 #                          PostgreSQL runs on its durable profile (fsync, synchronous_commit, full_page_writes on,
@@ -43,11 +43,12 @@ export PB_VAR_DIR=${PB_VAR_DIR:-var}
 offset=${PB_PORT_OFFSET:-0}
 mkdir -p "$PB_VAR_DIR"
 export PB_REGISTRY_URL=${PB_REGISTRY_URL:-http://127.0.0.1:$((8001 + offset))}
-# Where the console's proxy finds the other four.
+# Where the console's proxy finds the others, and where the market finds the transactions service.
 export PB_TRANSACTIONS_URL=${PB_TRANSACTIONS_URL:-http://127.0.0.1:$((8002 + offset))}
 export PB_PLEDGE_URL=${PB_PLEDGE_URL:-http://127.0.0.1:$((8003 + offset))}
 export PB_PRODUCT_FILING_URL=${PB_PRODUCT_FILING_URL:-http://127.0.0.1:$((8004 + offset))}
 export PB_METRICS_URL=${PB_METRICS_URL:-http://127.0.0.1:$((8005 + offset))}
+export PB_MARKET_URL=${PB_MARKET_URL:-http://127.0.0.1:$((8006 + offset))}
 # The console serves plain HTTP on 127.0.0.1 here; behind the office's TLS proxy set PB_COOKIE_SECURE=true.
 export PB_COOKIE_SECURE=${PB_COOKIE_SECURE:-false}
 
@@ -100,8 +101,8 @@ fi
 
 deploy/bootstrap.sh
 
-declare -A ports=([registry]=8001 [transactions]=8002 [pledge]=8003 [product_filing]=8004 [metrics]=8005 [console]=8000)
-order=(registry transactions pledge product_filing metrics console)
+declare -A ports=([registry]=8001 [transactions]=8002 [pledge]=8003 [product_filing]=8004 [metrics]=8005 [market]=8006 [console]=8000)
+order=(registry transactions pledge product_filing metrics market console)
 procfile=$PB_VAR_DIR/Procfile
 
 replicas=${PB_REPLICAS:-1}

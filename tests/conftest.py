@@ -1,4 +1,4 @@
-"""Cross-service fixtures: the five services as real processes, as `make run` and production start them."""
+"""Cross-service fixtures: the six services as real processes, as `make run` and production start them."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from pbkit.testing import (
     wait_until,
 )
 
-SERVICES = ["registry", "transactions", "pledge", "product_filing", "metrics"]
+SERVICES = ["registry", "transactions", "pledge", "product_filing", "metrics", "market"]
 ADMIN_ID = "e2e-admin"
 ADMIN_SECRET = "e2e-admin-secret-" + uuid.uuid4().hex
 
@@ -94,12 +94,12 @@ class EmbeddedRun:
                                         stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_until(lambda: self._exited() or _all_ready({**self.urls, "console": self.console_url}), timeout_s=120,
-                       interval_s=0.5, message="the five services and the console of `make run` to be ready")
+                       interval_s=0.5, message="the six services and the console of `make run` to be ready")
         except pytest.fail.Exception:
             self.stop()
-            pytest.fail(f"the five services of `make run` were not ready within 120 s; it printed:\n{self.output()}")
+            pytest.fail(f"the six services of `make run` were not ready within 120 s; it printed:\n{self.output()}")
         if self._exited():
-            pytest.fail(f"`make run` exited with {self.process.returncode} before all five were ready:\n{self.output()}")
+            pytest.fail(f"`make run` exited with {self.process.returncode} before all six were ready:\n{self.output()}")
 
     def _exited(self) -> bool:
         return self.process.poll() is not None
@@ -174,12 +174,14 @@ def running_on_kafka(base_dir: Path, postgres_admin_url: str, kafka_bootstrap: s
             }
             if registry_url is not None:
                 env["PB_REGISTRY_URL"] = registry_url
+            if "transactions" in urls:
+                env["PB_TRANSACTIONS_URL"] = urls["transactions"]
             proc = ServiceProcess(f"pb_{service}", env, log_dir=base_dir).start()
             processes.append(proc)
             urls[service] = proc.url
             if service == "registry":
                 registry_url = proc.url
-        wait_until(lambda: _all_ready(urls), timeout_s=90, interval_s=0.5, message="all five services ready on Kafka")
+        wait_until(lambda: _all_ready(urls), timeout_s=90, interval_s=0.5, message="all six services ready on Kafka")
         yield Stack(urls=urls, processes=processes, topic_prefix=prefix, kafka_bootstrap=kafka_bootstrap)
     finally:
         for proc in processes:

@@ -17,7 +17,8 @@ def test_make_run_serves_all_five_and_ctrl_c_stops_every_process(embedded_run):
     assert f"http://127.0.0.1:{8000 + embedded_run.offset}" in printed and "username admin" in printed
     assert (embedded_run.var_dir / "bus" / "events.sqlite3").exists()
     assert sorted(p.name for p in (embedded_run.var_dir / "db").glob("*.sqlite3")) == [
-        "console.sqlite3", "metrics.sqlite3", "pledge.sqlite3", "product_filing.sqlite3", "registry.sqlite3", "transactions.sqlite3",
+        "console.sqlite3", "market.sqlite3", "metrics.sqlite3", "pledge.sqlite3", "product_filing.sqlite3", "registry.sqlite3",
+        "transactions.sqlite3",
     ]
 
     embedded_run.interrupt()

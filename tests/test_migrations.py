@@ -14,7 +14,7 @@ from pbkit.db import make_engine
 from pbkit.migrations import alembic_config, upgrade_head
 from pbkit.testing import table_names
 
-PACKAGES = ["pb_registry", "pb_transactions", "pb_pledge", "pb_product_filing", "pb_metrics"]
+PACKAGES = ["pb_registry", "pb_transactions", "pb_pledge", "pb_product_filing", "pb_metrics", "pb_market"]
 KIT_TABLES = {"outbox", "event_sequences", "processed_events", "idempotency_keys", "audit_log"}
 
 

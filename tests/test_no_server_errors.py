@@ -1,5 +1,5 @@
 """No input, however malformed, makes any service answer 5xx: schemathesis generates requests from each
-service's own OpenAPI description against the five services as `make run` starts them (issue 11).
+service's own OpenAPI description against the six services as `make run` starts them (issue 11).
 
 Every operation, in all four phases: the schema's examples, coverage (boundary and just-past-the-boundary
 values of every constraint, missing and extra fields), fuzzing (up to MAX_EXAMPLES cases per operation, valid
@@ -12,13 +12,13 @@ stateful phase reaches them from `POST /auth/clients` and from the client list, 
 included), but not itself: the registry refuses an admin's deactivating or re-keying its own client (409),
 so the run keeps its token to the end.
 
-A deal, a pledge or a filing names organizations and patents the registry must know: generated ids never
+A deal, a pledge, a filing or an open licence names organizations and patents the registry must know: generated ids never
 are, so those creates would never succeed and the stateful phase would find nothing to follow. A seeded
-university, SME and bank with their patents are put into just those fields of those three creates (and a
+university, SME and bank with their patents are put into just those fields of those creates (and a
 filing's region and industry, which the schema cannot list); their other fields, and every other operation,
 are left to the generator.
 
-The five runs go at once (each waits on its service and the registry far more than it computes).
+The six runs go at once (each waits on its service and the registry far more than it computes).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import pytest
 from pbkit.testing import RegistryAdmin
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
-SERVICES = ["transactions", "pledge", "product_filing", "metrics", "registry"]
+SERVICES = ["transactions", "pledge", "product_filing", "metrics", "registry", "market"]
 MAX_EXAMPLES = 200
 # The stateful phase's scenarios each make several requests along the links; 50 of them per service walk every
 # covered link many times over, and cost a fifth of what 200 did.
@@ -73,6 +73,8 @@ def seeded_config(shared_embedded_stack, run_client, tmp_path_factory) -> Path:
     sme = office.organization("贵州小微科技有限公司", "enterprise", size="small")
     bank = office.organization("贵阳银行股份有限公司", "bank", industry=None)
     sold, pledged, filed = office.patent(university), office.patent(sme), office.patent(sme)
+    declared = office.patent(university)
+    office.http.patch(f"/api/v1/patents/{declared}", json={"grant_date": "2021-06-01"}, headers=office.headers)
     config = tmp_path_factory.mktemp("schemathesis") / "schemathesis.toml"
     config.write_text(
         f"[generation]\nmax-examples = {MAX_EXAMPLES}\n\n"
@@ -80,7 +82,9 @@ def seeded_config(shared_embedded_stack, run_client, tmp_path_factory) -> Path:
         + _operation("POST /api/v1/deals", transferor_ids=[university], transferee_id=sme, patent_numbers=[sold])
         + _operation("POST /api/v1/pledges", pledgor_id=sme, pledgee_id=bank, patent_numbers=[pledged])
         + _operation("POST /api/v1/filings", org_id=sme, patent_numbers=[filed], region_code="520111",
-                     industry="big_data_electronics"),
+                     industry="big_data_electronics")
+        + _operation("POST /api/v1/open-licences", declarant_ids=[university], patent_numbers=[declared])
+        + _operation("POST /api/v1/open-licences/{declaration_id}/acceptances", licensee_id=sme),
         encoding="utf-8",
     )
     return config

@@ -19,6 +19,7 @@ PROBES = {
     "pledge": "/api/v1/pledges",
     "product_filing": "/api/v1/filings",
     "metrics": "/api/v1/programs",
+    "market": "/api/v1/open-licences",
 }
 DEADLINE_S = 60.0
 

@@ -33,7 +33,7 @@ UPDATE = os.environ.get("PB_UPDATE_GOLDEN") == "1"
 DIFF_LINES = 200
 
 # Services whose build_app takes the registry client (the tests pass a fake registry's).
-ASK_THE_REGISTRY = ("transactions", "pledge", "product-filing")
+ASK_THE_REGISTRY = ("transactions", "pledge", "product-filing", "market")
 
 ADMIN_ID = "golden-admin"
 ADMIN_SECRET = "golden-admin-secret-0123456789abcdef"
@@ -205,6 +205,10 @@ PLEDGED_PATENT = "202110000003.5"
 FILER = "01900000-0000-7000-8000-000000000003"
 FILED_PATENT = "202110000002.0"
 
+DECLARANT = "01900000-0000-7000-8000-000000000004"
+LICENSEE = "01900000-0000-7000-8000-000000000005"
+DECLARED_PATENT = "202110000004.X"
+OPEN_LICENCE_DEAL = "01900000-0000-7000-8000-0000000000d1"
 OFFICE = "golden-office"  # the admin client acting on the services that verify test tokens
 
 
@@ -313,6 +317,43 @@ def _run_product_filing(builder: Builder, admin_headers: dict[str, str]) -> list
     return outbox_rows(settings.database_url)
 
 
+def _run_market(builder: Builder, admin_headers: dict[str, str]) -> list:
+    """The market on a fake registry (its open-licence command) and a stand-in transactions service that makes the
+    acceptance's deal: a declaration, its acceptance and its withdrawal."""
+    import httpx
+
+    from pb_market.deals_client import DealsClient
+
+    fake = FakeRegistry()
+    fake.organization(org_id=DECLARANT, kind="university", name="贵州大学", size=None, region_code="520102",
+                      industry=None)
+    fake.organization(org_id=LICENSEE, name="贵州黔茶科技有限公司")
+    fake.patent(DECLARANT, number=DECLARED_PATENT)
+
+    def transactions(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json={"items": [], "next_cursor": None})
+        return httpx.Response(201, json={"id": OPEN_LICENCE_DEAL, **json.loads(request.content)})
+
+    settings = builder.settings("market")
+    upgrade_head("pb_market", settings.database_url)
+    build_app = importlib.import_module("pb_market.app").build_app
+    app = build_app(settings, registry=fake.client(retries=0),
+                    deals=DealsClient("http://transactions.test", transport=httpx.MockTransport(transactions)))
+    builder.stack.callback(app.state.kit.close)
+    market = builder.stack.enter_context(TestClient(app))
+    declared = _ok(market.post("/api/v1/open-licences", headers=admin_headers, json={
+        "patent_numbers": [DECLARED_PATENT], "declarant_ids": [DECLARANT],
+        "fee": {"basis": "royalty", "rate": "0.0350", "minimum": "20000.00"}, "term_years": 3,
+        "contact": {"name": "贵州大学技术转移中心", "phone": "0851-83620000"}, "description": "适用于大数据存储企业",
+        "declared_on": "2023-03-01"}), 201)
+    _ok(market.post(f"/api/v1/open-licences/{declared['id']}/acceptances", headers=admin_headers,
+                    json={"licensee_id": LICENSEE, "accepted_on": "2023-04-01"}), 201)
+    _ok(market.post(f"/api/v1/open-licences/{declared['id']}/withdraw", headers=admin_headers,
+                    json={"withdrawn_on": "2023-09-01"}))
+    return outbox_rows(settings.database_url)
+
+
 @pytest.fixture(scope="module")
 def first_events(tmp_path_factory, test_keys) -> dict[str, dict[str, Any]]:
     """Event type → the first event of that type the services wrote to their outboxes, normalised:
@@ -322,7 +363,8 @@ def first_events(tmp_path_factory, test_keys) -> dict[str, dict[str, Any]]:
     bank = test_keys.headers("bank", sub="client-of-golden-bank", org_id=PLEDGE_BANK)
     with ExitStack() as stack:
         builder = Builder(tmp_path_factory.mktemp("golden-events"), test_keys.jwks_json, stack)
-        rows = {"pledge": _run_pledge(builder, bank), "product-filing": _run_product_filing(builder, admin)}
+        rows = {"pledge": _run_pledge(builder, bank), "product-filing": _run_product_filing(builder, admin),
+                "market": _run_market(builder, admin)}
         rows |= _run_registry_and_transactions(builder, admin)
     today |= todays_dates()  # the run may have crossed midnight
     first: dict[str, dict[str, Any]] = {}

@@ -1,6 +1,6 @@
 """Golden event payloads: the first event of every type the services emit today, pinned.
 
-The registry, transactions, pledge and product-filing services are driven through their HTTP APIs
+The registry, transactions, pledge, product-filing and market services are driven through their HTTP APIs
 (fixed inputs, explicit dates) until each has written every event type it publishes to its outbox; the
 registry's `pb.patent.ownership_changed.v1` comes from its consumer reading the transactions service's
 deal events on the shared local event log. The first event of each type, its CloudEvent envelope with the
@@ -41,6 +41,10 @@ EVENT_TYPES = (
     "pb.client.disabled.v1",
     "pb.client.enabled.v1",
     "pb.client.secret_rotated.v1",
+    # The market's (CONTRACT.md §9).
+    "pb.open_licence.declared.v1",
+    "pb.open_licence.accepted.v1",
+    "pb.open_licence.withdrawn.v1",
 )
 EVENTS_DIR = Path(__file__).parent / "events"
 
@@ -57,5 +61,5 @@ def test_the_first_event_of_the_type_is_the_golden_one(event_type, first_events,
 
 # After the goldens (in PB_UPDATE_GOLDEN=1 runs they are written first).
 def test_every_event_type_has_its_golden_file_and_no_other_is_left():
-    assert len(set(EVENT_TYPES)) == 19
+    assert len(set(EVENT_TYPES)) == 22
     assert sorted(p.stem for p in EVENTS_DIR.glob("*.json")) == sorted(EVENT_TYPES)

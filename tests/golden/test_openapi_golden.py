@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-SERVICES = ("registry", "transactions", "pledge", "product-filing", "metrics")
+SERVICES = ("registry", "transactions", "pledge", "product-filing", "metrics", "market")
 OPENAPI_DIR = Path(__file__).parent / "openapi"
 
 

@@ -46,7 +46,7 @@ def test_the_submitted_event_carries_the_whole_deal(service, deal_body):
         "contract_date": "2022-03-01", "contract_amount": "1250000.00", "pledgee_consent": False,
         "external_ref": None, "status": "submitted", "recorded_on": None, "recordation_no": None,
         "was_recorded": False, "cancelled_on": None, "cancel_reason": None, "received_amount": "0.00",
-        "created_by": "platform-1",
+        "created_by": "platform-1", "term_start": None, "term_end": None,
     }
 
 
@@ -185,18 +185,19 @@ def test_a_registry_that_fails_or_refuses_the_lookup_is_a_503(service, registry,
 
 
 class TestLicenceTypes:
-    """Patent Law 2020 art. 51 / DOMAIN.md: open licences and exclusive or sole licences exclude each other."""
+    """DOMAIN.md: an open licence is not given on a patent under an exclusive or sole licence within its term. The
+    other way round (no exclusive or sole licence while an open-licence declaration stands) is the registry's
+    decision at recording, where the declarations are (services/market/tests/test_declarations.py)."""
 
-    def _licence(self, service, registry, seller, number, license_type):
+    def _licence(self, service, registry, seller, number, license_type, **terms):
         body = {
             "kind": "license", "license_type": license_type, "patent_numbers": [number],
             "transferor_ids": [seller], "transferee_id": registry.organization(),
             "contract_date": "2022-03-01", "contract_amount": "10000.00",
-        }
+        } | terms
         return service.post(DEALS, body)
 
-    @pytest.mark.parametrize(("first", "second"), [("exclusive", "open"), ("sole", "open"), ("open", "exclusive"),
-                                                   ("open", "sole")])
+    @pytest.mark.parametrize(("first", "second"), [("exclusive", "open"), ("sole", "open")])
     def test_refused_under_a_recorded_licence_of_the_other_sort(self, service, registry, first, second):
         seller = registry.organization(kind="university")
         number = registry.patent(seller)
@@ -206,8 +207,32 @@ class TestLicenceTypes:
         refused = self._licence(service, registry, seller, number, second)
         assert refused.status_code == 409 and deal["id"] in refused.json()["detail"]
 
+    def test_an_exclusive_licence_excludes_an_open_one_only_within_its_term(self, service, registry):
+        seller = registry.organization(kind="university")
+        ended, running = registry.patent(seller), registry.patent(seller)
+        for number, term_end in ((ended, "2022-02-28"), (running, "2022-03-01")):
+            deal = self._licence(service, registry, seller, number, "exclusive", term_start="2021-01-01",
+                                 term_end=term_end, contract_date="2021-01-01").json()
+            assert (deal["term_start"], deal["term_end"]) == ("2021-01-01", term_end)
+            assert service.post(f"{DEALS}/{deal['id']}/record", {"recorded_on": "2022-03-05"}).status_code == 200
+        assert self._licence(service, registry, seller, ended, "open").status_code == 201  # contract date 2022-03-01
+        assert self._licence(service, registry, seller, running, "open").status_code == 409
+
+    def test_a_term_belongs_to_licences_and_ends_after_it_starts(self, service, registry):
+        seller = registry.organization(kind="university")
+        number = registry.patent(seller)
+        backwards = self._licence(service, registry, seller, number, "ordinary", term_start="2023-01-01",
+                                  term_end="2022-12-31")
+        assert backwards.status_code == 422 and backwards.json()["errors"][0]["loc"] == ["body", "term_end"]
+        transfer = {"kind": "transfer", "patent_numbers": [number], "transferor_ids": [seller],
+                    "transferee_id": registry.organization(), "contract_date": "2022-03-01",
+                    "contract_amount": "10000.00", "term_start": "2022-03-01"}
+        assert service.post(DEALS, transfer).status_code == 422
+        assert service.written()["deals"] == 0
+
     @pytest.mark.parametrize(("first", "second"), [("exclusive", "ordinary"), ("open", "ordinary"),
-                                                   ("ordinary", "open"), ("ordinary", "exclusive")])
+                                                   ("ordinary", "open"), ("ordinary", "exclusive"),
+                                                   ("open", "exclusive"), ("open", "sole")])
     def test_other_combinations_are_allowed(self, service, registry, first, second):
         seller = registry.organization(kind="university")
         number = registry.patent(seller)

@@ -204,6 +204,17 @@ class TitleArbiter:
     def encumber(self, pledge_id: str, encumbrance: dict[str, Any]) -> Record:
         return self._client.command(f"/api/v1/encumbrances/{quote(pledge_id, safe='')}", encumbrance, token=self._token)
 
+    def declare_open_licence(self, declaration_id: str, declaration: dict[str, Any]) -> Record:
+        return self._client.command(
+            f"/api/v1/open-licence-declarations/{quote(declaration_id, safe='')}", declaration, token=self._token
+        )
+
+    def withdraw_open_licence(self, declaration_id: str, *, withdrawn_on: str) -> Record:
+        return self._client.command(
+            f"/api/v1/open-licence-declarations/{quote(declaration_id, safe='')}/withdrawal",
+            {"withdrawn_on": withdrawn_on}, token=self._token,
+        )
+
     def release(self, pledge_id: str, *, released_on: str) -> Record:
         return self._client.command(
             f"/api/v1/encumbrances/{quote(pledge_id, safe='')}/release", {"released_on": released_on}, token=self._token

@@ -206,6 +206,9 @@ def sqlite_write_locked(database: Path) -> bool:
         probe.close()
 
 
+_KEY_PREFIX = {"title-changes": "deal", "encumbrances": "pledge", "open-licence-declarations": "open_licence"}
+
+
 class FakeRegistry:
     """The registry's read API (CONTRACT.md §3: GET organizations and patents) answered from memory, for the
     unit tests of the services that check their facts against the registry. It can also be down, fail, or
@@ -219,7 +222,8 @@ class FakeRegistry:
         self.answers_left: int | None = None  # then it goes down
         self.patent_lookup_barrier: threading.Barrier | None = None  # holds lookups to line up racing requests
         self.requests: list[httpx.Request] = []
-        # The title commands it applied (docs/TITLE_ARBITER.md), by key: "deal:<id>" / "pledge:<id>".
+        # The title commands it applied (docs/TITLE_ARBITER.md), by key: "deal:<id>" / "pledge:<id>" /
+        # "open_licence:<id>".
         self.commands: dict[str, dict[str, Any]] = {}
         self.refusing: str | None = None  # when set, every title command is refused (409) with this reason
         self._title_lock = threading.Lock()  # one command at a time, as the registry's row locks make it
@@ -321,7 +325,7 @@ class FakeRegistry:
         owners, the pledged flag, validity. The rules in full are the registry's own tests' business."""
         kind, _, rest = path.partition("/")
         aggregate, _, undo = rest.partition("/")
-        key = f"{'deal' if kind == 'title-changes' else 'pledge'}:{unquote(aggregate)}"
+        key = f"{_KEY_PREFIX[kind]}:{unquote(aggregate)}"
         done = self.commands.get(key)
         if undo:
             if done is None:
@@ -340,7 +344,9 @@ class FakeRegistry:
             return httpx.Response(409, json={"status": 409, "detail": refusal})
         for number in body["patent_numbers"]:
             patent = self.patents[number]
-            if kind == "encumbrances":
+            if kind == "open-licence-declarations":
+                patent["open_licence"] = key
+            elif kind == "encumbrances":
                 patent["pledged"], patent["pledge_ids"] = True, [*patent["pledge_ids"], key]
             elif body["kind"] == "license":
                 patent["licensee_ids"] = [*patent["licensee_ids"], body["transferee_id"]]
@@ -355,6 +361,14 @@ class FakeRegistry:
             return f"patent {number} is not in the registry"
         if patent["status"] != "valid":
             return f"patent {number} is {patent['status']}, not valid"
+        if kind == "open-licence-declarations":
+            if set(body["declarant_ids"]) != set(patent["owner_ids"]):
+                return f"patent {number} is owned by {', '.join(patent['owner_ids'])}: every owner must declare"
+            if patent["pledged"] and not body.get("pledgee_consent"):
+                return f"patent {number} is pledged and the declaration has no pledgee_consent"
+            if patent.get("open_licence"):
+                return f"patent {number} is already under an open-licence declaration"
+            return None
         if kind == "encumbrances":
             if body["pledgor_id"] not in patent["owner_ids"]:
                 return f"patent {number} is not owned by the pledgor {body['pledgor_id']}"
@@ -379,7 +393,9 @@ class FakeRegistry:
         body = done["body"]
         for number in body["patent_numbers"]:
             patent = self.patents[number]
-            if key.startswith("pledge:"):
+            if key.startswith("open_licence:"):
+                patent.pop("open_licence", None)
+            elif key.startswith("pledge:"):
                 patent["pledge_ids"] = [p for p in patent["pledge_ids"] if p != key]
                 patent["pledged"] = bool(patent["pledge_ids"])
             elif body["kind"] == "license":

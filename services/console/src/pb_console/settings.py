@@ -17,6 +17,7 @@ class Settings(ServiceSettings):
     pledge_url: str = "http://127.0.0.1:8003"
     product_filing_url: str = "http://127.0.0.1:8004"
     metrics_url: str = "http://127.0.0.1:8005"
+    market_url: str = "http://127.0.0.1:8006"
     proxy_timeout_s: float = Field(default=30.0, gt=0)
 
     # A session lasts as long as the token the registry signed for it, and at most this long.
@@ -37,4 +38,5 @@ class Settings(ServiceSettings):
             "pledge": self.pledge_url,
             "product-filing": self.product_filing_url,
             "metrics": self.metrics_url,
+            "market": self.market_url,
         }

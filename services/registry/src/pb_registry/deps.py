@@ -42,13 +42,14 @@ Now = Annotated[datetime, Depends(now)]
 # The path parameters of the views.
 ClientIdInPath = Annotated[Identifier, Path(description="the client's client_id")]
 DealId = Annotated[Identifier, Path(description="the transactions service's deal id")]
+DeclarationId = Annotated[Identifier, Path(description="the market service's open-licence declaration id")]
 PledgeId = Annotated[Identifier, Path(description="the pledge service's pledge id")]
 NumberInPath = Annotated[PatentNumber, Path(description="any accepted form, URL-encoded, e.g. ZL202110123456.7")]
 UserIdInPath = Annotated[Identifier, Path(description="the user's id")]
 OrgIdInPath = Annotated[Identifier, Path(description="the organization's id")]
 
 __all__ = [
-    "ActorUow", "AdminOnly", "ClientIdInPath", "Command", "CurrentKeyring", "DealId", "IdempotencyKey", "Kit",
-    "Now", "NumberInPath", "OrgIdInPath", "Pagination", "PledgeId", "Reader", "ReportReader", "Today",
-    "UserIdInPath",
+    "ActorUow", "AdminOnly", "ClientIdInPath", "Command", "CurrentKeyring", "DealId", "DeclarationId",
+    "IdempotencyKey", "Kit", "Now", "NumberInPath", "OrgIdInPath", "Pagination", "PledgeId", "Reader",
+    "ReportReader", "Today", "UserIdInPath",
 ]

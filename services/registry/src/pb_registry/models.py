@@ -211,6 +211,9 @@ class Patent(Base):
     ipc: Mapped[list[PatentIPC]] = relationship(order_by="PatentIPC.position", cascade="all, delete-orphan")
     licences: Mapped[list[PatentLicence]] = relationship(order_by="PatentLicence.deal_id", cascade="all, delete-orphan")
     pledges: Mapped[list[PatentPledge]] = relationship(order_by="PatentPledge.pledge_id", cascade="all, delete-orphan")
+    open_declarations: Mapped[list[PatentOpenLicence]] = relationship(
+        order_by="PatentOpenLicence.declaration_id", cascade="all, delete-orphan"
+    )
 
     @property
     def owner_ids(self) -> list[str]:
@@ -259,6 +262,21 @@ class PatentLicence(Base):
     licensee_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
     license_type: Mapped[str | None] = mapped_column(String(16))
     recorded_on: Mapped[date | None] = mapped_column(Date)
+    # The licence's term, when the deal gave one: an exclusive or sole licence excludes others only within it.
+    # Null ends are open (a licence recorded without a term excludes from its recording on, for ever).
+    term_start: Mapped[date | None] = mapped_column(Date)
+    term_end: Mapped[date | None] = mapped_column(Date)
+
+
+class PatentOpenLicence(Base):
+    """An open-licence declaration (开放许可声明, Patent Law art. 50) standing on the patent, as the market service
+    declared it through the registry's command: while it stands, no exclusive or sole licence is recorded."""
+
+    __tablename__ = "patent_open_licences"
+
+    number: Mapped[str] = mapped_column(ForeignKey("patents.number"), primary_key=True)
+    declaration_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    declared_on: Mapped[date] = mapped_column(Date)
 
 
 class PatentPledge(Base):

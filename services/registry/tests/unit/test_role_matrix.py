@@ -39,6 +39,9 @@ MATRIX = [
     ("PUT", "/api/v1/title-changes/{deal}/reversal", {"effective_on": "2022-05-01"}, ADMIN),
     ("PUT", "/api/v1/encumbrances/new-pledge", "new-encumbrance", {"admin", "bank"}),
     ("PUT", "/api/v1/encumbrances/{pledge}/release", {"released_on": "2022-10-01"}, {"admin", "bank"}),
+    ("PUT", "/api/v1/open-licence-declarations/new-declaration", "new-declaration", {"admin", "partner"}),
+    ("PUT", "/api/v1/open-licence-declarations/{declaration}/withdrawal", {"withdrawn_on": "2023-06-01"},
+     {"admin", "partner"}),
     ("POST", "/api/v1/users", "new-user", ADMIN),
     ("GET", "/api/v1/users", None, ADMIN),
     ("GET", "/api/v1/users/{user}", None, ADMIN),
@@ -73,13 +76,16 @@ def records(api, admin, registry_app, make_org, make_patent, new_uscc, new_paten
     user = api.post("/api/v1/users", json={"username": "matrix.user", "display_name": "矩阵", "role": "viewer",
                                            "password": "matrix-password-1"}, headers=admin).json()
     buyer = make_org()["id"]
-    sold, pledged, free = (make_patent([org["id"]])["number"] for _ in range(3))
+    sold, pledged, free, declared = (make_patent([org["id"]])["number"] for _ in range(4))
     change = {"kind": "transfer", "transferor_ids": [org["id"]], "transferee_id": buyer, "effective_on": "2022-03-01"}
     # The bank role's organization is `org`: it pledges its own patent to itself here, which the registry leaves
     # to the pledge service to refuse.
     encumbrance = {"pledgor_id": org["id"], "pledgee_id": org["id"], "registered_on": "2022-04-01"}
     assert api.put("/api/v1/title-changes/sold", json=change | {"patent_numbers": [sold]}, headers=admin).status_code == 200
     assert api.put("/api/v1/encumbrances/held", json=encumbrance | {"patent_numbers": [pledged]}, headers=admin).status_code == 200
+    declaration = {"declarant_ids": [org["id"]], "declared_on": "2023-03-01"}
+    assert api.put("/api/v1/open-licence-declarations/declared", json=declaration | {"patent_numbers": [declared]},
+                   headers=admin).status_code == 200
     bodies = {
         "new-org": lambda: {"name": "贵州新企业有限公司", "uscc": new_uscc(), "kind": "enterprise", "region_code": "520102"},
         "new-user": lambda: {"username": f"user.{uuid.uuid4().hex[:8]}", "display_name": "新用户", "role": "viewer",
@@ -92,7 +98,8 @@ def records(api, admin, registry_app, make_org, make_patent, new_uscc, new_paten
     bodies["new-title-change"] = lambda: change | {"patent_numbers": [free]}
     bodies["new-title-changes"] = lambda: {"changes": [change | {"deal_id": "batched-deal", "patent_numbers": [free]}]}
     bodies["new-encumbrance"] = lambda: encumbrance | {"patent_numbers": [free]}
-    return {"org": org["id"], "patent": patent["number"], "client": client["client_id"], "user": user["id"], "deal": "sold", "pledge": "held",
+    bodies["new-declaration"] = lambda: declaration | {"patent_numbers": [patent["number"]]}
+    return {"org": org["id"], "patent": patent["number"], "client": client["client_id"], "user": user["id"], "deal": "sold", "pledge": "held", "declaration": "declared",
             "bodies": bodies, "event": park_first_event(registry_app)}
 
 
@@ -141,7 +148,8 @@ def test_the_matrix_covers_every_endpoint(registry_app):
     }
     placeholders = {"{org}": "{org_id}", "{patent}": "{number}", "{client}": "{client_id}", "/2022": "/{year}",
                     "{deal}": "{deal_id}", "new-deal": "{deal_id}", "{pledge}": "{pledge_id}", "new-pledge": "{pledge_id}",
-                    "{event}": "{event_id}", "{user}": "{user_id}"}
+                    "{event}": "{event_id}", "{user}": "{user_id}", "{declaration}": "{declaration_id}",
+                    "new-declaration": "{declaration_id}"}
     listed = set()
     for method, path, _, _ in MATRIX:
         for ours, theirs in placeholders.items():

@@ -79,6 +79,9 @@ class Deal(Base):
     contract_amount_fen: Mapped[int] = mapped_column(BigInteger)
     pledgee_consent: Mapped[bool] = mapped_column(Boolean)
     external_ref: Mapped[str | None] = mapped_column(String(128))
+    # A licence's term (CONTRACT §9), when its contract gives one.
+    term_start: Mapped[date | None] = mapped_column(Date)
+    term_end: Mapped[date | None] = mapped_column(Date)
     recorded_on: Mapped[date | None] = mapped_column(Date)
     recordation_no: Mapped[str | None] = mapped_column(String(64))
     # When the recording was entered (recorded_on may be backdated): orders a patent's chain of title here.

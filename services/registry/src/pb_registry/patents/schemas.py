@@ -13,7 +13,8 @@ from pbkit.fields import PastDate, PatentNumber
 PatentType = Literal["invention", "utility_model", "design"]
 PatentStatus = Literal["valid", "lapsed", "expired", "invalidated"]
 HistoryKind = Literal[
-    "registered", "ownership_changed", "license_recorded", "license_cancelled", "pledge_registered", "pledge_released"
+    "registered", "ownership_changed", "license_recorded", "license_cancelled", "pledge_registered", "pledge_released",
+    "open_licence_declared", "open_licence_withdrawn",
 ]
 
 

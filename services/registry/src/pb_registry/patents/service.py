@@ -30,7 +30,8 @@ from pbkit.uow import UnitOfWork
 
 AGGREGATE = "patent"
 PLEDGE_KINDS = ("pledge_registered", "pledge_released")
-LOAD_ALL = (selectinload(Patent.owners), selectinload(Patent.ipc), selectinload(Patent.licences), selectinload(Patent.pledges))
+LOAD_ALL = (selectinload(Patent.owners), selectinload(Patent.ipc), selectinload(Patent.licences), selectinload(Patent.pledges),
+            selectinload(Patent.open_declarations))
 # One patent read: its few owners, IPC symbols and pledges joined into the one query, its licences (an open
 # licence may have many licensees) in one more.
 _LOAD_ONE = (joinedload(Patent.owners), joinedload(Patent.ipc), joinedload(Patent.pledges), selectinload(Patent.licences))

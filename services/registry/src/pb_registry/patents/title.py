@@ -52,9 +52,12 @@ def add_licence(
     license_type: str | None,
     recorded_on: date | None,
     cause: Cause,
+    term_start: date | None = None,
+    term_end: date | None = None,
 ) -> None:
     patent.licences.append(
-        PatentLicence(deal_id=deal_id, licensee_id=licensee_id, license_type=license_type, recorded_on=recorded_on)
+        PatentLicence(deal_id=deal_id, licensee_id=licensee_id, license_type=license_type, recorded_on=recorded_on,
+                      term_start=term_start, term_end=term_end)
     )
     details = {"deal_id": deal_id, "licensee_id": licensee_id, "license_type": license_type}
     _record_change(uow, patent, kind="license_recorded", effective_on=recorded_on, details=details, cause=cause)

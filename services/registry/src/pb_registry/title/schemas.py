@@ -28,6 +28,8 @@ class TitleChangeIn(_Command):
     transferee_id: Identifier
     pledgee_consent: bool = Field(default=False, description="the pledgee's recorded consent, for a pledged patent")
     effective_on: IsoDate = Field(description="the deal's recorded_on")
+    term_start: IsoDate | None = Field(default=None, description="a licence's term: an exclusive or sole one excludes others only within it")
+    term_end: IsoDate | None = None
 
 
 class BatchedTitleChange(TitleChangeIn):
@@ -56,6 +58,19 @@ class ReleaseIn(_Command):
     released_on: IsoDate
 
 
+class OpenLicenceDeclarationIn(_Command):
+    """An open-licence declaration (开放许可声明) the market service makes on patents its declarants own."""
+
+    declarant_ids: list[Identifier] = Field(min_length=1, max_length=100, description="every current owner of every patent")
+    patent_numbers: PatentNumbers = Field(min_length=1, max_length=100)
+    pledgee_consent: bool = Field(default=False, description="the pledgee's recorded consent, for a pledged patent")
+    declared_on: IsoDate
+
+
+class OpenLicenceWithdrawalIn(_Command):
+    withdrawn_on: IsoDate
+
+
 class PatentTitleOut(BaseModel):
     number: str
     owner_ids: list[str]
@@ -66,7 +81,7 @@ class PatentTitleOut(BaseModel):
 class TitleCommandOut(BaseModel):
     """The command's outcome: `applied`, or `undone` once reverted or released. A repeat answers the same."""
 
-    key: str = Field(description="`deal:<deal_id>` or `pledge:<pledge_id>`")
+    key: str = Field(description="`deal:<deal_id>`, `pledge:<pledge_id>` or `open_licence:<declaration_id>`")
     state: CommandState
     patents: list[PatentTitleOut]
 

@@ -15,17 +15,20 @@ is judged afresh, on the truth of then.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pb_registry.models import Organization, Patent, TitleCommand
-from pb_registry.patents.service import LOAD_ALL, Cause
+from pb_registry.models import Organization, Patent, PatentOpenLicence, TitleCommand
+from pb_registry.patents.service import AGGREGATE, LOAD_ALL, Cause, record_history
 from pb_registry.patents.title import add_licence, add_pledge, change_owners, remove_licence, remove_pledge
 from pb_registry.title.schemas import (
     BatchedTitleChange,
     EncumbranceIn,
+    OpenLicenceDeclarationIn,
+    OpenLicenceWithdrawalIn,
     PatentTitleOut,
     ReleaseIn,
     ReversalIn,
@@ -40,15 +43,18 @@ from pbkit.uow import UnitOfWork
 APPLIED = "applied"
 UNDONE = "undone"
 TITLE_KINDS = frozenset({"transfer", "equity_contribution"})
-# Patent Law 2020 art. 51: a patent under an open licence may not be licensed exclusively or solely;
-# DOMAIN.md: an open licence is not allowed on a patent under an exclusive or sole licence.
-LICENCES_IN_THE_WAY = {"open": ("exclusive", "sole"), "exclusive": ("open",), "sole": ("open",)}
+# DOMAIN.md: an open licence is not allowed on a patent under an exclusive or sole licence (within its term).
+# Patent Law 2020 art. 51: while an open-licence declaration stands, no exclusive or sole licence is granted; once
+# it is withdrawn, the open licences given under it stay, as ordinary licences that exclude nothing.
+EXCLUDING = ("exclusive", "sole")
 
 # The causes written into the chain of title: the deal or pledge event that goes with each change.
 _RECORDED = Cause(None, "pb.deal.recorded.v1")
 _CANCELLED = Cause(None, "pb.deal.cancelled.v1")
 _REGISTERED = Cause(None, "pb.pledge.registered.v1")
 _RELEASED = Cause(None, "pb.pledge.released.v1")
+_DECLARED = Cause(None, "pb.open_licence.declared.v1")
+_WITHDRAWN = Cause(None, "pb.open_licence.withdrawn.v1")
 
 
 # --- deals: recording and cancellation ---------------------------------------------------------------
@@ -103,7 +109,8 @@ def _apply_title_change(uow: UnitOfWork, deal_id: str, body: TitleChangeIn, pate
                           cause=_RECORDED, deal_id=deal_id, reverted=False)
         else:
             add_licence(uow=uow, patent=patent, deal_id=deal_id, licensee_id=body.transferee_id,
-                        license_type=body.license_type, recorded_on=body.effective_on, cause=_RECORDED)
+                        license_type=body.license_type, recorded_on=body.effective_on, cause=_RECORDED,
+                        term_start=body.term_start, term_end=body.term_end)
     return _store(uow, key, terms, patents)
 
 
@@ -134,7 +141,8 @@ def revert_title_change(*, uow: UnitOfWork, deal_id: str, body: ReversalIn) -> T
 
 def _deal_terms(body: TitleChangeIn) -> dict[str, Any]:
     """What makes the deal the deal: a repeat of its command must name the same."""
-    return body.model_dump(mode="json", include={"kind", "license_type", "patent_numbers", "transferor_ids", "transferee_id"})
+    return body.model_dump(mode="json", include={"kind", "license_type", "patent_numbers", "transferor_ids", "transferee_id",
+                                                 "term_start", "term_end"})
 
 
 def _title_change_refusals(patent: Patent, body: TitleChangeIn) -> list[str]:
@@ -149,13 +157,31 @@ def _title_change_refusals(patent: Patent, body: TitleChangeIn) -> list[str]:
         refusals.append(f"patent {number} has co-owners who are not transferors: {', '.join(sorted(owners - transferors))}")
     if patent.pledges and not body.pledgee_consent:
         refusals.append(f"patent {number} is pledged and the deal has no pledgee_consent")
-    in_the_way = LICENCES_IN_THE_WAY.get(body.license_type or "", ()) if body.kind == "license" else ()
-    refusals += [
-        f"patent {number} is under the recorded {licence.license_type} licence {licence.deal_id}"
-        for licence in patent.licences
-        if licence.license_type in in_the_way
-    ]
+    if body.kind != "license":
+        return refusals
+    if body.license_type in EXCLUDING:
+        refusals += [
+            f"patent {number} is under the open-licence declaration {declaration.declaration_id}; no exclusive or sole "
+            "licence while it stands"
+            for declaration in patent.open_declarations
+        ]
+    elif body.license_type == "open":
+        refusals += _excluding_licence_refusals(patent, on=body.effective_on)
     return refusals
+
+
+def _in_force(licence: Any, on: date) -> bool:
+    """An exclusive or sole licence excludes others until its term's end (for ever, when it has none). One whose term
+    starts later counts too: an open licence given now would run into it."""
+    return licence.term_end is None or on <= licence.term_end
+
+
+def _excluding_licence_refusals(patent: Patent, *, on: date) -> list[str]:
+    return [
+        f"patent {patent.number} is under the recorded {licence.license_type} licence {licence.deal_id} within its term"
+        for licence in patent.licences
+        if licence.license_type in EXCLUDING and _in_force(licence, on)
+    ]
 
 
 # --- pledges: registration and release ---------------------------------------------------------------
@@ -213,6 +239,76 @@ def _encumbrance_refusals(patent: Patent, body: EncumbranceIn) -> list[str]:
 def _refuse_other_banks(actor: Actor, pledgee_id: str | None) -> None:
     if actor.role == "bank" and pledgee_id != actor.org_id:
         raise Forbidden("a bank registers and releases pledges for its own organization only")
+
+
+# --- open-licence declarations (market) --------------------------------------------------------------
+
+
+def declare_open_licence(*, uow: UnitOfWork, declaration_id: str, body: OpenLicenceDeclarationIn) -> TitleCommandOut:
+    """Put an open-licence declaration on the patents (Patent Law art. 50; Implementing Rules 2023 arts. 85–86)."""
+    if uow.actor.role == "partner" and uow.actor.org_id not in body.declarant_ids:
+        raise Forbidden("a partner declares open licences for its own organization only")
+    patents = _locked_patents(uow.session, body.patent_numbers)
+    key = f"open_licence:{declaration_id}"
+    terms = body.model_dump(mode="json", include={"declarant_ids", "patent_numbers"})
+    command = uow.session.get(TitleCommand, key)
+    if command is not None:
+        return _again(command, terms, wanted=APPLIED, patents=patents)
+    refusals = [reason for patent in patents for reason in _declaration_refusals(patent, body)]
+    if refusals:
+        raise Conflict("the registry refuses the open-licence declaration: " + "; ".join(refusals))
+    for patent in patents:
+        patent.open_declarations.append(
+            PatentOpenLicence(declaration_id=declaration_id, declared_on=body.declared_on)
+        )
+        _history(uow, patent, "open_licence_declared", body.declared_on, declaration_id, _DECLARED)
+    return _store(uow, key, terms, patents)
+
+
+def withdraw_open_licence(*, uow: UnitOfWork, declaration_id: str, body: OpenLicenceWithdrawalIn) -> TitleCommandOut:
+    """Take the declaration off its patents: exclusive and sole licences may be granted again; the open licences
+    given under it stay."""
+    key = f"open_licence:{declaration_id}"
+    command = _stored(uow.session, key, f"the registry has no open-licence declaration {declaration_id}")
+    if uow.actor.role == "partner" and uow.actor.org_id not in command.terms.get("declarant_ids", []):
+        raise Forbidden("a partner withdraws open licences of its own organization only")
+    patents = _locked_patents(uow.session, command.terms["patent_numbers"])
+    uow.session.refresh(command, with_for_update=True)
+    if command.state == APPLIED:
+        for patent in patents:
+            for declaration in [d for d in patent.open_declarations if d.declaration_id == declaration_id]:
+                patent.open_declarations.remove(declaration)
+            _history(uow, patent, "open_licence_withdrawn", body.withdrawn_on, declaration_id, _WITHDRAWN)
+        _undo(command, patents)
+    return _outcome(command, patents)
+
+
+def _declaration_refusals(patent: Patent, body: OpenLicenceDeclarationIn) -> list[str]:
+    """Implementing Rules 2023 art. 86: no declaration on a patent that is not in force (or not granted), while an
+    exclusive or sole licence is in force, while it is pledged without the pledgee's consent, and none twice. The
+    declarants are the patentee: every current owner. (Unpaid annual fees and suspended procedures are not tracked
+    here.)"""
+    number = patent.number
+    refusals = [] if patent.status == "valid" else [f"patent {number} is {patent.status}, not valid"]
+    if patent.grant_date is None:
+        refusals.append(f"patent {number} has no grant date")
+    owners, declarants = set(patent.owner_ids), set(body.declarant_ids)
+    if owners != declarants:
+        refusals.append(f"patent {number} is owned by {', '.join(sorted(owners)) or 'nobody'}: every owner, and only "
+                        "they, must declare")
+    refusals += _excluding_licence_refusals(patent, on=body.declared_on)
+    if patent.pledges and not body.pledgee_consent:
+        refusals.append(f"patent {number} is pledged and the declaration has no pledgee_consent")
+    refusals += [f"patent {number} is already under the open-licence declaration {d.declaration_id}"
+                 for d in patent.open_declarations]
+    return refusals
+
+
+def _history(uow: UnitOfWork, patent: Patent, kind: str, effective_on: date, declaration_id: str, cause: Cause) -> None:
+    patent.updated_at = utcnow()
+    record_history(uow, patent, kind=kind, owners_before=patent.owner_ids, effective_on=effective_on,
+                   details={"declaration_id": declaration_id}, cause=cause)
+    uow.audit(f"patent.{kind}", target_type=AGGREGATE, target_id=patent.number, details={"declaration_id": declaration_id})
 
 
 # --- the command store -------------------------------------------------------------------------------
@@ -291,4 +387,5 @@ def _outcome(command: TitleCommand, patents: list[Patent]) -> TitleCommandOut:
     )
 
 
-__all__ = ["apply_title_change", "encumber", "release", "revert_title_change"]
+__all__ = ["apply_title_change", "declare_open_licence", "encumber", "release", "revert_title_change",
+           "withdraw_open_licence"]

@@ -10,10 +10,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from pb_registry.deps import ActorUow, AdminOnly, DealId, PledgeId
+from pb_registry.deps import ActorUow, AdminOnly, DealId, DeclarationId, PledgeId
 from pb_registry.title import service
 from pb_registry.title.schemas import (
     EncumbranceIn,
+    OpenLicenceDeclarationIn,
+    OpenLicenceWithdrawalIn,
     ReleaseIn,
     ReversalIn,
     TitleChangeIn,
@@ -28,6 +30,7 @@ from pbkit.web.auth import require_roles
 router = APIRouter(prefix="/api/v1", tags=["title"])
 
 AdminOrBank = Annotated[Actor, Depends(require_roles("admin", "bank"))]
+AdminOrPartner = Annotated[Actor, Depends(require_roles("admin", "partner"))]
 
 _REFUSED = {409: {"description": "refused: the rule of title does not hold now (the reason is in `detail`); nothing changed"}}
 _KEYED = (
@@ -121,4 +124,42 @@ def release(pledge_id: PledgeId, body: ReleaseIn, _actor: AdminOrBank, uow: Acto
     return idempotent_command(
         uow, key=None, operation="title.release", body={"pledge_id": pledge_id, "release": body},
         action=lambda uow, _: service.release(uow=uow, pledge_id=pledge_id, body=body),
+    )
+
+
+@router.put(
+    "/open-licence-declarations/{declaration_id}",
+    response_model=TitleCommandOut,
+    responses=_REFUSED,
+    summary="put an open-licence declaration on the patents (admin or the owner's partner; called by the market service)",
+    description=(
+        "Under the patents' locks (Patent Law arts. 50–51; Implementing Rules 2023 arts. 85–86): every patent valid and "
+        "granted (a grant date); the declarants are all its current owners; no recorded exclusive or sole licence "
+        "within its term on `declared_on`; a pledged patent needs `pledgee_consent`; no other declaration stands on "
+        "it. While it stands, no exclusive or sole licence is recorded on its patents. Unpaid annual fees and "
+        "suspended procedures are not tracked, so not checked. A partner declares only when its `org_id` is among "
+        "the declarants (403)." + _KEYED
+    ),
+)
+def declare_open_licence(declaration_id: DeclarationId, body: OpenLicenceDeclarationIn, _actor: AdminOrPartner,
+                         uow: ActorUow) -> Any:
+    return idempotent_command(
+        uow, key=None, operation="title.open_licence", body={"declaration_id": declaration_id, "declaration": body},
+        action=lambda uow, _: service.declare_open_licence(uow=uow, declaration_id=declaration_id, body=body),
+    )
+
+
+@router.put(
+    "/open-licence-declarations/{declaration_id}/withdrawal",
+    response_model=TitleCommandOut,
+    responses={404: {"description": "no declaration of this id was put on patents here"}},
+    summary="withdraw an open-licence declaration (admin or the owner's partner; called by the market service)",
+    description="The licences given under it stay. Asked again, it answers the same.",
+)
+def withdraw_open_licence(declaration_id: DeclarationId, body: OpenLicenceWithdrawalIn, _actor: AdminOrPartner,
+                          uow: ActorUow) -> Any:
+    return idempotent_command(
+        uow, key=None, operation="title.open_licence_withdrawal",
+        body={"declaration_id": declaration_id, "withdrawal": body},
+        action=lambda uow, _: service.withdraw_open_licence(uow=uow, declaration_id=declaration_id, body=body),
     )

@@ -139,7 +139,8 @@ def _write(uow_factory: UowFactory, actor: Actor, items: list[_Item], answers: d
         return
     now = datetime.now(UTC)
     with uow_factory() as uow:
-        conflicts = service.licence_conflicts(uow.session, [(i.body.license_type, i.body.patent_numbers) for i in items])
+        conflicts = service.licence_conflicts(uow.session, [(i.body.license_type, i.body.patent_numbers, i.body.contract_date)
+                                                             for i in items])
         written = []
         for item, conflict in zip(items, conflicts, strict=True):
             if conflict is not None:

@@ -15,6 +15,7 @@ _EVENT_FIELDS = (
     "kind", "license_type", "patent_numbers", "patent_count", "transferors", "transferee",
     "contract_date", "contract_amount", "pledgee_consent", "external_ref", "status", "recorded_on",
     "recordation_no", "was_recorded", "cancelled_on", "cancel_reason", "received_amount", "created_by",
+    "term_start", "term_end",
 )
 
 

@@ -65,6 +65,22 @@ class DealIn(BaseModel):
         default=False, description="the pledgee of a pledged patent agreed; needed to record such a patent's deal"
     )
     external_ref: Reference | None = Field(default=None, description="the partner platform's own reference")
+    term_start: IsoDate | None = Field(
+        default=None, description="licences only (CONTRACT §9): the first day of the licence's term; an exclusive or "
+        "sole licence excludes others only within its term (from its recording when no start is given)")
+    term_end: IsoDate | None = Field(
+        default=None, description="licences only: the last day of the term, not before term_start; none: no end")
+
+    @field_validator("term_start", "term_end")
+    @classmethod
+    def _term_only_for_licences(cls, value: date | None, info: ValidationInfo) -> date | None:
+        kind = info.data.get("kind")
+        if value is not None and kind is not None and kind != "license":
+            raise ValueError(f"a term belongs to licences only, not to a {kind}")
+        start = info.data.get("term_start")
+        if info.field_name == "term_end" and value is not None and start is not None and value < start:
+            raise ValueError(f"term_end must not be before term_start ({start.isoformat()})")
+        return value
 
     @field_validator("license_type")
     @classmethod
@@ -156,6 +172,8 @@ class DealOut(BaseModel):
     contract_amount: StoredMoney
     pledgee_consent: bool
     external_ref: str | None
+    term_start: date | None = None
+    term_end: date | None = None
     status: DealStatus
     recorded_on: date | None
     recordation_no: str | None

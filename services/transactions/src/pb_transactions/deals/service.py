@@ -40,7 +40,7 @@ __all__ = ["CANCEL", "CREATE", "RECORD", "DealFilters", "check_submission", "cre
 
 def create(uow: UnitOfWork, *, body: DealIn, parties: Parties) -> DealOut:
     """The deal, submitted, with the parties' snapshots the precheck took."""
-    conflict = licence_conflicts(uow.session, [(body.license_type, body.patent_numbers)])[0]
+    conflict = licence_conflicts(uow.session, [(body.license_type, body.patent_numbers, body.contract_date)])[0]
     if conflict:
         raise conflict
     deal = new_deal(body, parties, created_by=uow.actor.client_id, now=datetime.now(UTC))
@@ -56,7 +56,7 @@ def new_deal(body: DealIn, parties: Parties, *, created_by: str, now: datetime) 
     deal = Deal(
         id=new_id(),
         **body.model_dump(include={"kind", "license_type", "transferee_id", "contract_date", "pledgee_consent",
-                                   "external_ref"}),
+                                   "external_ref", "term_start", "term_end"}),
         status="submitted",
         contract_amount_fen=body.contract_amount,
         was_recorded=False,
@@ -133,29 +133,37 @@ def _has_transferor(org_id: str) -> ColumnElement[bool]:
     return exists().where(DealParty.deal_id == Deal.id, DealParty.role == "transferor", DealParty.org_id == org_id)
 
 
-# Patent Law 2020 art. 51: a patent under an open licence may not be licensed exclusively or solely;
-# DOMAIN.md: an open licence is not allowed on a patent under an exclusive or sole licence.
-_LICENCES_IN_THE_WAY = {"open": ("exclusive", "sole"), "exclusive": ("open",), "sole": ("open",)}
+# DOMAIN.md: an open licence is not allowed on a patent under an exclusive or sole licence, within its term. The
+# other way round (Patent Law 2020 art. 51: no exclusive or sole licence while an open-licence declaration stands)
+# depends on the declarations, which the registry holds and decides at recording (docs/TITLE_ARBITER.md); a recorded
+# open licence alone excludes nothing, since after the declaration's withdrawal it is an ordinary licence.
+_EXCLUDING = ("exclusive", "sole")
 
 
-def licence_conflicts(session: Session, licences: Sequence[tuple[str | None, Sequence[str]]]) -> list[Conflict | None]:
-    """For each (licence type, patent numbers) of deals to submit, the Conflict with a recorded licence in its
-    way, or None: one query for them all."""
-    wanted = {number for licence_type, numbers in licences if licence_type in _LICENCES_IN_THE_WAY for number in numbers}
+def _in_force(row: Any, on: date) -> bool:
+    """Not ended on `on`: a licence whose term starts later excludes from then, which an open licence given now would
+    run into."""
+    return row.term_end is None or on <= row.term_end
+
+
+def licence_conflicts(session: Session, licences: Sequence[tuple[str | None, Sequence[str], date]]) -> list[Conflict | None]:
+    """For each (licence type, patent numbers, contract date) of deals to submit, the Conflict with a recorded
+    licence in its way on that date, or None: one query for them all."""
+    wanted = {number for licence_type, numbers, _ in licences if licence_type == "open" for number in numbers}
     if not wanted:
         return [None] * len(licences)
     recorded = session.execute(
-        select(DealPatent.number, Deal.id, Deal.license_type)
+        select(DealPatent.number, Deal.id, Deal.license_type, Deal.term_end)
         .join(Deal, Deal.id == DealPatent.deal_id)
-        .where(Deal.kind == "license", Deal.status == "recorded", Deal.license_type.in_(("exclusive", "sole", "open")),
+        .where(Deal.kind == "license", Deal.status == "recorded", Deal.license_type.in_(_EXCLUDING),
                DealPatent.number.in_(wanted))
         .order_by(DealPatent.number, Deal.id)
     ).all()
     conflicts: list[Conflict | None] = []
-    for licence_type, numbers in licences:
-        in_the_way = _LICENCES_IN_THE_WAY.get(licence_type or "", ())
+    for licence_type, numbers, on in licences:
         given = set(numbers)
-        rows = [r for r in recorded if r.license_type in in_the_way and r.number in given]
-        found = "; ".join(f"patent {r.number} is under the recorded {r.license_type} licence {r.id}" for r in rows)
+        rows = [r for r in recorded if licence_type == "open" and r.number in given and _in_force(r, on)]
+        found = "; ".join(f"patent {r.number} is under the recorded {r.license_type} licence {r.id} within its term"
+                          for r in rows)
         conflicts.append(Conflict(f"the {licence_type} licence is not allowed: {found}") if rows else None)
     return conflicts

@@ -193,6 +193,8 @@ def step_of(deal: Deal) -> Step:
             "transferor_ids": deal.transferor_ids, "transferee_id": deal.transferee_id,
             "pledgee_consent": deal.pledgee_consent, "effective_on": request["recorded_on"],
         }
+        if deal.kind == "license" and (deal.term_start or deal.term_end):
+            change |= {"term_start": _iso(deal.term_start), "term_end": _iso(deal.term_end)}
         return Step(deal.id, deal.pending, change=change, reverts_on=None)
     reverts_on = request["cancelled_on"] if deal.status == "recorded" else None
     return Step(deal.id, CANCEL, change=None, reverts_on=reverts_on)
@@ -211,3 +213,7 @@ def _decide(uow_factory: UowFactory, arbiter: TitleArbiter, step: Step, *, refus
             uow.audit(f"{_AUDITED[step.step]}.refused", target_type="deal", target_id=deal.id, details={"reason": reason})
 
     decide(uow_factory, lambda: step.ask(arbiter), compensate=compensate, refused=refused)
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()

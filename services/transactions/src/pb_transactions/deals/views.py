@@ -56,8 +56,12 @@ joins); every party must be a registered organization; the transferee must not b
 Offences are a 422 naming each offending field. The parties' kind, size, region and industry are
 snapshotted from the registry now and carried by every event of the deal.
 
-An `open` licence is refused (409) on a patent under a recorded `exclusive` or `sole` licence, and an
-`exclusive` or `sole` licence on a patent under a recorded `open` licence (Patent Law 2020 art. 51).
+A licence may carry its term (`term_start`, `term_end`; CONTRACT §9). An `open` licence is refused (409)
+on a patent under a recorded `exclusive` or `sole` licence within its term on the contract date (from
+its `term_start`, or its recording, to its `term_end`, or for ever). While an open-licence declaration
+stands on a patent (the market service's, held by the registry), an `exclusive` or `sole` licence on it
+is refused (409) at recording by the registry (Patent Law 2020 art. 51); after the declaration's
+withdrawal, the open licences given under it stay and exclude nothing.
 
 The registry is asked with the caller's own token; when it cannot be reached the answer is 503 and
 nothing is written.

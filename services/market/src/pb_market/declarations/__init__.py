@@ -1,0 +1,1 @@
+"""Open-licence declarations (开放许可声明) and their catalogue."""

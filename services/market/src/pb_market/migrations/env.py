@@ -1,0 +1,4 @@
+from pb_market.models import Base
+from pbkit.migrations import run_env
+
+run_env(Base.metadata)

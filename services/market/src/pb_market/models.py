@@ -1,0 +1,121 @@
+"""The market service's tables. Its database is its own; no other service reads it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from pbkit.db import NamedConstraint, UTCDateTime, install_kit_tables
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+kit_tables = install_kit_tables(Base.metadata)
+
+# Declaration and acceptance ids are minted here; whether a patent is already under a declaration is the
+# registry's decision (docs/TITLE_ARBITER.md), so no unique constraint here is one a client can hit.
+CONFLICTS: tuple[NamedConstraint, ...] = ()
+
+DECLARATION_STATUSES = ("pending", "active", "withdrawn")
+FEE_BASES = ("one_time", "royalty", "annual")
+
+
+class OpenLicence(Base):
+    """An open-licence declaration (开放许可声明) and where it stands. A declaration the registry has not yet
+    accepted is `pending` and shown to no one; a withdrawal in progress keeps it `active` with `pending` set."""
+
+    __tablename__ = "open_licences"
+    __table_args__ = (
+        CheckConstraint("status IN (" + ", ".join(f"'{s}'" for s in DECLARATION_STATUSES) + ")",
+                        name="ck_open_licences_status"),
+        CheckConstraint("fee_basis IN (" + ", ".join(f"'{s}'" for s in FEE_BASES) + ")", name="ck_open_licences_fee_basis"),
+        Index("ix_open_licences_status_id", "status", "id"),
+        Index("ix_open_licences_pending_since", "pending_since"),
+        Index("ix_open_licences_prefecture_code_id", "prefecture_code", "id"),
+        Index("ix_open_licences_industry_id", "industry", "id"),
+        Index("ix_open_licences_fee_basis_id", "fee_basis", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    # The declarants (every current owner) as the registry described them at declaration.
+    declarant_ids: Mapped[list[str]] = mapped_column(JSON)
+    declarants: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    patent_numbers: Mapped[list[str]] = mapped_column(JSON)
+    # Each patent as the registry answered it: number, title, type, ipc.
+    patents: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    evaluation_reports: Mapped[dict[str, str]] = mapped_column(JSON)
+    pledgee_consent: Mapped[bool]
+    # The first declarant's kind and prefecture, and the field's industry: what the catalogue filters on.
+    owner_kind: Mapped[str] = mapped_column(String(32))
+    prefecture_code: Mapped[str | None] = mapped_column(String(6))
+    industry: Mapped[str | None] = mapped_column(String(64))
+    fee_basis: Mapped[str] = mapped_column(String(16))
+    # one_time: the fee; annual: the fee per year; royalty: null.
+    fee_fen: Mapped[int | None] = mapped_column(BigInteger)
+    # royalty: the rate of sales in basis points (1 = 0.01 %) and the optional minimum for the term.
+    royalty_rate_bp: Mapped[int | None] = mapped_column(Integer)
+    minimum_fen: Mapped[int | None] = mapped_column(BigInteger)
+    # What an acceptance owes at once under the standard: the deal's contract amount.
+    due_fen: Mapped[int] = mapped_column(BigInteger)
+    term_years: Mapped[int] = mapped_column(Integer)
+    contact: Mapped[dict[str, Any]] = mapped_column(JSON)
+    description: Mapped[str | None] = mapped_column(Text)
+    declared_on: Mapped[date] = mapped_column(Date)
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The step the registry is deciding (docs/TITLE_ARBITER.md, pbkit.pending): "declare" or "withdraw".
+    pending: Mapped[str | None] = mapped_column(String(16))
+    pending_request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    ipc: Mapped[list[OpenLicenceIpc]] = relationship(cascade="all, delete-orphan")
+    terms: Mapped[list[OpenLicenceTerm]] = relationship(cascade="all, delete-orphan")
+
+
+class OpenLicenceIpc(Base):
+    """The IPC symbols of a declaration's patents, normalised (`G06F 16/27`): a class filter is a prefix of one."""
+
+    __tablename__ = "open_licence_ipc"
+
+    declaration_id: Mapped[str] = mapped_column(ForeignKey("open_licences.id"), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
+
+
+class OpenLicenceTerm(Base):
+    """The words of a declaration's titles and description, segmented with jieba: the full-text index."""
+
+    __tablename__ = "open_licence_terms"
+
+    declaration_id: Mapped[str] = mapped_column(ForeignKey("open_licences.id"), primary_key=True)
+    term: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class Acceptance(Base):
+    """A licensee's written notice (书面通知, Patent Law art. 51) taking an open licence, and the `open` licence
+    deal the transactions service holds for it."""
+
+    __tablename__ = "acceptances"
+    __table_args__ = (Index("ix_acceptances_declaration_id_id", "declaration_id", "id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # "pending" while the transactions service is asked for the deal (shown to no one), then "accepted".
+    status: Mapped[str] = mapped_column(String(16))
+    declaration_id: Mapped[str] = mapped_column(ForeignKey("open_licences.id"))
+    licensee_id: Mapped[str] = mapped_column(String(36))
+    licensee: Mapped[dict[str, Any]] = mapped_column(JSON)
+    accepted_on: Mapped[date] = mapped_column(Date)
+    # The licence's term: the declaration's term_years from the acceptance.
+    term_start: Mapped[date] = mapped_column(Date)
+    term_end: Mapped[date] = mapped_column(Date)
+    deal_id: Mapped[str | None] = mapped_column(String(64))
+    due_fen: Mapped[int] = mapped_column(BigInteger)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

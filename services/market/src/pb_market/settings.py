@@ -1,0 +1,7 @@
+from pbkit.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    service_name: str = "market"
+    # Where the market creates the deals of accepted open licences (the transactions service's public API).
+    transactions_url: str = "http://127.0.0.1:8002"

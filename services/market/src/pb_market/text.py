@@ -1,0 +1,40 @@
+"""Chinese full text: jieba's search-mode segmentation (neither SQLite FTS5 nor PostgreSQL splits Chinese words).
+
+A declaration's titles and description are segmented once, at declaration, into the rows of `open_licence_terms`;
+a query is segmented the same way and matches the declarations that hold every one of its words.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+
+import jieba
+
+jieba.setLogLevel(logging.WARNING)
+
+MAX_TERM = 64
+# Words that carry nothing in a title or a query: a match on them says nothing.
+_STOPWORDS = frozenset("的 了 和 与 及 或 一种 一 种 在 对 为 用于 基于 其 及其 方法 装置 系统".split())
+_WORD = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def terms(text: str | None) -> list[str]:
+    """The distinct words of `text`, in the order they first appear, folded (NFKC, lower case)."""
+    if not text:
+        return []
+    folded = unicodedata.normalize("NFKC", text).lower()
+    seen: dict[str, None] = {}
+    for word in jieba.cut_for_search(folded):
+        word = word.strip()
+        if word and len(word) <= MAX_TERM and _WORD.search(word) and word not in _STOPWORDS:
+            seen.setdefault(word, None)
+    return list(seen)
+
+
+def query_terms(q: str) -> list[str]:
+    """A query's words. jieba's search mode also yields the shorter words inside a long one; a declaration need
+    hold only the longest ones, so the shorter ones inside another word of the query are dropped."""
+    words = terms(q)
+    return [w for w in words if not any(w != other and w in other for other in words)]
