@@ -14,6 +14,7 @@ Every step is keyed by the aggregate's id at the arbiter, so asking twice applie
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -25,6 +26,33 @@ from pbkit.uow import UnitOfWork
 
 Arbiter = TypeVar("Arbiter")
 Step = TypeVar("Step")
+
+
+@dataclass(frozen=True)
+class PendingStep:
+    """What the arbiter is asked for one pending aggregate, read under its lock and let go before asking: the
+    step's `name`, and what it sends: `command`, the body of the step that makes the aggregate, or `on`, the date
+    of a later one (a release, a withdrawal)."""
+
+    aggregate_id: str
+    name: str
+    command: dict[str, Any] | None = None
+    on: str | None = None
+
+
+def compensate_refused(uow: UnitOfWork, model: Any, step: PendingStep, *, making: str, audited: str,
+                       aggregate_type: str, reason: str, discard: Callable[[UnitOfWork, Any], None] | None = None) -> None:
+    """`decide`'s compensation for an aggregate whose `step` the arbiter refused, if the mark is still that step:
+    an aggregate whose making (`making`) was refused was never made, so nothing of it stays (`discard`, or the
+    row deleted); a later step refused only loses its mark. Audited as `<audited>.refused` with the reason."""
+    row = uow.session.get(model, step.aggregate_id, with_for_update=True)
+    if row is None or row.pending != step.name:
+        return
+    if step.name == making:
+        (discard or (lambda uow, row: uow.session.delete(row)))(uow, row)
+    else:
+        clear_pending(row)
+    uow.audit(f"{audited}.refused", target_type=aggregate_type, target_id=step.aggregate_id, details={"reason": reason})
 
 
 def mark_pending(row: Any, step: str, request: dict[str, Any]) -> None:

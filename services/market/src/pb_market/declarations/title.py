@@ -17,7 +17,6 @@ same keyed command again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -41,7 +40,7 @@ from pbkit.commands import UowFactory
 from pbkit.errors import Conflict, RuleBroken
 from pbkit.events import utcnow
 from pbkit.ids import new_id
-from pbkit.pending import clear_pending, decide, mark_pending, recover_stale
+from pbkit.pending import PendingStep, clear_pending, compensate_refused, decide, mark_pending, recover_stale
 from pbkit.registry_client import TitleArbiter
 from pbkit.uow import UnitOfWork
 
@@ -50,20 +49,12 @@ WITHDRAW = "withdraw"
 _AUDITED = {DECLARE: "open_licence.declare", WITHDRAW: "open_licence.withdraw"}
 
 
-@dataclass(frozen=True)
-class Step:
-    """What the registry is asked for one pending declaration, read under its lock and let go before asking."""
-
-    declaration_id: str
-    step: str
-    declaration: dict[str, Any] | None
-    withdrawn_on: str | None
-
-    def ask(self, arbiter: TitleArbiter) -> None:
-        if self.declaration is not None:
-            arbiter.declare_open_licence(self.declaration_id, self.declaration)
-        else:
-            arbiter.withdraw_open_licence(self.declaration_id, withdrawn_on=self.withdrawn_on)
+def _ask(arbiter: TitleArbiter, step: PendingStep) -> None:
+    """The registry's command for a pending declaration or withdrawal."""
+    if step.command is not None:
+        arbiter.declare_open_licence(step.aggregate_id, step.command)
+    else:
+        arbiter.withdraw_open_licence(step.aggregate_id, withdrawn_on=step.on)
 
 
 def begin_declaration(*, uow_factory: UowFactory, arbiter: TitleArbiter, body: OpenLicenceIn, snapshot: Snapshot,
@@ -77,7 +68,7 @@ def begin_declaration(*, uow_factory: UowFactory, arbiter: TitleArbiter, body: O
         step = _step_of(row)
         uow.commit()
     _decide(uow_factory, arbiter, step, refused="the open licence cannot be declared")
-    return step.declaration_id
+    return step.aggregate_id
 
 
 def complete_declaration(uow: UnitOfWork, declaration_id: str) -> OpenLicenceOut:
@@ -121,9 +112,9 @@ def recover_pending(*, uow_factory: UowFactory, arbiter: Callable[[], TitleArbit
     return recover_stale(
         uow_factory, OpenLicence, older_than=older_than, arbiter=arbiter, step_of=_step_of, limit=limit,
         drive=lambda registry, step: _decide(
-            uow_factory, registry, step, refused=f"the open licence's {step.step} was refused on recovery"
+            uow_factory, registry, step, refused=f"the open licence's {step.name} was refused on recovery"
         ),
-        finish=lambda uow, row, step: _complete(uow, row, step.step),
+        finish=lambda uow, row, step: _complete(uow, row, step.name),
     )
 
 
@@ -157,27 +148,19 @@ def _own_pending_declaration(uow: UnitOfWork, request: dict[str, Any]) -> OpenLi
     return next((row for row in rows if row.pending_request == request), None)
 
 
-def _step_of(row: OpenLicence) -> Step:
+def _step_of(row: OpenLicence) -> PendingStep:
     if row.pending == DECLARE:
         declaration = {"declarant_ids": row.declarant_ids, "patent_numbers": row.patent_numbers,
                        "pledgee_consent": row.pledgee_consent, "declared_on": row.declared_on.isoformat()}
-        return Step(row.id, DECLARE, declaration=declaration, withdrawn_on=None)
-    return Step(row.id, WITHDRAW, declaration=None, withdrawn_on=row.pending_request["withdrawn_on"])
+        return PendingStep(row.id, DECLARE, command=declaration)
+    return PendingStep(row.id, WITHDRAW, on=row.pending_request["withdrawn_on"])
 
 
-def _decide(uow_factory: UowFactory, arbiter: TitleArbiter, step: Step, *, refused: str) -> None:
-    def compensate(uow: UnitOfWork, reason: str) -> None:
-        row = uow.session.get(OpenLicence, step.declaration_id, with_for_update=True)
-        if row is None or row.pending != step.step:
-            return
-        if step.step == DECLARE:  # a declaration the registry refused was never made: nothing of it stays
-            uow.session.delete(row)
-        else:
-            clear_pending(row)
-        uow.audit(f"{_AUDITED[step.step]}.refused", target_type=AGGREGATE, target_id=step.declaration_id,
-                  details={"reason": reason})
-
-    decide(uow_factory, lambda: step.ask(arbiter), compensate=compensate, refused=refused)
+def _decide(uow_factory: UowFactory, arbiter: TitleArbiter, step: PendingStep, *, refused: str) -> None:
+    # A declaration the registry refused was never made: nothing of it stays.
+    decide(uow_factory, lambda: _ask(arbiter, step), refused=refused, compensate=lambda uow, reason: compensate_refused(
+        uow, OpenLicence, step, making=DECLARE, audited=_AUDITED[step.name], aggregate_type=AGGREGATE, reason=reason,
+    ))
 
 
 def event_data(row: OpenLicence) -> dict[str, Any]:

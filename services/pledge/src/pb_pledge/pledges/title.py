@@ -18,7 +18,6 @@ request, or the recovery job, drives the same keyed command again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -43,7 +42,7 @@ from pbkit.errors import Conflict, NotFound, RuleBroken
 from pbkit.events import utcnow
 from pbkit.ids import new_id
 from pbkit.money import format_money
-from pbkit.pending import clear_pending, decide, mark_pending, recover_stale
+from pbkit.pending import PendingStep, clear_pending, compensate_refused, decide, mark_pending, recover_stale
 from pbkit.registry_client import TitleArbiter
 from pbkit.uow import UnitOfWork
 
@@ -52,23 +51,15 @@ RELEASE = "release"
 _AUDITED = {REGISTER: "pledge.register", RELEASE: "pledge.release"}
 
 
-@dataclass(frozen=True)
-class Step:
-    """What the registry is asked for one pending pledge, read under its lock and let go before asking."""
-
-    pledge_id: str
-    step: str
-    encumbrance: dict[str, Any] | None  # registering: the patents to encumber
-    released_on: str | None
-
-    def ask(self, arbiter: TitleArbiter) -> None:
-        if self.encumbrance is not None:
-            arbiter.encumber(self.pledge_id, self.encumbrance)
-            return
-        try:
-            arbiter.release(self.pledge_id, released_on=self.released_on)
-        except NotFound:
-            pass  # registered before the registry kept title commands, and never applied there: nothing to release
+def _ask(arbiter: TitleArbiter, step: PendingStep) -> None:
+    """The registry's command for a pending registration (encumber its patents) or release."""
+    if step.command is not None:
+        arbiter.encumber(step.aggregate_id, step.command)
+        return
+    try:
+        arbiter.release(step.aggregate_id, released_on=step.on)
+    except NotFound:
+        pass  # registered before the registry kept title commands, and never applied there: nothing to release
 
 
 def begin_registration(*, uow_factory: UowFactory, arbiter: TitleArbiter, body: PledgeIn, parties: Parties) -> str:
@@ -84,11 +75,11 @@ def begin_registration(*, uow_factory: UowFactory, arbiter: TitleArbiter, body: 
         if step is None:
             raise
     _decide(uow_factory, arbiter, step, refused="the pledge cannot be registered")
-    return step.pledge_id
+    return step.aggregate_id
 
 
 def _pending_registration(uow_factory: UowFactory, body: PledgeIn, parties: Parties, request: dict[str, Any], *,
-                          create: bool) -> Step | None:
+                          create: bool) -> PendingStep | None:
     with uow_factory() as uow:
         pledge = _own_pending_registration(uow, request)
         if pledge is None and create:
@@ -141,9 +132,9 @@ def recover_pending(*, uow_factory: UowFactory, arbiter: Callable[[], TitleArbit
     return recover_stale(
         uow_factory, Pledge, older_than=older_than, arbiter=arbiter, step_of=_step_of, limit=limit,
         drive=lambda registry, step: _decide(
-            uow_factory, registry, step, refused=f"the pledge's {step.step} was refused on recovery"
+            uow_factory, registry, step, refused=f"the pledge's {step.name} was refused on recovery"
         ),
-        finish=lambda uow, pledge, step: _complete(uow, pledge, step.step),
+        finish=lambda uow, pledge, step: _complete(uow, pledge, step.name),
     )
 
 
@@ -183,29 +174,27 @@ def _own_pending_registration(uow: UnitOfWork, request: dict[str, Any]) -> Pledg
     return next((pledge for pledge in held if pledge.pending_request == request), None)
 
 
-def _step_of(pledge: Pledge) -> Step:
+def _step_of(pledge: Pledge) -> PendingStep:
     if pledge.pending == REGISTER:
         encumbrance = {
             "pledgor_id": pledge.pledgor_id, "pledgee_id": pledge.pledgee_id, "patent_numbers": pledge.patent_numbers,
             "co_owner_consent": pledge.co_owner_consent, "registered_on": pledge.registered_on.isoformat(),
         }
-        return Step(pledge.id, REGISTER, encumbrance=encumbrance, released_on=None)
-    return Step(pledge.id, RELEASE, encumbrance=None, released_on=pledge.pending_request["released_on"])
+        return PendingStep(pledge.id, REGISTER, command=encumbrance)
+    return PendingStep(pledge.id, RELEASE, on=pledge.pending_request["released_on"])
 
 
-def _decide(uow_factory: UowFactory, arbiter: TitleArbiter, step: Step, *, refused: str) -> None:
-    def compensate(uow: UnitOfWork, reason: str) -> None:
-        pledge = uow.session.get(Pledge, step.pledge_id, with_for_update=True)
-        if pledge is None or pledge.pending != step.step:
-            return
-        if step.step == REGISTER:  # a pledge the registry refused was never registered: nothing of it stays
-            uow.session.execute(delete(ActivePledgePatent).where(ActivePledgePatent.pledge_id == pledge.id))
-            uow.session.delete(pledge)
-        else:
-            clear_pending(pledge)
-        uow.audit(f"{_AUDITED[step.step]}.refused", target_type=AGGREGATE, target_id=step.pledge_id, details={"reason": reason})
+def _decide(uow_factory: UowFactory, arbiter: TitleArbiter, step: PendingStep, *, refused: str) -> None:
+    decide(uow_factory, lambda: _ask(arbiter, step), refused=refused, compensate=lambda uow, reason: compensate_refused(
+        uow, Pledge, step, making=REGISTER, audited=_AUDITED[step.name], aggregate_type=AGGREGATE, reason=reason,
+        discard=_discard,
+    ))
 
-    decide(uow_factory, lambda: step.ask(arbiter), compensate=compensate, refused=refused)
+
+def _discard(uow: UnitOfWork, pledge: Pledge) -> None:
+    """A pledge the registry refused was never registered: nothing of it stays."""
+    uow.session.execute(delete(ActivePledgePatent).where(ActivePledgePatent.pledge_id == pledge.id))
+    uow.session.delete(pledge)
 
 
 def _complete(uow: UnitOfWork, pledge: Pledge | None, step: str) -> PledgeOut:
