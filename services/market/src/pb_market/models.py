@@ -119,3 +119,40 @@ class Acceptance(Base):
     due_fen: Mapped[int] = mapped_column(BigInteger)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+DEMAND_STATUSES = ("open", "expired")
+
+
+class Demand(Base):
+    """A technology demand (技术需求) posted for an SME: what it looks for, in its own words, until its expiry date."""
+
+    __tablename__ = "demands"
+    __table_args__ = (
+        CheckConstraint("status IN (" + ", ".join(f"'{s}'" for s in DEMAND_STATUSES) + ")", name="ck_demands_status"),
+        CheckConstraint("budget_min_fen IS NULL OR budget_max_fen IS NULL OR budget_min_fen <= budget_max_fen",
+                        name="ck_demands_budget"),
+        Index("ix_demands_status_expires_on", "status", "expires_on"),
+        Index("ix_demands_sme_id_id", "sme_id", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    sme_id: Mapped[str] = mapped_column(String(36))
+    # The SME as the registry described it when the demand was posted.
+    sme: Mapped[dict[str, Any]] = mapped_column(JSON)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    # Normalised IPC prefixes (subclass `G06F`, group `G06F 16` or symbol `G06F 16/27`), possibly none.
+    ipc: Mapped[list[str]] = mapped_column(JSON)
+    industry: Mapped[str] = mapped_column(String(64))
+    budget_min_fen: Mapped[int | None] = mapped_column(BigInteger)
+    budget_max_fen: Mapped[int | None] = mapped_column(BigInteger)
+    prefecture_code: Mapped[str] = mapped_column(String(6))
+    posted_on: Mapped[date] = mapped_column(Date)
+    # The last day the demand stands; the expiry job closes it the day after.
+    expires_on: Mapped[date] = mapped_column(Date)
+    expired_on: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
