@@ -13,6 +13,7 @@ from pb_market.declarations.views import router as declarations_router
 from pb_market.demands.service import expire_due
 from pb_market.demands.views import router as demands_router
 from pb_market.events import EVENTS
+from pb_market.matching.service import match_due
 from pb_market.models import CONFLICTS, kit_tables
 from pb_market.settings import Settings
 from pbkit.dates import business_today
@@ -84,6 +85,8 @@ def build_app(settings: Settings | None = None, *, registry: RegistryClient | No
     # Demands past their expiry date are closed by one replica at a time, on the programme's calendar day.
     kit.add_periodic("demand-expiry", settings.demand_expiry_interval_s, lambda: expire_due(
         uow_factory=kit.uow, today=business_today(settings.business_timezone)), leader_only=True)
+    # Matches are computed off the request path: one replica ranks the demands marked due (posted, or candidates changed).
+    kit.add_periodic("matching", settings.matching_interval_s, lambda: match_due(uow_factory=kit.uow), leader_only=True)
     app = create_app(kit, title="PatentBridge Market", description=DESCRIPTION,
                      routers=[declarations_router, demands_router])
     app.state.deals = deals

@@ -12,7 +12,6 @@ OPEN_LICENCE_ACCEPTED = "pb.open_licence.accepted.v1"
 DEMANDS_TOPIC = "pb.market.demands"
 DEMAND_POSTED = "pb.demand.posted.v1"
 DEMAND_EXPIRED = "pb.demand.expired.v1"
-# Declared with its topic as CONTRACT §9 names it; emitted once matching is built (issue 15, later part).
 MATCH_PROPOSED = "pb.match.proposed.v1"
 
 EVENTS = EventCatalog(

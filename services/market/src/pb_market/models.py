@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from pbkit.db import NamedConstraint, UTCDateTime, install_kit_tables
@@ -156,3 +156,23 @@ class Demand(Base):
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set when the demand is posted and when the candidates change; the matching job clears it as it ranks.
+    match_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
+
+
+class DemandMatch(Base):
+    """One of a demand's kept matches (the top 10 of its last ranking), with why it matched."""
+
+    __tablename__ = "demand_matches"
+    __table_args__ = (Index("ix_demand_matches_patent_number_demand_id", "patent_number", "demand_id"),)
+
+    demand_id: Mapped[str] = mapped_column(ForeignKey("demands.id"), primary_key=True)
+    patent_number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    # The ranking's score in millionths (an integer, as it is compared and shown, never summed).
+    score_micros: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    declaration_id: Mapped[str | None] = mapped_column(String(36))
+    title: Mapped[str] = mapped_column(String(500))
+    reasons: Mapped[dict[str, Any]] = mapped_column(JSON)
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime())

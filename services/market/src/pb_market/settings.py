@@ -7,3 +7,5 @@ class Settings(ServiceSettings):
     transactions_url: str = "http://127.0.0.1:8002"
     # How often the leader-elected job closes the demands past their expiry date (seconds).
     demand_expiry_interval_s: float = 60.0
+    # How often the leader-elected matching job ranks the demands marked due (seconds).
+    matching_interval_s: float = 2.0

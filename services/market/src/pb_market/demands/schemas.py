@@ -88,3 +88,37 @@ class DemandOut(BaseModel):
 class DemandPage(BaseModel):
     items: list[DemandOut]
     next_cursor: str | None
+
+
+class ReasonsOut(BaseModel):
+    shared_terms: list[str] = Field(description="the demand's words the candidate shares, most telling first")
+    shared_ipc: list[str] = Field(description="the candidate's IPC symbols in a subclass the demand names")
+    fee_within_budget: bool | None = Field(description="the fee due on acceptance is at most budget_max; null when "
+                                           "there is no fee (a sleeping patent) or no budget")
+    same_industry: bool
+    same_prefecture: bool
+
+
+class MatchOut(BaseModel):
+    rank: int
+    patent_number: str
+    title: str
+    kind: Literal["open_licence", "sleeping"]
+    declaration_id: str | None = Field(description="the open-licence declaration the patent is under")
+    score: str = Field(description="the ranking's score, a decimal string of 4 places (higher is better)")
+    reasons: ReasonsOut
+
+
+class MatchList(BaseModel):
+    items: list[MatchOut]
+
+
+class PatentDemandOut(BaseModel):
+    rank: int = Field(description="the patent's rank among the demand's kept matches")
+    score: str
+    reasons: ReasonsOut
+    demand: DemandOut
+
+
+class PatentDemandList(BaseModel):
+    items: list[PatentDemandOut]

@@ -69,7 +69,7 @@ def post(uow: UnitOfWork, *, body: DemandIn, sme: dict[str, Any], today: date) -
         id=new_id(), status=OPEN, sme_id=body.sme_id, sme=sme, title=body.title, description=body.description,
         ipc=list(body.ipc), industry=body.industry, budget_min_fen=body.budget_min, budget_max_fen=body.budget_max,
         prefecture_code=body.prefecture_code, posted_on=today, expires_on=body.expires_on, expired_on=None,
-        created_by=uow.actor.client_id, created_at=now, updated_at=now,
+        created_by=uow.actor.client_id, created_at=now, updated_at=now, match_due=True,
     )
     uow.session.add(row)
     uow.session.flush()

@@ -6,12 +6,23 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
+from sqlalchemy import select
 
 from pb_market.demands import service
-from pb_market.demands.schemas import DemandIn, DemandOut, DemandPage, DemandStatus
+from pb_market.demands.schemas import (
+    DemandIn,
+    DemandOut,
+    DemandPage,
+    DemandStatus,
+    MatchList,
+    MatchOut,
+    PatentDemandList,
+    PatentDemandOut,
+)
 from pb_market.deps import Command, Declarant, Kit, Pagination, Reader, Registry, Today
-from pb_market.models import Demand
-from pbkit.fields import Identifier, Industry, OrgId, PrefectureCode
+from pb_market.matching.service import match_data
+from pb_market.models import Demand, DemandMatch
+from pbkit.fields import Identifier, Industry, OrgId, PatentNumber, PrefectureCode
 from pbkit.queries import paginate
 from pbkit.web.links import links_to
 
@@ -64,3 +75,38 @@ def list_demands(
                                                 prefecture_code=prefecture_code))
     with kit.read_session() as session:
         return paginate(session, stmt, key=Demand.id, params=page, to_item=service.demand_out)
+
+
+@router.get(
+    "/demands/{demand_id}/matches",
+    response_model=MatchList,
+    summary="a demand's kept matches, best first (every role)",
+    description=(
+        "The top 10 candidates of the demand's last ranking, computed off the request path by the matching job after "
+        "the demand is posted and whenever the candidates change (so a demand just posted may show none yet). "
+        "Candidates are the patents under an active open-licence declaration. The ranking adds the BM25 relevance "
+        "of the demand's words to the candidate's (jieba segmentation; scaled to 1.0 for the best), IPC overlap at "
+        "subclass (+0.3) and main group (+0.2) when the demand names IPC, the same industry (+0.1), and nearness "
+        "of prefecture (the same +0.1, the same province +0.05). Each result says why it matched. Reading emits nothing."
+    ),
+)
+def demand_matches(demand_id: DemandId, kit: Kit, _reader: Reader) -> dict[str, Any]:
+    with kit.read_session() as session:
+        service.find_demand(session, demand_id)
+        rows = session.scalars(select(DemandMatch).where(DemandMatch.demand_id == demand_id)
+                               .order_by(DemandMatch.rank)).all()
+        return {"items": [MatchOut(**match_data(row)) for row in rows]}
+
+
+@router.get(
+    "/patents/{number}/demands",
+    response_model=PatentDemandList,
+    summary="the demands that keep this patent among their matches, newest first (every role)",
+)
+def patent_demands(number: Annotated[PatentNumber, Path(description="the patent's number")], kit: Kit,
+                   _reader: Reader) -> dict[str, Any]:
+    with kit.read_session() as session:
+        rows = session.execute(select(DemandMatch, Demand).join(Demand, Demand.id == DemandMatch.demand_id)
+                               .where(DemandMatch.patent_number == number).order_by(Demand.id.desc()).limit(200)).all()
+        return {"items": [PatentDemandOut(rank=match.rank, score=match_data(match)["score"], reasons=match.reasons,
+                                          demand=service.demand_out(demand)) for match, demand in rows]}

@@ -38,6 +38,7 @@ class Candidate:
     prefecture_code: str | None = None
     fee_fen: int | None = None  # what an acceptance owes (open licences); None for a sleeping patent
     declaration_id: str | None = None
+    title: str = ""
 
 
 @dataclass(frozen=True)
