@@ -109,3 +109,40 @@ def test_an_unknown_demand_has_no_matches_and_an_unmatched_patent_no_demands(qui
     response = quiet.get(f"/api/v1/patents/ZL{new_patent_number()}/demands", headers=admin)
     assert response.status_code == 200, response.text
     assert response.json()["items"] == []
+
+
+def _eventually(check, what: str):  # noqa: ANN001, ANN202
+    deadline = time.monotonic() + 60
+    while not (found := check()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert found, what
+    return found
+
+
+def test_sleeping_patents_come_from_the_registrys_and_the_deals_events(quiet, office, admin):
+    """Valid, owned by an in-province university, institute or state-owned enterprise, never transferred or licensed:
+    the market learns it from the events of the real registry and transactions service, not their databases."""
+    from pb_market.models import DealtPatent, PatentView
+
+    kit = quiet.app.state.kit
+    title = "茶叶烘干机的温度控制系统"
+    gzu, sme, firm = office.org("贵州大学"), office.sme(), office.admin.organization("贵州某机械有限公司", "enterprise",
+                                                                                    size="large")
+    outside = office.admin.organization("北京某大学", "university", region_code="110108")
+    sleeping = office.patent(gzu, title=title)
+    licensed = office.patent(gzu, title=title)
+    lapsed = office.patent(gzu, title=title, status="lapsed")
+    firms = office.patent(firm, title=title)
+    far = office.patent(outside, title=title)
+    assert office.licence(licensed, gzu, sme, "ordinary").status_code == 200
+
+    def seen() -> bool:
+        with kit.session_factory() as session:
+            return session.get(PatentView, far) is not None and session.get(DealtPatent, licensed) is not None
+    _eventually(seen, "the read model never saw the registry's and the deals' events")
+    demand_id = quiet.post("/api/v1/demands", json=demand(office.sme()) | TEA_DEMAND, headers=admin).json()["id"]
+    match_due(uow_factory=kit.uow)
+    kept = {m["patent_number"]: m for m in _matches(quiet, admin, demand_id)}
+    assert sleeping in kept and kept[sleeping]["kind"] == "sleeping"
+    assert kept[sleeping]["reasons"]["fee_within_budget"] is None  # no declared fee to compare
+    assert not {licensed, lapsed, firms, far} & set(kept)

@@ -13,9 +13,11 @@ from pb_market.declarations.views import router as declarations_router
 from pb_market.demands.service import expire_due
 from pb_market.demands.views import router as demands_router
 from pb_market.events import EVENTS
+from pb_market.matching import read_model
 from pb_market.matching.service import match_due
 from pb_market.models import CONFLICTS, kit_tables
 from pb_market.settings import Settings
+from pbkit.consumer import ConsumerSpec
 from pbkit.dates import business_today
 from pbkit.kit import ServiceKit
 from pbkit.registry_client import RegistryClient
@@ -85,6 +87,7 @@ def build_app(settings: Settings | None = None, *, registry: RegistryClient | No
     # Demands past their expiry date are closed by one replica at a time, on the programme's calendar day.
     kit.add_periodic("demand-expiry", settings.demand_expiry_interval_s, lambda: expire_due(
         uow_factory=kit.uow, today=business_today(settings.business_timezone)), leader_only=True)
+    kit.add_consumer(ConsumerSpec(read_model.CONSUMER, read_model.TOPICS, read_model.apply))
     # Matches are computed off the request path: one replica ranks the demands marked due (posted, or candidates changed).
     kit.add_periodic("matching", settings.matching_interval_s, lambda: match_due(uow_factory=kit.uow), leader_only=True)
     app = create_app(kit, title="PatentBridge Market", description=DESCRIPTION,

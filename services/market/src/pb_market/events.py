@@ -17,5 +17,6 @@ MATCH_PROPOSED = "pb.match.proposed.v1"
 EVENTS = EventCatalog(
     publishes={OPEN_LICENCES_TOPIC: (OPEN_LICENCE_DECLARED, OPEN_LICENCE_WITHDRAWN, OPEN_LICENCE_ACCEPTED),
                DEMANDS_TOPIC: (DEMAND_POSTED, DEMAND_EXPIRED, MATCH_PROPOSED)},
-    consumes=(),
+    # The market's own read model of patents, owners and deals (matching's sleeping patents).
+    consumes=("pb.registry.organizations", "pb.registry.patents", "pb.transactions.deals"),
 )

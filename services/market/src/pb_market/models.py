@@ -176,3 +176,41 @@ class DemandMatch(Base):
     title: Mapped[str] = mapped_column(String(500))
     reasons: Mapped[dict[str, Any]] = mapped_column(JSON)
     proposed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OrganizationView(Base):
+    """The market's read model of an organization, from the registry's events (pb.registry.organizations)."""
+
+    __tablename__ = "organization_views"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    in_province: Mapped[bool] = mapped_column(Boolean)
+    prefecture_code: Mapped[str | None] = mapped_column(String(6))
+    industry: Mapped[str | None] = mapped_column(String(64))
+    sequence: Mapped[int] = mapped_column(BigInteger)
+
+
+class PatentView(Base):
+    """The market's read model of a patent, from the registry's events (pb.registry.patents)."""
+
+    __tablename__ = "patent_views"
+    __table_args__ = (Index("ix_patent_views_status", "status"),)
+
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    title: Mapped[str] = mapped_column(String(500))
+    ipc: Mapped[list[str]] = mapped_column(JSON)
+    owner_ids: Mapped[list[str]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(32))
+    sequence: Mapped[int] = mapped_column(BigInteger)
+
+
+class DealtPatent(Base):
+    """A patent ever transferred or licensed (a recorded deal of the deals topic, or a change of owners): no longer
+    a sleeping patent."""
+
+    __tablename__ = "dealt_patents"
+
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    deal_id: Mapped[str | None] = mapped_column(String(64))

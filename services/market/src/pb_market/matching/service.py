@@ -5,8 +5,10 @@ active or withdrawn). A round of the leader-elected matching job indexes the can
 demand (`rank.Index`); the top 10 replace its kept matches, and each match not kept before is announced with
 `pb.match.proposed.v1`. Reading the matches emits nothing.
 
-Candidates built so far: the patents under an active open-licence declaration (their title with the declaration's
-description, IPC, industry, prefecture and fee due on acceptance).
+Candidates: the patents under an active open-licence declaration (their title with the declaration's description,
+IPC, industry, prefecture and fee due on acceptance), and the "sleeping" patents of the market's read model
+(`read_model.py`): valid, owned by an in-province university, research institute or state-owned enterprise, never
+transferred or licensed, and not under a declaration (industry and prefecture: the first such owner's).
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from sqlalchemy import delete, select, update
 from pb_market.declarations.service import ACTIVE
 from pb_market.events import MATCH_PROPOSED
 from pb_market.matching.rank import Candidate, Index, Match, Wanted
-from pb_market.models import Demand, DemandMatch, OpenLicence
+from pb_market.models import DealtPatent, Demand, DemandMatch, OpenLicence, OrganizationView, PatentView
 from pbkit.commands import UowFactory
 from pbkit.events import utcnow
 from pbkit.uow import UnitOfWork
 
 KEPT = 10
+SLEEPING_OWNER_KINDS = ("university", "research_institute", "state_owned_enterprise")
 OPEN = "open"
 
 
@@ -42,6 +45,18 @@ def candidates(session: Any) -> list[Candidate]:
                 number=patent["number"], kind="open_licence", text=" ".join([patent["title"], row.description or ""]),
                 ipc=tuple(patent["ipc"]), industry=row.industry, prefecture_code=row.prefecture_code,
                 fee_fen=row.due_fen, declaration_id=row.id, title=patent["title"]))
+    declared = {c.number for c in found}
+    dealt = set(session.scalars(select(DealtPatent.number)))
+    owners = {o.id: o for o in session.scalars(select(OrganizationView).where(
+        OrganizationView.kind.in_(SLEEPING_OWNER_KINDS), OrganizationView.in_province.is_(True)))}
+    for patent in session.scalars(select(PatentView).where(PatentView.status == "valid").order_by(PatentView.number)):
+        if patent.number in declared or patent.number in dealt:
+            continue
+        owner = next((owners[o] for o in patent.owner_ids if o in owners), None)
+        if owner is None:
+            continue
+        found.append(Candidate(number=patent.number, kind="sleeping", text=patent.title, ipc=tuple(patent.ipc),
+                               industry=owner.industry, prefecture_code=owner.prefecture_code, title=patent.title))
     return found
 
 
