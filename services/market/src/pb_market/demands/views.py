@@ -84,7 +84,9 @@ def list_demands(
     description=(
         "The top 10 candidates of the demand's last ranking, computed off the request path by the matching job after "
         "the demand is posted and whenever the candidates change (so a demand just posted may show none yet). "
-        "Candidates are the patents under an active open-licence declaration. The ranking adds the BM25 relevance "
+        "Candidates are the patents under an active open-licence declaration, and the sleeping patents (valid, owned by "
+        "an in-province university, research institute or state-owned enterprise, never transferred or licensed), "
+        "which the market knows from the registry's and the deals' events. The ranking adds the BM25 relevance "
         "of the demand's words to the candidate's (jieba segmentation; scaled to 1.0 for the best), IPC overlap at "
         "subclass (+0.3) and main group (+0.2) when the demand names IPC, the same industry (+0.1), and nearness "
         "of prefecture (the same +0.1, the same province +0.05). Each result says why it matched. Reading emits nothing."
