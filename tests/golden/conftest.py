@@ -349,8 +349,23 @@ def _run_market(builder: Builder, admin_headers: dict[str, str]) -> list:
         "declared_on": "2023-03-01"}), 201)
     _ok(market.post(f"/api/v1/open-licences/{declared['id']}/acceptances", headers=admin_headers,
                     json={"licensee_id": LICENSEE, "accepted_on": "2023-04-01"}), 201)
+    # A demand posted on a pinned day (its expiry date must be after the day it is posted), matched with the declared
+    # patent by a round of the matching job, then expired by the expiry job once the declaration is withdrawn.
+    from datetime import date
+
+    from pb_market.demands.service import expire_due
+    from pb_market.matching.service import match_due
+    from pbkit.web.deps import today
+
+    app.dependency_overrides[today] = lambda: date(2023, 3, 10)
+    _ok(market.post("/api/v1/demands", headers=admin_headers, json={
+        "sme_id": LICENSEE, "title": "大数据存储的数据安全技术", "description": "需要一种保障企业数据存储安全的技术方案。",
+        "ipc": ["G06F 16"], "industry": "big_data_electronics", "budget_min": "10000.00", "budget_max": "50000.00",
+        "prefecture_code": "520100", "expires_on": "2023-06-30"}), 201)
+    match_due(uow_factory=app.state.kit.uow)
     _ok(market.post(f"/api/v1/open-licences/{declared['id']}/withdraw", headers=admin_headers,
                     json={"withdrawn_on": "2023-09-01"}))
+    expire_due(uow_factory=app.state.kit.uow, today=date(2023, 7, 1))
     return outbox_rows(settings.database_url)
 
 

@@ -45,6 +45,9 @@ EVENT_TYPES = (
     "pb.open_licence.declared.v1",
     "pb.open_licence.accepted.v1",
     "pb.open_licence.withdrawn.v1",
+    "pb.demand.posted.v1",
+    "pb.demand.expired.v1",
+    "pb.match.proposed.v1",
 )
 EVENTS_DIR = Path(__file__).parent / "events"
 
@@ -61,5 +64,5 @@ def test_the_first_event_of_the_type_is_the_golden_one(event_type, first_events,
 
 # After the goldens (in PB_UPDATE_GOLDEN=1 runs they are written first).
 def test_every_event_type_has_its_golden_file_and_no_other_is_left():
-    assert len(set(EVENT_TYPES)) == 22
+    assert len(set(EVENT_TYPES)) == 25
     assert sorted(p.stem for p in EVENTS_DIR.glob("*.json")) == sorted(EVENT_TYPES)

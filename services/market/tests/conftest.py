@@ -33,6 +33,7 @@ class Upstream:
     registry: ServiceProcess
     transactions: ServiceProcess
     admin: RegistryAdmin
+    bus_path: str
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +53,7 @@ def upstream(tmp_path_factory) -> Iterator[Upstream]:
         transactions.env["PB_REGISTRY_URL"] = registry.url
         transactions.start()
         admin = RegistryAdmin(registry.url, ADMIN_ID, ADMIN_SECRET)
-        yield Upstream(registry, transactions, admin)
+        yield Upstream(registry, transactions, admin, str(base / "bus.sqlite3"))
         admin.http.close()
     finally:
         transactions.stop()
@@ -118,8 +119,9 @@ def migrated_market(tmp_path_factory):
 @pytest.fixture
 def settings(tmp_path, upstream, migrated_market) -> Settings:
     url = copy_of_database(migrated_market, tmp_path / "market.sqlite3")
+    # The upstream's event log: the market's read model consumes the registry's and the deals' events from it.
     return Settings(database_url=url, var_dir=tmp_path, registry_url=upstream.registry.url,
-                    transactions_url=upstream.transactions.url, relay_enabled=False)
+                    transactions_url=upstream.transactions.url, relay_enabled=False, local_bus_path=upstream.bus_path)
 
 
 @pytest.fixture
@@ -136,7 +138,8 @@ def shared_market(tmp_path_factory, upstream, migrated_market) -> Iterator[TestC
     base = tmp_path_factory.mktemp("market")
     url = copy_of_database(migrated_market, base / "market.sqlite3")
     app = build_app(Settings(database_url=url, var_dir=base, registry_url=upstream.registry.url,
-                             transactions_url=upstream.transactions.url, relay_enabled=False))
+                             transactions_url=upstream.transactions.url, relay_enabled=False,
+                             local_bus_path=upstream.bus_path))
     with TestClient(app) as client:
         yield client
     app.state.kit.close()

@@ -10,9 +10,15 @@ from pb_market.deals_client import DealsClient
 from pb_market.declarations.acceptances import recover_acceptances
 from pb_market.declarations.title import recover_pending
 from pb_market.declarations.views import router as declarations_router
+from pb_market.demands.service import expire_due
+from pb_market.demands.views import router as demands_router
 from pb_market.events import EVENTS
+from pb_market.matching import read_model
+from pb_market.matching.service import match_due
 from pb_market.models import CONFLICTS, kit_tables
 from pb_market.settings import Settings
+from pbkit.consumer import ConsumerSpec
+from pbkit.dates import business_today
 from pbkit.kit import ServiceKit
 from pbkit.registry_client import RegistryClient
 from pbkit.service import create_app
@@ -54,8 +60,13 @@ catalogue, and the acceptances that turn one into a licence (CONTRACT.md §9).
   recorded as any deal (by the admin, decided by the registry), then paid, and metrics counts it as any licence.
   The acceptance keeps the deal's id and the fee due. A withdrawn declaration takes no acceptance (**409**); a
   refusal by the transactions service is its status (409, 422); an unreachable one is **503** (retry).
+- **Technology demands** (技术需求, `POST /api/v1/demands`, a partner or admin, for an SME): what an SME looks for,
+  in Chinese, with optional IPC classes, its industry, a budget range, its prefecture and an expiry date; readable
+  by every role (`GET /api/v1/demands`, `GET /api/v1/demands/{id}`). A leader-elected job closes a demand the day
+  after its expiry date.
 - Every POST honours `Idempotency-Key`. Events: `pb.open_licence.declared|withdrawn|accepted.v1` on
-  `pb.market.open_licences` (subject: the declaration).
+  `pb.market.open_licences` (subject: the declaration); `pb.demand.posted|expired.v1` on `pb.market.demands`
+  (subject: the demand).
 """
 
 
@@ -73,6 +84,13 @@ def build_app(settings: Settings | None = None, *, registry: RegistryClient | No
         make_deal=lambda acceptance_id, deal: deals.open_licence_deal(
             token=kit.registry.service_token(), acceptance_id=acceptance_id, deal=deal),
     ))
-    app = create_app(kit, title="PatentBridge Market", description=DESCRIPTION, routers=[declarations_router])
+    # Demands past their expiry date are closed by one replica at a time, on the programme's calendar day.
+    kit.add_periodic("demand-expiry", settings.demand_expiry_interval_s, lambda: expire_due(
+        uow_factory=kit.uow, today=business_today(settings.business_timezone)), leader_only=True)
+    kit.add_consumer(ConsumerSpec(read_model.CONSUMER, read_model.TOPICS, read_model.apply))
+    # Matches are computed off the request path: one replica ranks the demands marked due (posted, or candidates changed).
+    kit.add_periodic("matching", settings.matching_interval_s, lambda: match_due(uow_factory=kit.uow), leader_only=True)
+    app = create_app(kit, title="PatentBridge Market", description=DESCRIPTION,
+                     routers=[declarations_router, demands_router])
     app.state.deals = deals
     return app

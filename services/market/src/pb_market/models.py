@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from pbkit.db import NamedConstraint, UTCDateTime, install_kit_tables
@@ -119,3 +119,98 @@ class Acceptance(Base):
     due_fen: Mapped[int] = mapped_column(BigInteger)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+DEMAND_STATUSES = ("open", "expired")
+
+
+class Demand(Base):
+    """A technology demand (技术需求) posted for an SME: what it looks for, in its own words, until its expiry date."""
+
+    __tablename__ = "demands"
+    __table_args__ = (
+        CheckConstraint("status IN (" + ", ".join(f"'{s}'" for s in DEMAND_STATUSES) + ")", name="ck_demands_status"),
+        CheckConstraint("budget_min_fen IS NULL OR budget_max_fen IS NULL OR budget_min_fen <= budget_max_fen",
+                        name="ck_demands_budget"),
+        Index("ix_demands_status_expires_on", "status", "expires_on"),
+        Index("ix_demands_sme_id_id", "sme_id", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    sme_id: Mapped[str] = mapped_column(String(36))
+    # The SME as the registry described it when the demand was posted.
+    sme: Mapped[dict[str, Any]] = mapped_column(JSON)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    # Normalised IPC prefixes (subclass `G06F`, group `G06F 16` or symbol `G06F 16/27`), possibly none.
+    ipc: Mapped[list[str]] = mapped_column(JSON)
+    industry: Mapped[str] = mapped_column(String(64))
+    budget_min_fen: Mapped[int | None] = mapped_column(BigInteger)
+    budget_max_fen: Mapped[int | None] = mapped_column(BigInteger)
+    prefecture_code: Mapped[str] = mapped_column(String(6))
+    posted_on: Mapped[date] = mapped_column(Date)
+    # The last day the demand stands; the expiry job closes it the day after.
+    expires_on: Mapped[date] = mapped_column(Date)
+    expired_on: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set when the demand is posted and when the candidates change; the matching job clears it as it ranks.
+    match_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
+
+
+class DemandMatch(Base):
+    """One of a demand's kept matches (the top 10 of its last ranking), with why it matched."""
+
+    __tablename__ = "demand_matches"
+    __table_args__ = (Index("ix_demand_matches_patent_number_demand_id", "patent_number", "demand_id"),)
+
+    demand_id: Mapped[str] = mapped_column(ForeignKey("demands.id"), primary_key=True)
+    patent_number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    # The ranking's score in millionths (an integer, as it is compared and shown, never summed).
+    score_micros: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    declaration_id: Mapped[str | None] = mapped_column(String(36))
+    title: Mapped[str] = mapped_column(String(500))
+    reasons: Mapped[dict[str, Any]] = mapped_column(JSON)
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OrganizationView(Base):
+    """The market's read model of an organization, from the registry's events (pb.registry.organizations)."""
+
+    __tablename__ = "organization_views"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    in_province: Mapped[bool] = mapped_column(Boolean)
+    prefecture_code: Mapped[str | None] = mapped_column(String(6))
+    industry: Mapped[str | None] = mapped_column(String(64))
+    sequence: Mapped[int] = mapped_column(BigInteger)
+
+
+class PatentView(Base):
+    """The market's read model of a patent, from the registry's events (pb.registry.patents)."""
+
+    __tablename__ = "patent_views"
+    __table_args__ = (Index("ix_patent_views_status", "status"),)
+
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    title: Mapped[str] = mapped_column(String(500))
+    ipc: Mapped[list[str]] = mapped_column(JSON)
+    owner_ids: Mapped[list[str]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(32))
+    sequence: Mapped[int] = mapped_column(BigInteger)
+
+
+class DealtPatent(Base):
+    """A patent ever transferred or licensed (a recorded deal of the deals topic, or a change of owners): no longer
+    a sleeping patent."""
+
+    __tablename__ = "dealt_patents"
+
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    deal_id: Mapped[str | None] = mapped_column(String(64))

@@ -38,3 +38,12 @@ def query_terms(q: str) -> list[str]:
     hold only the longest ones, so the shorter ones inside another word of the query are dropped."""
     words = terms(q)
     return [w for w in words if not any(w != other and w in other for other in words)]
+
+
+def tokens(text: str | None) -> list[str]:
+    """Every word of `text` with its repeats (jieba's search mode, folded, without stopwords): what BM25 counts."""
+    if not text:
+        return []
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return [w for w in (word.strip() for word in jieba.cut_for_search(folded))
+            if w and len(w) <= MAX_TERM and _WORD.search(w) and w not in _STOPWORDS]

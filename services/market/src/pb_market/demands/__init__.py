@@ -1,0 +1,1 @@
+"""Technology demands (技术需求) posted for SMEs."""

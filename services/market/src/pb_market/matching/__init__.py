@@ -1,0 +1,1 @@
+"""Matching technology demands with candidate patents (供需对接)."""

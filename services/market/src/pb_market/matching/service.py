@@ -1,0 +1,107 @@
+"""Matching demands with candidates (供需对接), off the request path: the job ranks each demand marked due.
+
+A demand is marked due when it is posted, and every open demand when the candidates change (a declaration made
+active or withdrawn). A round of the leader-elected matching job indexes the candidates once and ranks each due
+demand (`rank.Index`); the top 10 replace its kept matches, and each match not kept before is announced with
+`pb.match.proposed.v1`. Reading the matches emits nothing.
+
+Candidates: the patents under an active open-licence declaration (their title with the declaration's description,
+IPC, industry, prefecture and fee due on acceptance), and the "sleeping" patents of the market's read model
+(`read_model.py`): valid, owned by an in-province university, research institute or state-owned enterprise, never
+transferred or licensed, and not under a declaration (industry and prefecture: the first such owner's).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from pb_market.declarations.service import ACTIVE
+from pb_market.events import MATCH_PROPOSED
+from pb_market.matching.rank import Candidate, Index, Match, Wanted
+from pb_market.models import DealtPatent, Demand, DemandMatch, OpenLicence, OrganizationView, PatentView
+from pbkit.commands import UowFactory
+from pbkit.events import utcnow
+from pbkit.uow import UnitOfWork
+
+KEPT = 10
+SLEEPING_OWNER_KINDS = ("university", "research_institute", "state_owned_enterprise")
+OPEN = "open"
+
+
+def mark_open_demands_due(uow: UnitOfWork) -> None:
+    """The candidates changed: every open demand is ranked again by the next round."""
+    uow.session.execute(update(Demand).where(Demand.status == OPEN, Demand.match_due.is_(False)).values(match_due=True))
+
+
+def candidates(session: Any) -> list[Candidate]:
+    found = []
+    for row in session.scalars(select(OpenLicence).where(OpenLicence.status == ACTIVE, OpenLicence.pending.is_(None))
+                               .order_by(OpenLicence.id)):
+        for patent in row.patents:
+            found.append(Candidate(
+                number=patent["number"], kind="open_licence", text=" ".join([patent["title"], row.description or ""]),
+                ipc=tuple(patent["ipc"]), industry=row.industry, prefecture_code=row.prefecture_code,
+                fee_fen=row.due_fen, declaration_id=row.id, title=patent["title"]))
+    declared = {c.number for c in found}
+    dealt = set(session.scalars(select(DealtPatent.number)))
+    owners = {o.id: o for o in session.scalars(select(OrganizationView).where(
+        OrganizationView.kind.in_(SLEEPING_OWNER_KINDS), OrganizationView.in_province.is_(True)))}
+    for patent in session.scalars(select(PatentView).where(PatentView.status == "valid").order_by(PatentView.number)):
+        if patent.number in declared or patent.number in dealt:
+            continue
+        owner = next((owners[o] for o in patent.owner_ids if o in owners), None)
+        if owner is None:
+            continue
+        found.append(Candidate(number=patent.number, kind="sleeping", text=patent.title, ipc=tuple(patent.ipc),
+                               industry=owner.industry, prefecture_code=owner.prefecture_code, title=patent.title))
+    return found
+
+
+def wanted(demand: Demand) -> Wanted:
+    return Wanted(text=f"{demand.title} {demand.description}", ipc=tuple(demand.ipc), industry=demand.industry,
+                  prefecture_code=demand.prefecture_code, budget_min_fen=demand.budget_min_fen,
+                  budget_max_fen=demand.budget_max_fen)
+
+
+def match_due(*, uow_factory: UowFactory, limit: int = 200) -> int:
+    """One round of the matching job: ranks up to `limit` due demands, each in its own transaction. Returns how many."""
+    with uow_factory() as uow:
+        due = uow.session.scalars(select(Demand.id).where(Demand.match_due.is_(True), Demand.status == OPEN)
+                                  .order_by(Demand.id).limit(limit)).all()
+        if not due:
+            return 0
+        index = Index(candidates(uow.session))
+    for demand_id in due:
+        with uow_factory() as uow:
+            demand = uow.session.get(Demand, demand_id, with_for_update=True)
+            if demand is None or not demand.match_due:
+                continue
+            keep(uow, demand, index.rank(wanted(demand), limit=KEPT))
+            demand.match_due = False
+            uow.commit()
+    return len(due)
+
+
+def keep(uow: UnitOfWork, demand: Demand, ranked: list[Match]) -> None:
+    """The ranking replaces the demand's kept matches; the matches new to it are announced."""
+    before = set(uow.session.scalars(select(DemandMatch.patent_number).where(DemandMatch.demand_id == demand.id)))
+    uow.session.execute(delete(DemandMatch).where(DemandMatch.demand_id == demand.id))
+    now = utcnow()
+    for position, match in enumerate(ranked, start=1):
+        c = match.candidate
+        row = DemandMatch(demand_id=demand.id, patent_number=c.number, rank=position,
+                          score_micros=round(match.score * 1_000_000), kind=c.kind, declaration_id=c.declaration_id,
+                          title=c.title, reasons=match.reasons(), proposed_at=now)
+        uow.session.add(row)
+        if c.number not in before:
+            uow.emit(event_type=MATCH_PROPOSED, aggregate_type="demand", aggregate_id=demand.id, at=now,
+                     data={"demand_id": demand.id, "sme_id": demand.sme_id, **match_data(row)})
+    uow.session.flush()
+
+
+def match_data(row: DemandMatch) -> dict[str, Any]:
+    return {"patent_number": row.patent_number, "rank": row.rank, "score": f"{Decimal(row.score_micros) / 1_000_000:.4f}",
+            "kind": row.kind, "declaration_id": row.declaration_id, "title": row.title, "reasons": row.reasons}
