@@ -1,5 +1,5 @@
 # PatentBridge. `make run` and `make test` each do all their own set-up on a fresh machine.
-.PHONY: help bootstrap run run-kafka test test-unit lint infra-up infra-down lock bench clean
+.PHONY: help bootstrap run run-kafka test test-unit lint infra-up infra-down lock bench chaos clean
 
 help:
 	@echo "make run        start the six services and the console on the embedded default (SQLite + local event log)"
@@ -8,6 +8,7 @@ help:
 	@echo "make test       provision PostgreSQL and Kafka, run the whole suite, stop them"
 	@echo "make test-unit  only the fast tests (no PostgreSQL, no Kafka)"
 	@echo "make lint       ruff over all Python code (make test runs it too)"
+	@echo "make chaos      writes under faults on 3 brokers and 2 replicas behind HAProxy (ARGS=\"--profile short --seed N\")"
 	@echo "make bench      every target of issue 12 beside its baseline (ARGS=\"--profile smoke --json FILE\")"
 
 bootstrap:
@@ -41,6 +42,9 @@ lock:
 
 bench: bootstrap
 	.venv/bin/python -m bench $(ARGS)
+
+chaos: bootstrap
+	.venv/bin/python -m bench.chaos $(ARGS)
 
 clean:
 	rm -rf var .venv .tools

@@ -8,6 +8,7 @@ import uuid
 from collections import defaultdict
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from pbkit.events import Event
 from pbkit.testing import wait_until
@@ -228,3 +229,33 @@ def test_a_batch_handler_gets_each_new_event_once_and_a_failing_batch_falls_back
     messages = read_messages(stack["bus"], "pb.transactions.deals.dlq", 1)
     assert [m.key for m in messages] == ["p1"] and "cannot apply this" in messages[0].headers["pb-dlq-reason"]
     assert p.consumer.applied == 4
+
+
+def test_a_database_outage_in_the_handler_delays_the_event_and_never_dead_letters_it(stack, make_pipeline, record):
+    """The handler's statements fail as they do while PostgreSQL restarts (OperationalError), more times than the
+    retries of one event: the event is applied once the database answers, and nothing reaches the DLQ. (Before,
+    the three quick retries ran out during the outage and the event was dead-lettered: a chaos run lost the release
+    of a pledge from the projections that way.)"""
+    failures = {"left": 5}
+
+    def flaky(uow, event):
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise OperationalError("UPDATE deal_facts ...", {}, Exception("server closed the connection unexpectedly"))
+        record(uow, event)
+
+    p = make_pipeline(handler=flaky)
+    p.write("outage-1", 1)
+    while p.relay.pending():
+        p.relay.relay_once()
+    stop = threading.Event()
+    worker = threading.Thread(target=p.consumer.run, args=(stop,))
+    worker.start()
+    try:
+        wait_until(lambda: len(p.applied_rows()) == 1, timeout_s=60, message="the event applied after the outage")
+    finally:
+        stop.set()
+        worker.join(30)
+    assert failures["left"] == 0
+    assert [r[0] for r in p.applied_rows()] == ["outage-1"]
+    assert p.consumer.dead_lettered == 0 and p.consumer.halted is None

@@ -18,7 +18,10 @@ A handler that keeps failing is retried `max_attempts` times, then its
 message goes to `<topic>.dlq` with the reason, attempts and origin in the
 headers. When `max_consecutive_failures` messages in a row fail, the runner
 stops without committing: a bad deploy halts instead of dead-lettering
-everything after it.
+everything after it. A handler that fails because the database is away (the
+connection lost, the server restarting) is no fault of its event: that error
+leaves `run_once` without committing the event, so `run` rejoins and the
+event is delivered again once the database answers, never dead-lettered.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -47,6 +51,15 @@ log = logging.getLogger(__name__)
 Handler = Callable[[UnitOfWork, Event], None]
 # Applies several new events, in the order polled, as one change; it must have the effect of `handler` on each.
 BatchHandler = Callable[[UnitOfWork, list[Event]], None]
+
+
+def database_away(exc: BaseException) -> bool:
+    """Whether `exc` says the database could not be reached or dropped the connection, rather than refusing the
+    statement: OperationalError and InterfaceError (PostgreSQL restarting, the server closing the connection,
+    SQLite's lock timeout), or any driver error after which SQLAlchemy invalidated the connection."""
+    return isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
 
 
 @dataclass(frozen=True)
@@ -154,6 +167,8 @@ class ConsumerRunner:
                 if fresh:
                     self._run_handlers(uow, fresh)
             except Exception as exc:  # noqa: BLE001 - applied again one at a time, with retries and the DLQ
+                if database_away(exc):
+                    raise
                 log.info("%s: a batch of %d failed (%s: %s); applying it one event at a time",
                          self.name, len(messages), type(exc).__name__, exc)
                 return False
@@ -215,6 +230,8 @@ class ConsumerRunner:
                 self.consecutive_failures = 0
                 return
             except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
+                if database_away(exc):
+                    raise  # not the event's fault: run() rejoins and it comes again
                 last_error = exc
                 log.warning("%s: event %s (%s) failed, attempt %d: %s", self.name, event.id, event.type, attempt, exc)
                 if attempt < self.max_attempts:

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from pbkit.consumer import database_away
 from pbkit.errors import Conflict, DomainError, Forbidden, NotFound, RuleBroken, Unavailable, rule_broken_from
 from pbkit.web.responses import FastJSONResponse
 
@@ -101,5 +102,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+        if database_away(exc):
+            # PostgreSQL restarting or the connection dropped: nothing the request did wrong, and retrying it (with
+            # its Idempotency-Key) is safe. A 503, as for any dependency that is away, not a 500.
+            log.warning("the database is away on %s %s: %s", request.method, request.url.path, exc)
+            return problem_response(Problem("the database is unavailable; retry shortly", status=503,
+                                            headers={"Retry-After": "1"}))
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(Problem("an unexpected error occurred; it has been logged"))
