@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 import threading
 import uuid
 from collections import defaultdict
 
 import pytest
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
+from pbkit.consumer import database_away
 from pbkit.events import Event
 from pbkit.testing import wait_until
 
@@ -259,3 +261,28 @@ def test_a_database_outage_in_the_handler_delays_the_event_and_never_dead_letter
     assert failures["left"] == 0
     assert [r[0] for r in p.applied_rows()] == ["outage-1"]
     assert p.consumer.dead_lettered == 0 and p.consumer.halted is None
+
+
+class _PgError(Exception):
+    def __init__(self, message: str, sqlstate: str | None):
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(("error", "away"), [
+    (OperationalError("SELECT 1", {}, _PgError("connection refused", None)), True),
+    (OperationalError("SELECT 1", {}, _PgError("server closed the connection", "08006")), True),
+    (OperationalError("SELECT 1", {}, _PgError("terminating connection due to administrator command", "57P01")), True),
+    (OperationalError("SELECT 1", {}, _PgError("the database system is starting up", "57P03")), True),
+    (OperationalError("SELECT 1", {}, _PgError("canceling statement due to statement timeout", "57014")), False),
+    (OperationalError("SELECT 1", {}, _PgError("index row size exceeds btree maximum", "54000")), False),
+    (OperationalError("SELECT 1", {}, _PgError("deadlock detected", "40P01")), False),
+    (OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked")), True),
+    (OperationalError("SELECT x", {}, sqlite3.OperationalError("no such column: x")), False),
+    (IntegrityError("INSERT", {}, _PgError("duplicate key", "23505")), False),
+    (ValueError("not a database error"), False),
+])
+def test_only_errors_of_a_database_that_is_away_count_as_an_outage(error, away):
+    """An outage delays the event (and answers 503); a statement the database refuses is a fault of its own, retried
+    and dead-lettered (or a 500) as before, so that a bad event cannot halt a consumer for ever."""
+    assert database_away(error) is away

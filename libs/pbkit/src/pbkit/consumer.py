@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -53,13 +54,30 @@ Handler = Callable[[UnitOfWork, Event], None]
 BatchHandler = Callable[[UnitOfWork, list[Event]], None]
 
 
+# PostgreSQL's SQLSTATEs of a server going away: class 08 (connection exception), and the shutdowns of 57P.
+_AWAY_SQLSTATE_CLASSES = ("08",)
+_AWAY_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})  # admin_shutdown, crash_shutdown, cannot_connect_now
+# SQLite's messages of a database that cannot be used now, rather than of a statement it refuses.
+_AWAY_SQLITE = ("database is locked", "database is busy", "unable to open database file", "disk i/o error")
+
+
 def database_away(exc: BaseException) -> bool:
     """Whether `exc` says the database could not be reached or dropped the connection, rather than refusing the
-    statement: OperationalError and InterfaceError (PostgreSQL restarting, the server closing the connection,
-    SQLite's lock timeout), or any driver error after which SQLAlchemy invalidated the connection."""
-    return isinstance(exc, OperationalError | InterfaceError) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated
-    )
+    statement: a connection SQLAlchemy invalidated; on PostgreSQL a driver error with no SQLSTATE (the server
+    could not be reached) or one of class 08 or 57P01–57P03 (connection lost, server shutting down or starting);
+    on SQLite a busy, locked or unopenable file. A statement the database refuses (a timeout, a limit, an unknown
+    column after a missed migration) is no outage: it is retried and dead-lettered, or a 500, as any fault."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    original = exc.orig
+    if isinstance(original, sqlite3.Error):
+        return any(message in str(original).lower() for message in _AWAY_SQLITE)
+    sqlstate = getattr(original, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(_AWAY_SQLSTATE_CLASSES) or sqlstate in _AWAY_SQLSTATES
 
 
 @dataclass(frozen=True)
