@@ -495,6 +495,16 @@ def test_a_verified_token_is_remembered_only_until_it_expires_and_stays_revocabl
     with pytest.raises(Unauthorized, match="revoked"):
         verifier.verify(fresh)  # remembered, but its client was deactivated since
 
+    access["admin-client"] = ClientAccess(active=True, tokens_valid_after=None)
+    assert verifier.verify(fresh).role == "admin"
+    from pbkit.testing import TestKeys
+
+    other = KeySet(jwks_json=TestKeys().jwks_json)
+    reused = next(iter(other._keys.values()))
+    monkeypatch.setattr(verifier.keys, "key", lambda kid: reused)  # the key id now names another key
+    with pytest.raises(Unauthorized, match="invalid token"):
+        verifier.verify(fresh)  # remembered, but verified again against the key its id names now, which refuses it
+
 
 class _TopicsHeldBack(LocalLogBus):
     """A local log whose topic creation waits for the test, and which notes who subscribes or publishes

@@ -97,9 +97,10 @@ class KeySet:
                 raise Unauthorized("token signed with an unknown key") from None
 
 
-VERIFIED_TOKENS_CACHED = 10_000
-"""How many verified tokens a process remembers (a few MiB at most): a partner's token is sent with every request
-for the hour it lives, and checking its signature again each time was most of the cost of a read."""
+VERIFIED_TOKENS_CACHED = 2_000
+"""How many verified tokens a process remembers (each about 2 KiB with its claims: 4 MiB at most): a partner's
+token is sent with every request for the hour it lives, and checking its signature again each time was most of
+the cost of a read. Live tokens are about as many as the clients that called within the hour."""
 
 
 class TokenVerifier:
@@ -109,9 +110,10 @@ class TokenVerifier:
         self.issuer = issuer
         self.audience = audience
         self.revocations = revocations
-        # token -> (its key id, its claims), each until the token expires. Only what passed every check of
-        # `_decode` is kept; expiry, the key's presence and revocation are checked again on every use.
-        self._verified: TLRUCache[str, tuple[str, dict[str, Any]]] = TLRUCache(
+        # token -> (the key it was verified with, its claims), each until the token expires. Only what passed
+        # every check of `_decode` is kept; expiry, revocation, and that its key id still names that very key (a
+        # key withdrawn, or its id reused, stops its tokens), are checked again on every use.
+        self._verified: TLRUCache[str, tuple[str, PyJWK, dict[str, Any]]] = TLRUCache(
             maxsize=VERIFIED_TOKENS_CACHED, ttu=_until_expiry, timer=time.time
         )
         self._verified_lock = threading.Lock()
@@ -119,16 +121,16 @@ class TokenVerifier:
     def verify(self, token: str) -> Actor:
         with self._verified_lock:
             remembered = self._verified.get(token)
-        if remembered is None:
-            kid, claims = self._decode(token)
-            with self._verified_lock:
-                self._verified[token] = (kid, claims)
-        else:
-            kid, claims = remembered
-            self.keys.key(kid)  # a key withdrawn from the set stops its tokens here too
+        if remembered is not None:
+            kid, key, claims = remembered
+            if self.keys.key(kid) is key:
+                return self._actor(claims)
+        kid, key, claims = self._decode(token)
+        with self._verified_lock:
+            self._verified[token] = (kid, key, claims)
         return self._actor(claims)
 
-    def _decode(self, token: str) -> tuple[str, dict[str, Any]]:
+    def _decode(self, token: str) -> tuple[str, PyJWK, dict[str, Any]]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -154,7 +156,7 @@ class TokenVerifier:
             raise Unauthorized("token carries an unknown role")
         if claims["role"] == "prefecture" and not isinstance(claims.get("prefecture_code"), str):
             raise Unauthorized("a prefecture token carries no prefecture_code")
-        return kid, claims
+        return kid, key, claims
 
     def _actor(self, claims: dict[str, Any]) -> Actor:
         if self.revocations is not None:
@@ -169,10 +171,10 @@ class TokenVerifier:
                      prefecture_code=prefecture if claims["role"] == "prefecture" else None)
 
 
-def _until_expiry(_token: str, verified: tuple[str, dict[str, Any]], now: float) -> float:
+def _until_expiry(_token: str, verified: tuple[str, PyJWK, dict[str, Any]], now: float) -> float:
     """A cached token is forgotten when it expires (`exp`, seconds since the epoch, as `time.time`); a
     remembered one is thus never taken after its expiry."""
-    return float(verified[1]["exp"])
+    return float(verified[2]["exp"])
 
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
