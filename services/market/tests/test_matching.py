@@ -78,16 +78,16 @@ def test_a_posted_demand_is_matched_by_the_job_with_its_reasons_and_reading_emit
 def test_a_new_declaration_reranks_open_demands_and_only_new_matches_are_announced(quiet, office, admin, body):
     kit = quiet.app.state.kit
     demand_id = quiet.post("/api/v1/demands", json=demand(office.sme()) | TEA_DEMAND, headers=admin).json()["id"]
-    assert match_due(uow_factory=kit.uow) == 1 and _matches(quiet, admin, demand_id) == []  # no candidate yet
+    assert match_due(uow_factory=kit.uow, read_session=kit.read_session) == 1 and _matches(quiet, admin, demand_id) == []  # no candidate yet
     gzu = office.org("贵州大学")
     tea = office.patent(gzu, title="一种茶叶烘干机的温度控制装置", ipc=("F26B 21/10",))
     assert quiet.post("/api/v1/open-licences", json=body([tea], [gzu]), headers=admin).status_code == 201
-    assert match_due(uow_factory=kit.uow) == 1
+    assert match_due(uow_factory=kit.uow, read_session=kit.read_session) == 1
     assert [m["patent_number"] for m in _matches(quiet, admin, demand_id)] == [tea]
-    assert match_due(uow_factory=kit.uow) == 0  # nothing changed: nothing ranked again
+    assert match_due(uow_factory=kit.uow, read_session=kit.read_session) == 0  # nothing changed: nothing ranked again
     dryer = office.patent(gzu, title="茶叶烘干机的温度控制系统", ipc=("F26B 21/06",))
     assert quiet.post("/api/v1/open-licences", json=body([dryer], [gzu]), headers=admin).status_code == 201
-    assert match_due(uow_factory=kit.uow) == 1
+    assert match_due(uow_factory=kit.uow, read_session=kit.read_session) == 1
     assert {m["patent_number"] for m in _matches(quiet, admin, demand_id)} == {tea, dryer}
     assert sorted(e["data"]["patent_number"] for e in _proposed(quiet)) == sorted([tea, dryer])  # tea announced once
 
@@ -98,7 +98,7 @@ def test_the_top_ten_are_kept(quiet, office, admin, body):
     numbers = [office.patent(gzu, title=f"茶叶烘干温度控制装置第{i}型") for i in range(12)]
     assert quiet.post("/api/v1/open-licences", json=body(numbers, [gzu]), headers=admin).status_code == 201
     demand_id = quiet.post("/api/v1/demands", json=demand(office.sme()) | TEA_DEMAND, headers=admin).json()["id"]
-    assert match_due(uow_factory=kit.uow) == 1
+    assert match_due(uow_factory=kit.uow, read_session=kit.read_session) == 1
     kept = _matches(quiet, admin, demand_id)
     assert [m["rank"] for m in kept] == list(range(1, 11)) and len(_proposed(quiet)) == 10
     assert {m["patent_number"] for m in kept} <= set(numbers)
@@ -141,7 +141,7 @@ def test_sleeping_patents_come_from_the_registrys_and_the_deals_events(quiet, of
             return session.get(PatentView, far) is not None and session.get(DealtPatent, licensed) is not None
     _eventually(seen, "the read model never saw the registry's and the deals' events")
     demand_id = quiet.post("/api/v1/demands", json=demand(office.sme()) | TEA_DEMAND, headers=admin).json()["id"]
-    match_due(uow_factory=kit.uow)
+    match_due(uow_factory=kit.uow, read_session=kit.read_session)
     kept = {m["patent_number"]: m for m in _matches(quiet, admin, demand_id)}
     assert sleeping in kept and kept[sleeping]["kind"] == "sleeping"
     assert kept[sleeping]["reasons"]["fee_within_budget"] is None  # no declared fee to compare

@@ -89,7 +89,7 @@ def build_app(settings: Settings | None = None, *, registry: RegistryClient | No
         uow_factory=kit.uow, today=business_today(settings.business_timezone)), leader_only=True)
     kit.add_consumer(ConsumerSpec(read_model.CONSUMER, read_model.TOPICS, read_model.apply))
     # Matches are computed off the request path: one replica ranks the demands marked due (posted, or candidates changed).
-    kit.add_periodic("matching", settings.matching_interval_s, lambda: match_due(uow_factory=kit.uow), leader_only=True)
+    kit.add_periodic("matching", settings.matching_interval_s, lambda: match_due(uow_factory=kit.uow, read_session=kit.read_session), leader_only=True)
     app = create_app(kit, title="PatentBridge Market", description=DESCRIPTION,
                      routers=[declarations_router, demands_router])
     app.state.deals = deals

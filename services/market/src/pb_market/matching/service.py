@@ -13,10 +13,12 @@ transferred or licensed, and not under a declaration (industry and prefecture: t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from pb_market.declarations.service import ACTIVE
 from pb_market.events import MATCH_PROPOSED
@@ -66,23 +68,29 @@ def wanted(demand: Demand) -> Wanted:
                   budget_max_fen=demand.budget_max_fen)
 
 
-def match_due(*, uow_factory: UowFactory, limit: int = 200) -> int:
-    """One round of the matching job: ranks up to `limit` due demands, each in its own transaction. Returns how many."""
-    with uow_factory() as uow:
-        due = uow.session.scalars(select(Demand.id).where(Demand.match_due.is_(True), Demand.status == OPEN)
-                                  .order_by(Demand.id).limit(limit)).all()
+def match_due(*, uow_factory: UowFactory, read_session: Callable[[], Session], limit: int = 200) -> int:
+    """One round of the matching job: ranks up to `limit` due demands. Returns how many.
+
+    The index is built, and each demand ranked, in a read session: on SQLite a unit of work holds the database's
+    one write lock (BEGIN IMMEDIATE), and every market write would wait out the build. Only keeping a demand's
+    ranking takes a unit of work, with the demand locked and still due."""
+    with read_session() as session:
+        due = session.scalars(select(Demand).where(Demand.match_due.is_(True), Demand.status == OPEN)
+                              .order_by(Demand.id).limit(limit)).all()
         if not due:
             return 0
-        index = Index(candidates(uow.session))
-    for demand_id in due:
+        wanted_of = {demand.id: wanted(demand) for demand in due}
+        index = Index(candidates(session))
+    for demand_id, want in wanted_of.items():
+        ranked = index.rank(want, limit=KEPT)
         with uow_factory() as uow:
             demand = uow.session.get(Demand, demand_id, with_for_update=True)
             if demand is None or not demand.match_due:
                 continue
-            keep(uow, demand, index.rank(wanted(demand), limit=KEPT))
+            keep(uow, demand, ranked)
             demand.match_due = False
             uow.commit()
-    return len(due)
+    return len(wanted_of)
 
 
 def keep(uow: UnitOfWork, demand: Demand, ranked: list[Match]) -> None:
