@@ -362,7 +362,7 @@ def _run_market(builder: Builder, admin_headers: dict[str, str]) -> list:
         "sme_id": LICENSEE, "title": "大数据存储的数据安全技术", "description": "需要一种保障企业数据存储安全的技术方案。",
         "ipc": ["G06F 16"], "industry": "big_data_electronics", "budget_min": "10000.00", "budget_max": "50000.00",
         "prefecture_code": "520100", "expires_on": "2023-06-30"}), 201)
-    match_due(uow_factory=app.state.kit.uow)
+    match_due(uow_factory=app.state.kit.uow, read_session=app.state.kit.read_session)
     _ok(market.post(f"/api/v1/open-licences/{declared['id']}/withdraw", headers=admin_headers,
                     json={"withdrawn_on": "2023-09-01"}))
     expire_due(uow_factory=app.state.kit.uow, today=date(2023, 7, 1))
