@@ -25,8 +25,9 @@ def all_progress(client, headers):
 
 @pytest.fixture
 def live(make_client, local_bus):
-    """The service with its live consumer reading the local event log (its topics made first)."""
-    return make_client(consumers_enabled=True)
+    """The service with its live consumer reading the local event log (its topics made first). Its rebuild worker
+    runs a rebuild only when a request in this process wakes it, so that a test may run one by hand."""
+    return make_client(consumers_enabled=True, rebuild_poll_s=3600)
 
 
 def test_the_live_consumer_applies_published_events_once_each(
@@ -152,7 +153,7 @@ def test_a_rebuild_repairs_damaged_projections_and_the_old_numbers_are_served_un
 
 
 def test_only_one_rebuild_at_a_time_and_one_whose_worker_died_is_failed(make_client, admin):
-    client = make_client(rebuild_stale_after_s=3600)
+    client = make_client(rebuild_stale_after_s=3600, rebuild_poll_s=3600)
     with client.kit.uow(Actor("office-admin", "admin")) as uow:  # requested, but its worker never ran
         orphan = request_rebuild(uow=uow, stale_after=client.app.state.rebuilds.stale_after)
         uow.commit()
@@ -163,6 +164,48 @@ def test_only_one_rebuild_at_a_time_and_one_whose_worker_died_is_failed(make_cli
     assert impatient.get(f"/api/v1/admin/rebuild/{orphan.id}", headers=admin).json()["status"] == "failed"
     started = impatient.post("/api/v1/admin/rebuild", headers=admin)
     assert started.status_code == 202 and started.json()["generation"] == orphan.generation + 1
+
+
+def test_one_replica_runs_every_rebuild_whichever_took_the_request_and_another_takes_over_when_it_stops(
+    make_client, local_bus, admin, publish, history
+):
+    publish(history)
+    first = make_client()
+    wait_until(lambda: first.app.state.rebuilds.leadership.held, message="the first replica to lead the rebuild job")
+    second = make_client()  # the same database: a replica
+
+    def finished(client, rebuild_id: str) -> dict:  # noqa: ANN001
+        status = f"/api/v1/admin/rebuild/{rebuild_id}"
+        return wait_until(lambda: (r := client.get(status, headers=admin).json())["status"] in ("completed", "failed")
+                          and r, message=f"rebuild {rebuild_id} to finish")
+
+    started = second.post("/api/v1/admin/rebuild", headers=admin)  # answered by the replica that does not lead
+    assert started.status_code == 202, started.text
+    done = finished(second, started.json()["id"])
+    assert (done["status"], done["events_applied"]) == ("completed", len(history))
+    assert not second.app.state.rebuilds.leadership.held
+
+    first.kit.stop_background()  # the leader goes, and its lock with it
+    wait_until(lambda: second.app.state.rebuilds.leadership.held, message="the second replica to take the job over")
+    with second.kit.uow(Actor("office-admin", "admin")) as uow:  # requested by a replica that died before waking
+        orphan = request_rebuild(uow=uow, stale_after=second.app.state.rebuilds.stale_after)
+        uow.commit()
+    done = finished(second, orphan.id)
+    assert (done["status"], done["events_applied"]) == ("completed", len(history))
+
+
+def test_a_leader_fails_the_rebuild_a_dead_leader_left_running_and_runs_the_next(make_client, local_bus, admin):
+    leader = make_client(rebuild_stale_after_s=1, rebuild_poll_s=0.1)
+    wait_until(lambda: leader.app.state.rebuilds.leadership.held, message="the replica to lead the rebuild job")
+    with leader.kit.uow(Actor("office-admin", "admin")) as uow:  # claimed by another replica, which then died
+        dead = request_rebuild(uow=uow, stale_after=leader.app.state.rebuilds.stale_after)
+        uow.session.get_one(Rebuild, dead.id).status = "running"
+        uow.commit()
+    failed = wait_until(lambda: (r := leader.get(f"/api/v1/admin/rebuild/{dead.id}", headers=admin).json())["status"]
+                        == "failed" and r, message="the dead replica's rebuild to be failed")
+    assert failed["detail"].startswith("interrupted: no progress since")
+    started = leader.post("/api/v1/admin/rebuild", headers=admin)
+    assert started.status_code == 202 and started.json()["generation"] == dead.generation + 1
 
 
 def test_a_rebuild_stopped_by_shutdown_fails_and_leaves_the_active_generation_alone(

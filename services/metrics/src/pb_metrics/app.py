@@ -21,6 +21,7 @@ from pb_metrics.settings import Settings
 from pbkit.consumer import ConsumerSpec
 from pbkit.context import SYSTEM
 from pbkit.kit import ServiceKit
+from pbkit.outbox import RelayLeadership
 from pbkit.service import create_app
 
 DESCRIPTION = """Programmes, targets and live progress (CONTRACT.md §8), from every event of §7.
@@ -47,7 +48,9 @@ def build_app(settings: Settings | None = None) -> FastAPI:
         source=kit.source,
         group_prefix=f"pb-{settings.service_name}",
     )
-    rebuilds = Rebuilds(replay, stale_after=timedelta(seconds=settings.rebuild_stale_after_s))
+    leadership = kit.job_leaderships["rebuilds"] = RelayLeadership(kit.engine, settings.service_name, purpose="job-rebuilds")
+    rebuilds = Rebuilds(replay, stale_after=timedelta(seconds=settings.rebuild_stale_after_s), leadership=leadership,
+                        poll_s=settings.rebuild_poll_s)
     kit.background.append(rebuilds.run_requested)
     with kit.uow(SYSTEM) as uow:
         seed_programs(uow=uow)

@@ -232,6 +232,10 @@ class Patent(Base):
         return bool(self.pledges)
 
     @property
+    def open_licence_ids(self) -> list[str]:
+        return [d.declaration_id for d in self.open_declarations]
+
+    @property
     def ipc_symbols(self) -> list[str]:
         return [i.symbol for i in self.ipc]
 

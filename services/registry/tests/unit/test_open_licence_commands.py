@@ -93,14 +93,20 @@ def test_a_pledged_patent_needs_the_pledgees_consent(declare, title, parties, ma
     assert declare("o1", numbers=[number], declarants=[parties["gzu"]], pledgee_consent=True).status_code == 200
 
 
-def test_a_patent_already_under_a_declaration_is_refused_until_it_is_withdrawn(declare, withdraw, parties, make_patent):
+def test_a_patent_already_under_a_declaration_is_refused_until_it_is_withdrawn(declare, withdraw, parties, make_patent,
+                                                                               api, admin):
     number = make_patent([parties["gzu"]])["number"]
+    standing = lambda: api.get(f"/api/v1/patents/{number}", headers=admin).json()["open_licence_ids"]  # noqa: E731
+    assert standing() == []
     assert declare("o1", numbers=[number], declarants=[parties["gzu"]]).status_code == 200
+    assert standing() == ["o1"]
     _refused(declare("o2", numbers=[number], declarants=[parties["gzu"]]), "already under the open-licence declaration o1")
     first = withdraw("o1")
     assert first.status_code == 200 and first.json()["state"] == "undone"
+    assert standing() == []
     assert withdraw("o1").json() == first.json()
     assert declare("o2", numbers=[number], declarants=[parties["gzu"]]).status_code == 200
+    assert standing() == ["o2"]
     again = declare("o1", numbers=[number], declarants=[parties["gzu"]])
     _refused(again, "cannot be applied again")
     assert withdraw("never").status_code == 404

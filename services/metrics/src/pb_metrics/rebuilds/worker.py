@@ -14,6 +14,12 @@ Both consumers apply a polled batch at a time (`ProjectionHandler.apply_batch`).
 
 The live consumer stays the live consumer throughout; the rebuild's consumer
 stops after the switch and its group is never used again.
+
+Of the replicas sharing the database, one runs rebuilds: the holder of the
+rebuild job's leadership lock (pbkit.outbox.RelayLeadership, as for any
+leader-only job). A request answered by another replica is found by the
+leader's next look; when the leader dies another replica takes the lock, fails
+the rebuild the dead one was running once it goes stale, and runs the next.
 """
 
 from __future__ import annotations
@@ -23,17 +29,18 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pb_metrics.models import Rebuild
-from pb_metrics.projections.generations import delete_retired, lock_generations, retire_generation
+from pb_metrics.projections.generations import IN_PROGRESS, delete_retired, lock_generations, retire_generation
 from pb_metrics.projections.handlers import ProjectionHandler
 from pb_metrics.rebuilds.service import abandon, forget_processed_events, rebuild_consumer_name
 from pbkit.bus import EventBus
 from pbkit.consumer import ConsumerRunner
 from pbkit.db import KitTables
-from pbkit.events import EventCatalog, utcnow
+from pbkit.events import EventCatalog, rfc3339, utcnow
+from pbkit.outbox import RelayLeadership
 
 log = logging.getLogger(__name__)
 
@@ -147,17 +154,21 @@ _PENDING = select(Rebuild.id, Rebuild.generation).where(Rebuild.status == "pendi
 
 
 class Rebuilds:
-    """Runs requested rebuilds one after another, in a thread of the kit's background work.
+    """Runs requested rebuilds one after another, in a thread of the kit's background work, in the one replica
+    that holds the rebuild job's leadership.
 
-    A request only wakes the worker, after its rebuild is committed; the worker then runs every rebuild
-    still pending (an idempotent retry wakes it for nothing). The kit's shutdown stops the one running,
-    which then fails.
+    The leader looks for pending rebuilds every `poll_s`, and at once when a request in its own process wakes
+    it; it claims each (pending to running, only if still pending) before it runs it, so that not even a
+    leadership handed over mid-look runs one twice. The kit's shutdown stops the one running, which then
+    fails, and gives the leadership up.
     """
 
-    def __init__(self, replay: Replay, *, stale_after: timedelta):
+    def __init__(self, replay: Replay, *, stale_after: timedelta, leadership: RelayLeadership, poll_s: float = 1.0):
         self.replay = replay
         # A rebuild not heard from for this long is taken for dead (its process ended).
         self.stale_after = stale_after
+        self.leadership = leadership
+        self.poll_s = poll_s
         self._woken = threading.Event()
 
     def wake(self) -> None:
@@ -167,20 +178,53 @@ class Rebuilds:
         return RebuildRun(self.replay, rebuild_id, generation, stop=stop)
 
     def run_requested(self, stop: threading.Event) -> None:
-        # A process that stopped while deleting a retired generation left rows behind.
-        sweep_retired(self.replay.session_factory)
-        while not stop.is_set():
-            if not self._woken.wait(timeout=0.2):
-                continue
-            self._woken.clear()
-            try:
-                pending = self._pending()
-            except Exception:  # noqa: BLE001 - the worker outlives a database outage; the rebuild goes stale
-                log.exception("the pending rebuilds could not be read")
-                continue
-            for rebuild_id, generation in pending:
-                self.run_of(rebuild_id, generation, stop=stop).run()
+        try:
+            led = False
+            while not stop.is_set():
+                self._woken.wait(timeout=self.poll_s)
+                self._woken.clear()
+                if stop.is_set():
+                    break
+                try:
+                    if not self.leadership.acquire():
+                        led = False
+                        continue
+                    if not led:
+                        # A leader that stopped while deleting a retired generation left rows behind.
+                        sweep_retired(self.replay.session_factory)
+                        led = True
+                    claimed = self._claim_pending()  # a rebuild waiting for a leader is run, not failed
+                    self.fail_stale()
+                except Exception:  # noqa: BLE001 - the worker outlives a database outage; the rebuild goes stale
+                    log.exception("the pending rebuilds could not be read")
+                    continue
+                for rebuild_id, generation in claimed:
+                    self.run_of(rebuild_id, generation, stop=stop).run()
+        finally:
+            self.leadership.release()
 
-    def _pending(self) -> list[tuple[str, int]]:
+    def fail_stale(self) -> None:
+        """Fails the rebuilds whose worker stopped reporting: a leader that died mid-rebuild left one running."""
+        deadline = utcnow() - self.stale_after
+        stale = select(Rebuild.id).where(Rebuild.status.in_(IN_PROGRESS), Rebuild.heartbeat_at < deadline)
         with self.replay.session_factory() as session:
-            return [(row.id, row.generation) for row in session.execute(_PENDING)]
+            if session.execute(stale).first() is None:  # the usual round: nothing to lock for
+                return
+            lock_generations(session)
+            for rebuild in session.scalars(select(Rebuild).where(Rebuild.id.in_(stale))).all():
+                abandon(session, self.replay.tables, rebuild,
+                        f"interrupted: no progress since {rfc3339(rebuild.heartbeat_at)}")
+            session.commit()
+
+    def _claim_pending(self) -> list[tuple[str, int]]:
+        claimed = []
+        with self.replay.session_factory() as session:
+            for rebuild_id, generation in session.execute(_PENDING).all():
+                taken = session.execute(
+                    update(Rebuild).where(Rebuild.id == rebuild_id, Rebuild.status == "pending")
+                    .values(status="running", heartbeat_at=utcnow())
+                )
+                session.commit()
+                if taken.rowcount == 1:
+                    claimed.append((rebuild_id, generation))
+        return claimed

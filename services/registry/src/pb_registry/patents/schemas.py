@@ -59,6 +59,9 @@ class PatentOut(BaseModel):
     licensee_ids: list[str] = Field(description="holders of recorded, uncancelled licences")
     pledged: bool
     pledge_ids: list[str] = Field(description="registered, unreleased pledges; a bank sees only its own")
+    open_licence_ids: list[str] = Field(
+        description="open-licence declarations (开放许可声明) standing on the patent, by the market's declaration id: "
+        "while one stands, no exclusive or sole licence is recorded")
     created_at: datetime
     updated_at: datetime
 

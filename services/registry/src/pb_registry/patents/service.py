@@ -32,9 +32,10 @@ AGGREGATE = "patent"
 PLEDGE_KINDS = ("pledge_registered", "pledge_released")
 LOAD_ALL = (selectinload(Patent.owners), selectinload(Patent.ipc), selectinload(Patent.licences), selectinload(Patent.pledges),
             selectinload(Patent.open_declarations))
-# One patent read: its few owners, IPC symbols and pledges joined into the one query, its licences (an open
-# licence may have many licensees) in one more.
-_LOAD_ONE = (joinedload(Patent.owners), joinedload(Patent.ipc), joinedload(Patent.pledges), selectinload(Patent.licences))
+# One patent read: its few owners, IPC symbols, pledges and open-licence declarations joined into the one query,
+# its licences (an open licence may have many licensees) in one more.
+_LOAD_ONE = (joinedload(Patent.owners), joinedload(Patent.ipc), joinedload(Patent.pledges),
+             joinedload(Patent.open_declarations), selectinload(Patent.licences))
 
 
 @dataclass(frozen=True)
