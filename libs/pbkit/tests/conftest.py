@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
@@ -84,6 +85,12 @@ def make_bus(kind: str, *, tmp_path=None, kafka_bootstrap: str | None = None) ->
         return LocalLogBus(tmp_path / "bus.sqlite3")
     return NamespacedBus(KafkaBus(kafka_bootstrap, partitions=3, delivery_timeout_s=10), f"t{uuid.uuid4().hex[:10]}.")
 
+
+
+@pytest.fixture
+def tiny_service() -> SimpleNamespace:
+    """The tiny service's tables and catalogue, for a test that makes its database itself."""
+    return SimpleNamespace(metadata=metadata, kit=kit, catalog=CATALOG, topic=TOPIC, event_type=EVENT_TYPE)
 
 
 @pytest.fixture(params=["sqlite+local", pytest.param("postgres+kafka", marks=pytest.mark.integration)])
