@@ -7,7 +7,12 @@ export const PLEDGE_STATUS: Record<string, string> = { registered: "已登记", 
 export const ROLE: Record<string, string> = { admin: "管理员", viewer: "只读用户", prefecture: "市州用户", partner: "合作平台", bank: "银行" };
 export const ORG_KIND: Record<string, string> = {
   enterprise: "企业", university: "高校", research_institute: "科研院所", state_owned_enterprise: "国有企业", individual: "个人",
+  bank: "银行", other: "其他",
 };
+export const FEE_BASIS: Record<string, string> = { one_time: "一次性支付", royalty: "按销售额提成", annual: "按年支付" };
+export const DECLARATION_STATUS: Record<string, string> = { active: "有效", withdrawn: "已撤回" };
+export const DEMAND_STATUS: Record<string, string> = { open: "征集中", expired: "已到期" };
+export const MATCH_KIND: Record<string, string> = { open_licence: "开放许可", sleeping: "沉睡专利" };
 export const SIZE: Record<string, string> = { micro: "微型", small: "小型", medium: "中型", large: "大型" };
 export const PREFECTURES: Record<string, string> = {
   "520100": "贵阳市", "520200": "六盘水市", "520300": "遵义市", "520400": "安顺市", "520500": "毕节市",
@@ -24,14 +29,31 @@ export function percent(rate: string | null | undefined): string {
   return `${(Number(rate) * 100).toFixed(2)}%`;
 }
 
+/** Thousands separators in the whole part only: "1234567.1250" is "1,234,567.1250". */
+function grouped(value: string): string {
+  const [whole, fraction] = value.split(".");
+  const out = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return fraction === undefined ? out : `${out}.${fraction}`;
+}
+
+/** An indicator's value by its unit: a rate or ratio (a fraction) as a percentage of 2 places ("0.1250" is
+ *  12.50%), money in yuan; a count, or a unit the console does not know, with its whole part grouped. */
 export function formatValue(unit: string, value: number | string | null | undefined): string {
   if (value === null || value === undefined) return "—";
-  if (unit === "ratio" || unit === "rate") return percent(String(value));
+  if (unit === "ratio" || unit === "rate") return Number.isFinite(Number(value)) ? percent(String(value)) : String(value);
   if (unit === "yuan" || unit === "money") {
     const [whole, cents = "00"] = String(value).split(".");
-    return `${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",")}.${cents} 元`;
+    return `${grouped(whole)}.${cents} 元`;
   }
-  return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return grouped(String(value));
+}
+
+/** The fee standard of an open licence, as a licensee reads it. */
+export function feeText(fee: { basis: string; amount: string | null; rate: string | null; minimum: string | null }): string {
+  if (fee.basis === "royalty") {
+    return `销售额的 ${percent(fee.rate)}` + (fee.minimum ? `，最低 ${formatValue("money", fee.minimum)}` : "");
+  }
+  return `${label(FEE_BASIS, fee.basis)} ${formatValue("money", fee.amount)}${fee.basis === "annual" ? "/年" : ""}`;
 }
 export const PATENT_TYPE: Record<string, string> = { invention: "发明", utility_model: "实用新型", design: "外观设计" };
 export const PATENT_STATUS: Record<string, string> = { valid: "有效", lapsed: "失效", expired: "届满", invalidated: "无效宣告" };

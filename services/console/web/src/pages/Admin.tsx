@@ -143,6 +143,11 @@ function Clients() {
   );
 }
 
+/** Money and rates travel as decimal strings, counts as JSON integers (CONTRACT §8, §9). */
+function targetValue(unit: string, value: unknown): number | string {
+  return unit === "yuan" || unit === "rate" ? String(value) : Number(value);
+}
+
 function Targets() {
   const { programs, error } = usePrograms();
   const [programId, setProgramId] = useState<string>("gz-2021-2023");
@@ -167,19 +172,20 @@ function Targets() {
           <Space>
             <ConfirmAction title={`修改目标：${i.name}`} buttonText="修改目标" onDone={load}
               fields={[
-                { name: "floor", label: i.unit === "yuan" ? "底线（元，如 50000000.00；留空为无）" : "底线（留空为无）", required: false, initial: i.floor ?? "", input: <Input /> },
+                { name: "floor", label: i.unit === "yuan" ? "底线（元，如 50000000.00；留空为无）"
+                  : i.unit === "rate" ? "底线（如 0.1250 即 12.50%；留空为无）" : "底线（留空为无）", required: false, initial: i.floor ?? "", input: <Input /> },
                 { name: "growth_target", label: "最低增长（如 0.1000 即 10%；留空为无）", required: false, initial: i.growth_target ?? "", input: <Input /> },
               ]}
               onConfirm={(v) => api.put(`/api/metrics/programs/${programId}`, { indicators: [{
                 id: i.id,
-                floor: v.floor === "" || v.floor === undefined ? null : i.unit !== "yuan" ? Number(v.floor) : String(v.floor),
+                floor: v.floor === "" || v.floor === undefined ? null : targetValue(i.unit, v.floor),
                 growth_target: v.growth_target === "" || v.growth_target === undefined ? null : String(v.growth_target),
               }] })} />
             {program && i.unit !== "ratio" && (
               <ConfirmAction title={`修改基数：${i.name}`} buttonText="修改基数" onDone={load}
                 fields={[{ name: "value", label: `${program.first_year - 1} 年的值`, initial: program.baseline?.values?.[i.id] ?? "", input: <Input /> }]}
                 onConfirm={(v) => api.put(`/api/metrics/programs/${programId}/baselines/${program.first_year - 1}`, {
-                  values: { ...(program.baseline?.values ?? {}), [i.id]: i.unit !== "yuan" ? Number(v.value) : String(v.value) } })} />
+                  values: { ...(program.baseline?.values ?? {}), [i.id]: targetValue(i.unit, v.value) } })} />
             )}
           </Space>
         ) },
