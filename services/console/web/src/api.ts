@@ -95,7 +95,8 @@ export function query(params: Record<string, string | number | boolean | undefin
 /** The detail of a failure, and of each field it names (the last part of `loc`). */
 export function problemText(error: unknown): string {
   if (error instanceof ApiError) {
-    const fields = (error.problem.errors ?? []).map((e) => `${e.loc.slice(1).join(".")}: ${e.msg}`);
+    const fields = (error.problem.errors ?? []).filter((e) => e.msg !== error.problem.detail)
+      .map((e) => `${e.loc.slice(1).join(".")}: ${e.msg}`);
     return [error.problem.detail, ...fields].filter(Boolean).join("；");
   }
   return String(error);

@@ -24,9 +24,19 @@ export function label(map: Record<string, string>, key: string | null | undefine
   return map[key] ?? key;
 }
 
+/** A fraction as a percentage of 2 places, rounded half up in decimal ("0.1250" is 12.50%, "0.12345" is 12.35%):
+ *  the decimal string is shifted, never turned into a float. A value that is no decimal shows as sent. */
 export function percent(rate: string | null | undefined): string {
   if (rate === null || rate === undefined) return "—";
-  return `${(Number(rate) * 100).toFixed(2)}%`;
+  const parts = /^(-?)(\d+)(?:\.(\d+))?$/.exec(String(rate).trim());
+  if (!parts) return String(rate);
+  const [, sign, whole, fraction = ""] = parts;
+  // The value in ten-thousandths (hundredths of a percent), rounded half up.
+  let basisPoints = BigInt(whole + fraction.slice(0, 4).padEnd(4, "0"));
+  if (fraction.length > 4 && fraction[4] >= "5") basisPoints += 1n;
+  const digits = basisPoints.toString().padStart(3, "0");
+  const negative = sign === "-" && basisPoints !== 0n;
+  return `${negative ? "-" : ""}${digits.slice(0, -2)}.${digits.slice(-2)}%`;
 }
 
 /** Thousands separators in the whole part only: "1234567.1250" is "1,234,567.1250". */
@@ -40,7 +50,7 @@ function grouped(value: string): string {
  *  12.50%), money in yuan; a count, or a unit the console does not know, with its whole part grouped. */
 export function formatValue(unit: string, value: number | string | null | undefined): string {
   if (value === null || value === undefined) return "—";
-  if (unit === "ratio" || unit === "rate") return Number.isFinite(Number(value)) ? percent(String(value)) : String(value);
+  if (unit === "ratio" || unit === "rate") return percent(String(value));
   if (unit === "yuan" || unit === "money") {
     const [whole, cents = "00"] = String(value).split(".");
     return `${grouped(whole)}.${cents} 元`;
@@ -59,5 +69,6 @@ export const PATENT_TYPE: Record<string, string> = { invention: "发明", utilit
 export const PATENT_STATUS: Record<string, string> = { valid: "有效", lapsed: "失效", expired: "届满", invalidated: "无效宣告" };
 export const HISTORY_KIND: Record<string, string> = {
   registered: "登记入库", ownership_changed: "权属变更", license_recorded: "许可备案", license_cancelled: "许可撤销",
-  pledge_registered: "质押登记", pledge_released: "质押注销",
+  pledge_registered: "质押登记", pledge_released: "质押注销", open_licence_declared: "开放许可声明",
+  open_licence_withdrawn: "开放许可撤回",
 };

@@ -4,7 +4,7 @@ import { useCallback, useEffect, useState } from "react";
 import { Alert, Button, Card, Descriptions, Empty, Form, Input, Result, Select, Space, Spin, Table, Tag, Typography } from "antd";
 import { Link, useParams } from "react-router-dom";
 import { api, ApiError, fieldErrors, PageOf, problemText, query } from "../api";
-import { ConfirmAction, today } from "../Action";
+import { businessDay, ConfirmAction, today } from "../Action";
 import { useUser } from "../App";
 import {
   DECLARATION_STATUS, DEMAND_STATUS, FEE_BASIS, MATCH_KIND, ORG_KIND, PATENT_TYPE, PREFECTURES, SIZE, feeText, formatValue, label,
@@ -173,7 +173,7 @@ export function OpenLicencesPage() {
           expandable={{ expandedRowRender: (d) => <DeclarationDetail declaration={d} acceptances={user.role !== "prefecture"} /> }}
           onRow={(d) => ({ "data-testid": `declaration-${d.id}` }) as object}
           columns={[
-            { title: "专利", key: "patents", render: (_, d) => (
+            { title: "专利", key: "patents", width: 280, render: (_, d) => (
               <Space direction="vertical" size={0}>
                 {d.patents.map((p) => (
                   <span key={p.number}><Link to={`/patents/${p.number}`}>{p.number}</Link> {p.title}
@@ -181,7 +181,7 @@ export function OpenLicencesPage() {
                 ))}
               </Space>
             ) },
-            { title: "领域", key: "field", width: 190, render: (_, d) => (
+            { title: "领域", key: "field", width: 170, render: (_, d) => (
               <Space direction="vertical" size={2}>
                 <span>{label(industries, d.industry)}</span>
                 <span>{[...new Set(d.patents.flatMap((p) => p.ipc))].map((c) => <Tag key={c}>{c}</Tag>)}</span>
@@ -239,13 +239,6 @@ function budgetText(budget: Demand["budget"]): string {
   return `${formatValue("money", budget.min)} 至 ${formatValue("money", budget.max)}`;
 }
 
-function daysFromToday(days: number): string {
-  const d = new Date();
-  d.setDate(d.getDate() + days);
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}
-
 export function DemandsPage() {
   const user = useUser();
   const admin = user.role === "admin";
@@ -272,7 +265,7 @@ export function DemandsPage() {
               { name: "prefecture_code", label: "实施地市州", initial: user.prefecture_code ?? undefined, input: <Select placeholder="选择市州" options={optionsOf(PREFECTURES)} /> },
               { name: "budget_min", label: "预算下限（元，可空）", required: false, input: <Input placeholder="如 10000.00" /> },
               { name: "budget_max", label: "预算上限（元，可空）", required: false, input: <Input placeholder="如 50000.00" /> },
-              { name: "expires_on", label: "截止日期", initial: daysFromToday(90), input: <Input placeholder="YYYY-MM-DD" /> },
+              { name: "expires_on", label: "截止日期", initial: businessDay(90), input: <Input placeholder="YYYY-MM-DD" /> },
             ]}
             onConfirm={(v) => api.post("/api/market/demands", {
               sme_id: v.sme_id, title: v.title, description: v.description, ipc: v.ipc ?? [], industry: v.industry,
@@ -315,14 +308,16 @@ function yesNo(value: boolean | null, yes: string, no: string) {
 function Reasons({ match }: { match: Match }) {
   const r = match.reasons;
   return (
-    <Space direction="vertical" size={2}>
-      {r.shared_terms.length > 0 && <span>共同关键词：{r.shared_terms.map((t) => <Tag key={t} color="blue">{t}</Tag>)}</span>}
-      {r.shared_ipc.length > 0 && <span>相同 IPC：{r.shared_ipc.map((c) => <Tag key={c}>{c}</Tag>)}</span>}
-      <span>
+    <Space direction="vertical" size={4}>
+      {r.shared_terms.length > 0 && (
+        <Space size={4} wrap>共同关键词：{r.shared_terms.map((t) => <Tag key={t} color="blue">{t}</Tag>)}</Space>
+      )}
+      {r.shared_ipc.length > 0 && <Space size={4} wrap>相同 IPC：{r.shared_ipc.map((c) => <Tag key={c}>{c}</Tag>)}</Space>}
+      <Space size={4} wrap>
         {yesNo(r.fee_within_budget, "许可费在预算内", "许可费超出预算")}
         {r.same_industry && <Tag>同行业</Tag>}
         {r.same_prefecture && <Tag>同市州</Tag>}
-      </span>
+      </Space>
     </Space>
   );
 }
