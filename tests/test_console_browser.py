@@ -385,7 +385,7 @@ def test_the_open_licence_catalogue_filters_and_an_admin_takes_a_licence_for_an_
     search_catalogue(s, **{"IPC 分类": "H04L"})
     expect(s.page.get_by_test_id("catalogue")).to_contain_text("没有符合条件的开放许可")
     search_catalogue(s, **{"IPC 分类": "不是分类"})  # the market refuses the filter; its reason shows at the field
-    expect(s.page.get_by_test_id("catalogue-error")).to_be_visible()
+    expect(s.page.get_by_test_id("catalogue-error")).to_contain_text("输入有误，未作任何更改")
     expect(s.page.get_by_test_id("catalogue-filters").locator(".ant-form-item-explain-error")).to_contain_text("IPC")
     s.page.get_by_role("button", name=re.compile("重\\s*置")).click()
     expect(s.page.get_by_test_id(f"declaration-{cooling['id']}")).to_be_visible()
@@ -420,6 +420,21 @@ def test_the_open_licence_catalogue_filters_and_an_admin_takes_a_licence_for_an_
     expect(s.page.get_by_test_id(f"withdraw-{cooling['id']}")).to_have_count(0)
     overflow = s.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the catalogue is {overflow} px wider than the window"
+
+    # The market's audit log, in the office's words: Chinese actions and readable details, never the raw codes.
+    s.open("/admin")
+    s.page.get_by_role("tab", name="审计日志").click()
+    pane = s.page.get_by_test_id("admin-audit-pane")
+    pane.locator(".ant-select").click()
+    s.page.locator(".ant-select-item-option", has_text="市场服务").click()
+    s.page.locator(".ant-select-dropdown").wait_for(state="hidden")
+    accepted_entry = pane.locator(".ant-table-row", has_text="接受开放许可")
+    expect(accepted_entry).to_contain_text("被许可企业：" + world["sme"])
+    expect(accepted_entry).to_contain_text("交易：" + taken[0]["deal_id"])
+    expect(pane.locator(".ant-table-row", has_text="撤回开放许可")).to_contain_text(cooling["id"])
+    actions = pane.get_by_test_id("audit-action").all_inner_texts()
+    assert actions and not [a for a in actions if re.fullmatch("[a-z_.]+", a)], actions
+    s.shot("admin-audit-market")
 
 
 def test_a_demand_posted_in_the_console_shows_its_matches_and_why_they_matched(
