@@ -486,6 +486,9 @@ def test_a_demand_posted_in_the_console_shows_its_matches_and_why_they_matched(
     overflow = s.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the demand's page is {overflow} px wider than the window"
 
+    match.get_by_role("link", name=number).click()  # the patent's page names the demands it matched
+    expect(s.page.get_by_test_id("patent-demands").get_by_role("link", name=title)).to_be_visible()
+
 
 def test_a_viewer_sees_no_write_controls_and_a_forged_write_gets_403(session_of, console, world, offers):
     from playwright.sync_api import expect
@@ -520,7 +523,7 @@ def test_a_viewer_sees_no_write_controls_and_a_forged_write_gets_403(session_of,
     assert console.admin.get("transactions", f"/api/v1/deals/{deal}").json()["status"] == "submitted"
 
 
-def test_a_prefecture_user_cannot_open_another_prefectures_records_even_by_url(session_of, console, world):
+def test_a_prefecture_user_cannot_open_another_prefectures_records_even_by_url(session_of, console, world, offers):
     """A user of 遵义 (520300) sees its SME; the university (贵阳) and its patents do not exist for it, in the
     lists or by their URLs, since every service scopes its reads (the console hides nothing on its own)."""
     from playwright.sync_api import expect
@@ -538,6 +541,11 @@ def test_a_prefecture_user_cannot_open_another_prefectures_records_even_by_url(s
     s.open("/organizations")
     expect(s.page.get_by_text("遵义智造科技有限公司").first).to_be_visible()
     expect(s.page.get_by_text("贵州大学")).to_have_count(0)
+    # The catalogue is public to every role; a prefecture user's opens on its own prefecture, without write controls.
+    s.open("/open-licences")
+    expect(s.page.get_by_test_id("catalogue-filters").locator(".ant-form-item", has_text="市州")).to_contain_text("遵义市")
+    expect(s.page.get_by_test_id("catalogue")).to_contain_text("没有符合条件的开放许可")  # both offers are 贵阳's
+    expect(s.page.get_by_text("接受许可")).to_have_count(0)
     through_proxy = s.page.evaluate("""async (org) => (await fetch(`/api/registry/organizations/${org}`)).status""",
                                     world["university"])
     assert through_proxy == 404

@@ -222,6 +222,8 @@ function AuditDetails({ details, industries }: { details: unknown; industries: R
 function Audit() {
   const [service, setService] = useState("registry");
   const { items, error } = useList(`/api/${service}/audit${query({ limit: 200 })}`);
+  const staff = useList(`/api/registry/users${query({ limit: 500 })}`);
+  const staffName = Object.fromEntries((staff.items ?? []).map((u) => [u.id, `${u.display_name}（${u.username}）`]));
   const [industries, setIndustries] = useState<Record<string, string>>({});
   useEffect(() => {
     api.get<{ items: { id: string; label: string }[] }>("/api/registry/industries").then(
@@ -235,7 +237,7 @@ function Audit() {
                scroll={{ x: 1000 }} locale={{ emptyText: "暂无审计记录" }} data-testid="audit" columns={[
           { title: "时间", dataIndex: "at", width: 170, render: (t: string, r: Row) => new Date(t ?? r.created_at).toLocaleString("zh-CN") },
           { title: "操作人", dataIndex: "actor", width: 180, render: (a: string, r: Row) => (
-            <span>{a}{r.role ? <Typography.Text type="secondary">（{label(ROLE, r.role)}）</Typography.Text> : null}</span>
+            <span title={a}>{staffName[a] ?? a}{r.role ? <Typography.Text type="secondary"> · {label(ROLE, r.role)}</Typography.Text> : null}</span>
           ) },
           { title: "操作", dataIndex: "action", width: 180, render: (a: string) => (
             <span title={a} data-testid="audit-action">{auditAction(a)}</span>

@@ -130,6 +130,7 @@ export function PatentDetail() {
   const { number } = useParams();
   const patent = useFetch<Row>(`/api/registry/patents/${number}`);
   const history = useFetch<PageOf<Row>>(`/api/registry/patents/${number}/history${query({ limit: 500 })}`);
+  const demands = useFetch<{ items: Row[] }>(`/api/market/patents/${number}/demands`);
   if (patent.error) return <Failure error={patent.error} what="专利" />;
   if (!patent.data) return <Spin />;
   const p = patent.data;
@@ -156,6 +157,18 @@ export function PatentDetail() {
               ),
             }))} />
           )}
+      </Card>
+      <Card size="small" title="匹配到此专利的技术需求">
+        {demands.error ? <Alert type="warning" message={problemText(demands.error)} /> : (
+          <Table rowKey={(r: Row) => r.demand.id} loading={demands.data === null} dataSource={demands.data?.items ?? []}
+                 pagination={false} size="small" locale={{ emptyText: "暂无技术需求匹配到此专利" }} data-testid="patent-demands" columns={[
+            { title: "技术需求", render: (_: unknown, r: Row) => <Link to={`/demands/${r.demand.id}`}>{r.demand.title}</Link> },
+            { title: "需求企业", render: (_: unknown, r: Row) => r.demand.sme_name },
+            { title: "排名", dataIndex: "rank" },
+            { title: "匹配度", dataIndex: "score" },
+            { title: "截止日期", render: (_: unknown, r: Row) => r.demand.expires_on },
+          ]} />
+        )}
       </Card>
     </Space>
   );
