@@ -213,6 +213,46 @@ def test_the_dashboard_shows_the_metrics_numbers_and_a_recording_from_the_queue_
     s.shot("deal-detail")
 
 
+def test_a_rate_indicator_reads_as_a_percentage_and_an_unknown_unit_does_not_break_the_dashboard(
+        session_of, console, admin_username):
+    """The metrics service's own progress, with two indicators added on the way to the browser: one of unit `rate`
+    (CONTRACT §9: a decimal string of 4 places) and one of a unit the console has never heard of."""
+    import json
+
+    from playwright.sync_api import expect
+
+    added = [
+        {"id": "browser_test_rate", "name": "测试转化率", "unit": "rate", "period": "annual", "actual": "0.1250",
+         "previous": "0.1000", "floor": "0.1000", "growth": "0.2500", "growth_target": None, "floor_met": True,
+         "growth_met": None, "met": True},
+        {"id": "browser_test_unknown", "name": "测试未知单位", "unit": "hectares", "period": "annual",
+         "actual": "1234567.5678", "previous": None, "floor": None, "growth": None, "growth_target": None,
+         "floor_met": None, "growth_met": None, "met": True},
+    ]
+
+    def with_added(route) -> None:  # noqa: ANN001
+        answer = route.fetch()
+        body = answer.json()
+        body["indicators"] = body["indicators"] + added
+        route.fulfill(response=answer, body=json.dumps(body))
+
+    s = session_of()
+    s.page.route(re.compile(r".*/api/metrics/programs/[^/]+/progress\?.*"), with_added)
+    s.sign_in(admin_username)
+    s.page.get_by_test_id("whoami").wait_for()
+    open_dashboard(s)
+    rate = s.page.get_by_test_id("indicator-browser_test_rate")
+    expect(rate.get_by_test_id("actual")).to_have_text("12.50%")
+    expect(rate).to_contain_text("底线 10.00%")
+    expect(rate).to_contain_text("增长 25.00%")
+    expect(s.page.get_by_test_id("indicator-browser_test_unknown").get_by_test_id("actual")).to_have_text("1,234,567.5678")
+    rate.click()  # its trend and breakdown (which the metrics service does not know: a 404, shown as a warning)
+    s.page.get_by_test_id("trend-chart").wait_for()
+    expect(s.page.get_by_text("测试转化率 · 三年趋势")).to_be_visible()
+    overflow = s.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the dashboard is {overflow} px wider than the window"
+
+
 def test_a_refused_recording_shows_its_reason(session_of, console, world, admin_username):
     from playwright.sync_api import expect
 
