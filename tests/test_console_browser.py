@@ -251,6 +251,7 @@ def test_a_rate_indicator_reads_as_a_percentage_and_an_unknown_unit_does_not_bre
     expect(s.page.get_by_text("测试转化率 · 三年趋势")).to_be_visible()
     overflow = s.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the dashboard is {overflow} px wider than the window"
+    s.page.unroute_all(behavior="wait")  # the dashboard polls: let a progress in flight finish before the page closes
 
 
 def test_a_refused_recording_shows_its_reason(session_of, console, world, admin_username):
@@ -270,6 +271,7 @@ def test_a_refused_recording_shows_its_reason(session_of, console, world, admin_
     answer = console.admin.post("transactions", f"/api/v1/deals/{deal}/record", json={"recorded_on": f"{YEAR}-06-02"})
     assert answer.status_code == 409
     expect(refused).to_contain_text(answer.json()["detail"])
+    expect(refused).to_contain_text("与现有记录冲突，未作任何更改")  # what a 409 means, in Chinese, before the detail
     s.shot("queues-refused")
     assert console.admin.get("transactions", f"/api/v1/deals/{deal}").json()["status"] == "submitted"
 
@@ -603,6 +605,7 @@ def test_five_wrong_passwords_lock_the_account_and_an_admin_unlocks_it(session_o
         expect(s.page.get_by_test_id("login-error")).to_be_visible()
     s.sign_in(username)  # the right password, but the account is locked
     expect(s.page.get_by_test_id("login-error")).to_contain_text(re.compile("lock", re.IGNORECASE))
+    expect(s.page.get_by_test_id("login-error")).to_contain_text("账户已锁定")
     s.shot("login-locked")
 
     a = session_of()
