@@ -463,6 +463,10 @@ def test_the_open_licence_catalogue_filters_and_an_admin_takes_a_licence_for_an_
     overflow = s.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the catalogue is {overflow} px wider than the window"
 
+    s.open(f"/deals/{taken[0]['deal_id']}")  # the licence's deal, waiting to be recorded as any deal
+    expect(s.page.get_by_text("许可（开放许可）").first).to_be_visible()
+    expect(s.page.get_by_text("待登记").first).to_be_visible()
+
     # The market's audit log, in the office's words: Chinese actions and readable details, never the raw codes.
     s.open("/admin")
     s.page.get_by_role("tab", name="审计日志").click()

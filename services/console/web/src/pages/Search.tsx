@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { Alert, Card, Descriptions, Empty, Input, Result, Select, Space, Spin, Table, Tag, Timeline, Typography } from "antd";
 import { Link, useParams } from "react-router-dom";
 import { api, ApiError, PageOf, problemText, query } from "../api";
-import { DEAL_KIND, DEAL_STATUS, FILING_STATUS, HISTORY_KIND, ORG_KIND, PATENT_STATUS, PATENT_TYPE, PLEDGE_STATUS, PREFECTURES, SIZE, formatValue, label } from "../labels";
+import { DEAL_KIND, DEAL_STATUS, LICENSE_TYPE, FILING_STATUS, HISTORY_KIND, ORG_KIND, PATENT_STATUS, PATENT_TYPE, PLEDGE_STATUS, PREFECTURES, SIZE, formatValue, label } from "../labels";
 import type { Deal } from "./Queues";
 
 type Row = Record<string, any>;
@@ -187,7 +187,7 @@ export function DealsPage() {
       </Space>}
       columns={[
         { title: "交易", dataIndex: "id", render: (id: string) => <Link to={`/deals/${id}`}>{id.slice(0, 8)}…</Link> },
-        { title: "类型", dataIndex: "kind", render: (k: string) => label(DEAL_KIND, k) },
+        { title: "类型", dataIndex: "kind", render: (k: string, d: Row) => label(DEAL_KIND, k) + (d.license_type ? `（${label(LICENSE_TYPE, d.license_type)}）` : "") },
         { title: "状态", dataIndex: "status", render: (s: string) => label(DEAL_STATUS, s) },
         { title: "受让方", render: (_: unknown, d: Row) => d.transferee?.name },
         { title: "合同金额", dataIndex: "contract_amount", render: (v: string) => formatValue("money", v) },
@@ -212,7 +212,8 @@ export function DealDetail() {
     <Space direction="vertical" size="middle" style={{ width: "100%" }}>
       <Typography.Title level={3}>交易 {d.id}</Typography.Title>
       <Descriptions bordered size="small" column={{ xs: 1, lg: 2 }} items={[
-        { label: "类型", children: label(DEAL_KIND, d.kind) }, { label: "状态", children: label(DEAL_STATUS, d.status) },
+        { label: "类型", children: label(DEAL_KIND, d.kind) + (d.license_type ? `（${label(LICENSE_TYPE, d.license_type)}）` : "") },
+        { label: "状态", children: label(DEAL_STATUS, d.status) },
         { label: "专利", children: d.patent_numbers.map((n) => <Link key={n} to={`/patents/${n}`} style={{ marginRight: 8 }}>{n}</Link>) },
         { label: "转让方", children: d.transferors.map((t) => t.name).join("、") },
         { label: "受让方", children: d.transferee.name },
