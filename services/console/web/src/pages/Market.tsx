@@ -1,11 +1,12 @@
 // The market (市场服务): the open-licence catalogue (开放许可目录) and the technology demands (技术需求) with their
 // matches. The market decides every rule; a refused write shows its problem in the dialog that made it.
 import { useCallback, useEffect, useState } from "react";
-import { Alert, Button, Card, Descriptions, Empty, Form, Input, Result, Select, Space, Spin, Table, Tag, Typography } from "antd";
+import { Alert, Button, Card, Descriptions, Empty, Form, Input, Select, Space, Spin, Table, Tag, Typography } from "antd";
 import { Link, useParams } from "react-router-dom";
-import { api, ApiError, fieldErrors, PageOf, problemText, query } from "../api";
+import { api, fieldErrors, PageOf, problemText, query } from "../api";
 import { businessDay, ConfirmAction, today } from "../Action";
 import { useUser } from "../App";
+import { Failure } from "./Search";
 import {
   DECLARATION_STATUS, DEMAND_STATUS, FEE_BASIS, MATCH_KIND, ORG_KIND, PATENT_TYPE, PREFECTURES, SIZE, feeText, formatValue, label,
 } from "../labels";
@@ -65,11 +66,6 @@ function smeOptions(smes: Organization[]) {
 
 function optionsOf(map: Record<string, string>) {
   return Object.entries(map).map(([value, l]) => ({ value, label: l }));
-}
-
-function Failure({ error, what }: { error: unknown; what: string }) {
-  if (error instanceof ApiError && error.problem.status === 404) return <Result status="404" title={`${what}不存在或不在您的权限范围内`} />;
-  return <Alert type="error" showIcon message={`无法加载${what}`} description={problemText(error)} />;
 }
 
 // --- the open-licence catalogue ----------------------------------------------------------------------

@@ -19,7 +19,7 @@ function useFetch<T>(url: string | null) {
   return { data, error };
 }
 
-function Failure({ error, what }: { error: unknown; what: string }) {
+export function Failure({ error, what }: { error: unknown; what: string }) {
   if (error instanceof ApiError && error.problem.status === 404) return <Result status="404" title={`${what}不存在或不在您的权限范围内`} />;
   return <Alert type="error" showIcon message={`无法加载${what}`} description={problemText(error)} />;
 }
