@@ -72,8 +72,15 @@ export function ConfirmAction({ title, buttonText, fields = [], danger, onConfir
   );
 }
 
+/** The services' business day is China's (PB_BUSINESS_TIMEZONE, Asia/Shanghai), whatever the browser's zone:
+ *  after 16:00 UTC it is already tomorrow there. */
+const BUSINESS_DAY = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit" });
+
+/** The business day `days` from today, YYYY-MM-DD. */
+export function businessDay(days = 0): string {
+  return BUSINESS_DAY.format(new Date(Date.now() + days * 86_400_000));
+}
+
 export function today(): string {
-  const d = new Date();
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  return businessDay(0);
 }

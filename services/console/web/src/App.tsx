@@ -8,6 +8,7 @@ import { DashboardPage } from "./pages/Dashboard";
 import { QueuesPage } from "./pages/Queues";
 import { ReportsPage } from "./pages/Reports";
 import { AdminPage } from "./pages/Admin";
+import { DemandDetail, DemandsPage, OpenLicencesPage } from "./pages/Market";
 import { DealDetail, DealsPage, OrganizationDetail, OrganizationsPage, PatentDetail, PatentsPage } from "./pages/Search";
 
 interface SessionInfo {
@@ -57,6 +58,8 @@ export function App() {
     { key: "/organizations", label: <Link to="/organizations">机构</Link> },
     { key: "/patents", label: <Link to="/patents">专利</Link> },
     { key: "/deals", label: <Link to="/deals">交易</Link> },
+    { key: "/open-licences", label: <Link to="/open-licences">开放许可</Link> },
+    { key: "/demands", label: <Link to="/demands">技术需求</Link> },
     { key: "/reports", label: <Link to="/reports">报表</Link> },
     ...(admin ? [{ key: "/admin", label: <Link to="/admin">系统管理</Link> }] : []),
   ];
@@ -92,6 +95,9 @@ export function App() {
           <Route path="/patents/:number" element={<PatentDetail />} />
           <Route path="/deals" element={<DealsPage />} />
           <Route path="/deals/:id" element={<DealDetail />} />
+          <Route path="/open-licences" element={<OpenLicencesPage />} />
+          <Route path="/demands" element={<DemandsPage />} />
+          <Route path="/demands/:id" element={<DemandDetail />} />
           <Route path="/login" element={<Navigate to="/" />} />
           <Route path="*" element={<Result status="404" title="页面不存在" />} />
         </Routes>

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import { Alert, App as AntApp, Button, Card, Form, Input, InputNumber, Modal, Select, Space, Table, Tabs, Tag, Typography } from "antd";
 import { api, fieldErrors, PageOf, problemText, query } from "../api";
 import { ConfirmAction } from "../Action";
-import { PREFECTURES, ROLE, formatValue, label, percent } from "../labels";
+import { AUDIT_TARGET, DETAIL_KEY, DETAIL_VALUE, PREFECTURES, ROLE, auditAction, detailValue, formatValue, label, percent } from "../labels";
 import { ProgramOut, usePrograms } from "./Dashboard";
 
 type Row = Record<string, any>;
@@ -143,6 +143,11 @@ function Clients() {
   );
 }
 
+/** Money and rates travel as decimal strings, counts as JSON integers (CONTRACT §8, §9). */
+function targetValue(unit: string, value: unknown): number | string {
+  return unit === "yuan" || unit === "rate" ? String(value) : Number(value);
+}
+
 function Targets() {
   const { programs, error } = usePrograms();
   const [programId, setProgramId] = useState<string>("gz-2021-2023");
@@ -167,19 +172,20 @@ function Targets() {
           <Space>
             <ConfirmAction title={`修改目标：${i.name}`} buttonText="修改目标" onDone={load}
               fields={[
-                { name: "floor", label: i.unit === "yuan" ? "底线（元，如 50000000.00；留空为无）" : "底线（留空为无）", required: false, initial: i.floor ?? "", input: <Input /> },
+                { name: "floor", label: i.unit === "yuan" ? "底线（元，如 50000000.00；留空为无）"
+                  : i.unit === "rate" ? "底线（如 0.1250 即 12.50%；留空为无）" : "底线（留空为无）", required: false, initial: i.floor ?? "", input: <Input /> },
                 { name: "growth_target", label: "最低增长（如 0.1000 即 10%；留空为无）", required: false, initial: i.growth_target ?? "", input: <Input /> },
               ]}
               onConfirm={(v) => api.put(`/api/metrics/programs/${programId}`, { indicators: [{
                 id: i.id,
-                floor: v.floor === "" || v.floor === undefined ? null : i.unit !== "yuan" ? Number(v.floor) : String(v.floor),
+                floor: v.floor === "" || v.floor === undefined ? null : targetValue(i.unit, v.floor),
                 growth_target: v.growth_target === "" || v.growth_target === undefined ? null : String(v.growth_target),
               }] })} />
             {program && i.unit !== "ratio" && (
               <ConfirmAction title={`修改基数：${i.name}`} buttonText="修改基数" onDone={load}
                 fields={[{ name: "value", label: `${program.first_year - 1} 年的值`, initial: program.baseline?.values?.[i.id] ?? "", input: <Input /> }]}
                 onConfirm={(v) => api.put(`/api/metrics/programs/${programId}/baselines/${program.first_year - 1}`, {
-                  values: { ...(program.baseline?.values ?? {}), [i.id]: i.unit !== "yuan" ? Number(v.value) : String(v.value) } })} />
+                  values: { ...(program.baseline?.values ?? {}), [i.id]: targetValue(i.unit, v.value) } })} />
             )}
           </Space>
         ) },
@@ -189,25 +195,57 @@ function Targets() {
 }
 
 const SERVICES = [
-  { value: "registry", label: "登记（registry）" }, { value: "transactions", label: "交易（transactions）" },
-  { value: "pledge", label: "质押（pledge）" }, { value: "product-filing", label: "专利产品备案（product-filing）" },
-  { value: "metrics", label: "指标（metrics）" },
+  { value: "registry", label: "登记服务（机构、专利、账户）" }, { value: "transactions", label: "交易服务" },
+  { value: "pledge", label: "质押服务" }, { value: "product-filing", label: "专利产品备案服务" },
+  { value: "metrics", label: "指标服务" }, { value: "market", label: "市场服务（开放许可、技术需求）" },
 ];
+
+function AuditDetails({ details, industries }: { details: unknown; industries: Record<string, string> }) {
+  if (details === null || details === undefined) return <>—</>;
+  if (typeof details !== "object" || Array.isArray(details)) return <>{detailValue(details)}</>;
+  const entries = Object.entries(details as Row);
+  if (entries.length === 0) return <>—</>;
+  const codes: Record<string, Record<string, string>> = { ...DETAIL_VALUE, industry: industries, sme_sector: industries };
+  const shown = (key: string, value: unknown) =>
+    typeof value === "string" && codes[key]?.[value] ? codes[key][value] : detailValue(value);
+  return (
+    <Space direction="vertical" size={0} style={{ maxWidth: 520 }}>
+      {entries.map(([key, value]) => (
+        <Typography.Text key={key} ellipsis={{ tooltip: shown(key, value) }} style={{ maxWidth: 520 }}>
+          <Typography.Text type="secondary">{DETAIL_KEY[key] ?? key}：</Typography.Text>{shown(key, value)}
+        </Typography.Text>
+      ))}
+    </Space>
+  );
+}
 
 function Audit() {
   const [service, setService] = useState("registry");
   const { items, error } = useList(`/api/${service}/audit${query({ limit: 200 })}`);
+  const staff = useList(`/api/registry/users${query({ limit: 500 })}`);
+  const staffName = Object.fromEntries((staff.items ?? []).map((u) => [u.id, `${u.display_name}（${u.username}）`]));
+  const [industries, setIndustries] = useState<Record<string, string>>({});
+  useEffect(() => {
+    api.get<{ items: { id: string; label: string }[] }>("/api/registry/industries").then(
+      (list) => setIndustries(Object.fromEntries(list.items.map((i) => [i.id, i.label]))), () => undefined);
+  }, []);
   return (
     <Space direction="vertical" style={{ width: "100%" }}>
       <Select aria-label="服务" value={service} onChange={setService} options={SERVICES} style={{ width: 300 }} />
       {error ? <Alert type="error" message={error} /> : (
         <Table rowKey="id" loading={items === null} dataSource={items ?? []} size="small" pagination={{ pageSize: 20 }}
-               scroll={{ x: 1000 }} locale={{ emptyText: "暂无审计记录" }} columns={[
-          { title: "时间", dataIndex: "at", render: (t: string, r: Row) => new Date(t ?? r.created_at).toLocaleString("zh-CN") },
-          { title: "操作人", dataIndex: "actor" },
-          { title: "操作", dataIndex: "action" },
-          { title: "对象", render: (_: unknown, r: Row) => `${r.target_type ?? ""} ${r.target_id ?? ""}` },
-          { title: "详情", dataIndex: "details", render: (d: unknown) => <Typography.Text code>{d ? JSON.stringify(d) : ""}</Typography.Text> },
+               scroll={{ x: 1000 }} locale={{ emptyText: "暂无审计记录" }} data-testid="audit" columns={[
+          { title: "时间", dataIndex: "at", width: 170, render: (t: string, r: Row) => new Date(t ?? r.created_at).toLocaleString("zh-CN") },
+          { title: "操作人", dataIndex: "actor", width: 180, render: (a: string, r: Row) => (
+            <span title={a}>{staffName[a] ?? a}{r.role ? <Typography.Text type="secondary"> · {label(ROLE, r.role)}</Typography.Text> : null}</span>
+          ) },
+          { title: "操作", dataIndex: "action", width: 180, render: (a: string) => (
+            <span title={a} data-testid="audit-action">{auditAction(a)}</span>
+          ) },
+          { title: "对象", width: 220, render: (_: unknown, r: Row) => r.target_type || r.target_id
+            ? <span>{label(AUDIT_TARGET, r.target_type)} <Typography.Text type="secondary" copyable={!!r.target_id}>{r.target_id ?? ""}</Typography.Text></span>
+            : "—" },
+          { title: "详情", dataIndex: "details", render: (d: unknown) => <AuditDetails details={d} industries={industries} /> },
         ]} />
       )}
     </Space>

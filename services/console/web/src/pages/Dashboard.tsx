@@ -68,6 +68,15 @@ export function ProgramYearPicker({ programs, programId, year, onChange }: {
   );
 }
 
+/** A fraction (ratio, rate) is charted in percent; other units as they are. */
+function chartScale(unit: string): number {
+  return unit === "ratio" || unit === "rate" ? 100 : 1;
+}
+
+function chartUnit(unit: string): string {
+  return chartScale(unit) === 100 ? "%" : unit === "yuan" ? "元" : "";
+}
+
 function numeric(value: number | string | null | undefined): number {
   return value === null || value === undefined ? 0 : Number(value);
 }
@@ -141,9 +150,10 @@ function Breakdown({ programId, year, indicator }: { programId: string; year: nu
     tooltip: {},
     grid: { left: 80, right: 20, top: 20, bottom: 60 },
     xAxis: { type: "category", data: (items ?? []).map((i) => i.label || i.key), axisLabel: { interval: 0, rotate: 30 } },
-    yAxis: { type: "value" },
-    series: [{ type: "bar", data: (items ?? []).map((i) => Number(i.value)), itemStyle: { color: "#1f5fa8" } }],
-  }), [items]);
+    yAxis: { type: "value", name: chartUnit(indicator.unit) },
+    series: [{ type: "bar", data: (items ?? []).map((i) => Number(i.value) * chartScale(indicator.unit)),
+               itemStyle: { color: "#1f5fa8" } }],
+  }), [items, indicator.unit]);
   return (
     <Card size="small" title={`${indicator.name} · 分布`} extra={
       <Radio.Group value={by} onChange={(e) => setBy(e.target.value)} options={BREAKDOWNS} optionType="button" size="small" />
@@ -160,16 +170,16 @@ function Trend({ programId, years, indicator }: { programId: string; years: numb
     Promise.all(years.map((y) => api.get<ProgressOut>(`/api/metrics/programs/${programId}/progress${query({ year: y })}`)))
       .then((all) => setSeries(all.map((p) => {
         const found = p.indicators.find((i) => i.id === indicator.id);
-        return found && found.actual !== null ? Number(found.actual) * (indicator.unit === "ratio" ? 100 : 1) : null;
+        return found && found.actual !== null ? Number(found.actual) * chartScale(indicator.unit) : null;
       })), () => setSeries([]));
   }, [programId, years.join(","), indicator.id, indicator.actual]);
-  const floor = indicator.floor === null ? null : Number(indicator.floor);
+  const floor = indicator.floor === null ? null : Number(indicator.floor) * chartScale(indicator.unit);
   const option = useMemo(() => ({
     tooltip: { trigger: "axis" },
     legend: { data: ["实际", ...(floor !== null ? ["底线"] : [])] },
     grid: { left: 80, right: 20, top: 40, bottom: 30 },
     xAxis: { type: "category", data: years.map((y) => `${y}`) },
-    yAxis: { type: "value", name: indicator.unit === "ratio" ? "%" : indicator.unit === "yuan" ? "元" : "" },
+    yAxis: { type: "value", name: chartUnit(indicator.unit) },
     series: [
       { name: "实际", type: "line", data: series ?? [], smooth: false },
       ...(floor !== null ? [{ name: "底线", type: "line", data: years.map(() => floor), lineStyle: { type: "dashed" } }] : []),

@@ -11,7 +11,7 @@ export function LoginPage({ onSignedIn }: { onSignedIn: (s: { user: User; csrf_t
     try {
       onSignedIn(await api.post("/console/api/login", values));
     } catch (e) {
-      setError(problemText(e));
+      setError(problemText(e, { 401: "用户名或密码错误" }));
     } finally {
       setBusy(false);
     }

@@ -3,7 +3,7 @@ import { Alert, Input, Space, Table, Tabs, Typography } from "antd";
 import { Link } from "react-router-dom";
 import { api, PageOf, problemText, query } from "../api";
 import { ConfirmAction, today } from "../Action";
-import { DEAL_KIND, FILING_STATUS, PREFECTURES, formatValue, label } from "../labels";
+import { DEAL_KIND, FILING_STATUS, LICENSE_TYPE, PREFECTURES, formatValue, label } from "../labels";
 import { useUser } from "../App";
 
 interface Party { id?: string; org_id?: string; name?: string }
@@ -36,7 +36,7 @@ function DealQueue() {
                  locale={{ emptyText: "没有待登记的交易" }} pagination={{ pageSize: 20 }} scroll={{ x: 1000 }}
                  columns={[
       { title: "交易", dataIndex: "id", render: (id: string) => <Link to={`/deals/${id}`}>{id.slice(0, 8)}…</Link> },
-      { title: "类型", dataIndex: "kind", render: (k: string, d) => label(DEAL_KIND, k) + (d.license_type ? `（${d.license_type}）` : "") },
+      { title: "类型", dataIndex: "kind", render: (k: string, d) => label(DEAL_KIND, k) + (d.license_type ? `（${label(LICENSE_TYPE, d.license_type)}）` : "") },
       { title: "专利", dataIndex: "patent_numbers", render: (p: string[]) => p.join("、") },
       { title: "转让方", render: (_, d) => d.transferors.map((t) => t.name).join("、") },
       { title: "受让方", render: (_, d) => d.transferee.name },

@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { Alert, Card, Descriptions, Empty, Input, Result, Select, Space, Spin, Table, Tag, Timeline, Typography } from "antd";
 import { Link, useParams } from "react-router-dom";
 import { api, ApiError, PageOf, problemText, query } from "../api";
-import { DEAL_KIND, DEAL_STATUS, FILING_STATUS, HISTORY_KIND, ORG_KIND, PATENT_STATUS, PATENT_TYPE, PLEDGE_STATUS, PREFECTURES, SIZE, formatValue, label } from "../labels";
+import { DEAL_KIND, DEAL_STATUS, LICENSE_TYPE, FILING_STATUS, HISTORY_KIND, ORG_KIND, PATENT_STATUS, PATENT_TYPE, PLEDGE_STATUS, PREFECTURES, SIZE, formatValue, label } from "../labels";
 import type { Deal } from "./Queues";
 
 type Row = Record<string, any>;
@@ -19,7 +19,7 @@ function useFetch<T>(url: string | null) {
   return { data, error };
 }
 
-function Failure({ error, what }: { error: unknown; what: string }) {
+export function Failure({ error, what }: { error: unknown; what: string }) {
   if (error instanceof ApiError && error.problem.status === 404) return <Result status="404" title={`${what}不存在或不在您的权限范围内`} />;
   return <Alert type="error" showIcon message={`无法加载${what}`} description={problemText(error)} />;
 }
@@ -130,6 +130,7 @@ export function PatentDetail() {
   const { number } = useParams();
   const patent = useFetch<Row>(`/api/registry/patents/${number}`);
   const history = useFetch<PageOf<Row>>(`/api/registry/patents/${number}/history${query({ limit: 500 })}`);
+  const demands = useFetch<{ items: Row[] }>(`/api/market/patents/${number}/demands`);
   if (patent.error) return <Failure error={patent.error} what="专利" />;
   if (!patent.data) return <Spin />;
   const p = patent.data;
@@ -157,6 +158,18 @@ export function PatentDetail() {
             }))} />
           )}
       </Card>
+      <Card size="small" title="匹配到此专利的技术需求">
+        {demands.error ? <Alert type="warning" message={problemText(demands.error)} /> : (
+          <Table rowKey={(r: Row) => r.demand.id} loading={demands.data === null} dataSource={demands.data?.items ?? []}
+                 pagination={false} size="small" locale={{ emptyText: "暂无技术需求匹配到此专利" }} data-testid="patent-demands" columns={[
+            { title: "技术需求", render: (_: unknown, r: Row) => <Link to={`/demands/${r.demand.id}`}>{r.demand.title}</Link> },
+            { title: "需求企业", render: (_: unknown, r: Row) => r.demand.sme_name },
+            { title: "排名", dataIndex: "rank" },
+            { title: "匹配度", dataIndex: "score" },
+            { title: "截止日期", render: (_: unknown, r: Row) => r.demand.expires_on },
+          ]} />
+        )}
+      </Card>
     </Space>
   );
 }
@@ -174,7 +187,7 @@ export function DealsPage() {
       </Space>}
       columns={[
         { title: "交易", dataIndex: "id", render: (id: string) => <Link to={`/deals/${id}`}>{id.slice(0, 8)}…</Link> },
-        { title: "类型", dataIndex: "kind", render: (k: string) => label(DEAL_KIND, k) },
+        { title: "类型", dataIndex: "kind", render: (k: string, d: Row) => label(DEAL_KIND, k) + (d.license_type ? `（${label(LICENSE_TYPE, d.license_type)}）` : "") },
         { title: "状态", dataIndex: "status", render: (s: string) => label(DEAL_STATUS, s) },
         { title: "受让方", render: (_: unknown, d: Row) => d.transferee?.name },
         { title: "合同金额", dataIndex: "contract_amount", render: (v: string) => formatValue("money", v) },
@@ -199,7 +212,8 @@ export function DealDetail() {
     <Space direction="vertical" size="middle" style={{ width: "100%" }}>
       <Typography.Title level={3}>交易 {d.id}</Typography.Title>
       <Descriptions bordered size="small" column={{ xs: 1, lg: 2 }} items={[
-        { label: "类型", children: label(DEAL_KIND, d.kind) }, { label: "状态", children: label(DEAL_STATUS, d.status) },
+        { label: "类型", children: label(DEAL_KIND, d.kind) + (d.license_type ? `（${label(LICENSE_TYPE, d.license_type)}）` : "") },
+        { label: "状态", children: label(DEAL_STATUS, d.status) },
         { label: "专利", children: d.patent_numbers.map((n) => <Link key={n} to={`/patents/${n}`} style={{ marginRight: 8 }}>{n}</Link>) },
         { label: "转让方", children: d.transferors.map((t) => t.name).join("、") },
         { label: "受让方", children: d.transferee.name },
