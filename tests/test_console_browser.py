@@ -112,7 +112,14 @@ class Session:
 
     def shot(self, name: str) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
         self.page.evaluate("window.scrollTo(0, 0)")
+        try:  # a table still loading is dimmed under its spinner; a page still loading after 5 s is shot as it is
+            self.page.wait_for_function("!document.querySelector('.ant-spin-spinning')", timeout=5000)
+            self.page.wait_for_timeout(300)  # the spinner's fade-out
+        except PlaywrightTimeout:
+            pass
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
     def close(self) -> None:
