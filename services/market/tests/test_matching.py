@@ -111,6 +111,31 @@ def test_an_unknown_demand_has_no_matches_and_an_unmatched_patent_no_demands(qui
     assert response.json()["items"] == []
 
 
+def test_a_patents_demands_come_a_page_at_a_time_oldest_first_and_by_status(quiet, office, admin, body):
+    from pb_market.models import Demand
+
+    kit = quiet.app.state.kit
+    gzu = office.org("贵州大学")
+    tea = office.patent(gzu, title="一种茶叶烘干机的温度控制装置", ipc=("F26B 21/10",))
+    assert quiet.post("/api/v1/open-licences", json=body([tea], [gzu]), headers=admin).status_code == 201
+    posted = [quiet.post("/api/v1/demands", json=demand(office.sme()) | TEA_DEMAND, headers=admin).json()["id"]
+              for _ in range(3)]
+    assert match_due(uow_factory=kit.uow, read_session=kit.read_session) == 3
+    with kit.session_factory() as session:  # as the expiry job leaves it
+        session.get_one(Demand, posted[0]).status = "expired"
+        session.commit()
+
+    first = quiet.get(f"/api/v1/patents/{tea}/demands", params={"limit": 2}, headers=admin).json()
+    assert [r["demand"]["id"] for r in first["items"]] == posted[:2] and first["next_cursor"]
+    rest = quiet.get(f"/api/v1/patents/{tea}/demands", params={"limit": 2, "cursor": first["next_cursor"]},
+                     headers=admin).json()
+    assert [r["demand"]["id"] for r in rest["items"]] == posted[2:] and rest["next_cursor"] is None
+    assert {r["rank"] for r in first["items"] + rest["items"]} == {1}
+    still_open = quiet.get(f"/api/v1/patents/{tea}/demands", params={"status": "open"}, headers=admin).json()
+    assert [r["demand"]["id"] for r in still_open["items"]] == posted[1:]
+    assert quiet.get(f"/api/v1/patents/{tea}/demands", params={"status": "lost"}, headers=admin).status_code == 422
+
+
 def _eventually(check, what: str):  # noqa: ANN001, ANN202
     deadline = time.monotonic() + 60
     while not (found := check()) and time.monotonic() < deadline:

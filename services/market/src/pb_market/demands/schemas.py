@@ -122,3 +122,4 @@ class PatentDemandOut(BaseModel):
 
 class PatentDemandList(BaseModel):
     items: list[PatentDemandOut]
+    next_cursor: str | None

@@ -103,12 +103,24 @@ def demand_matches(demand_id: DemandId, kit: Kit, _reader: Reader) -> dict[str, 
 @router.get(
     "/patents/{number}/demands",
     response_model=PatentDemandList,
-    summary="the demands that keep this patent among their matches, newest first (every role)",
+    summary="the demands that keep this patent among their matches, oldest first, a page at a time (every role)",
+    description="Open, expired and closed demands alike unless `status` names one; each with the patent's rank and "
+    "why it matched.",
 )
-def patent_demands(number: Annotated[PatentNumber, Path(description="the patent's number")], kit: Kit,
-                   _reader: Reader) -> dict[str, Any]:
+def patent_demands(
+    number: Annotated[PatentNumber, Path(description="the patent's number")],
+    kit: Kit,
+    _reader: Reader,
+    page: Pagination,
+    status: Annotated[DemandStatus | None, Query()] = None,
+) -> dict[str, Any]:
+    stmt = select(Demand).join(DemandMatch, DemandMatch.demand_id == Demand.id).where(DemandMatch.patent_number == number)
+    if status is not None:
+        stmt = stmt.where(Demand.status == status)
     with kit.read_session() as session:
-        rows = session.execute(select(DemandMatch, Demand).join(Demand, Demand.id == DemandMatch.demand_id)
-                               .where(DemandMatch.patent_number == number).order_by(Demand.id.desc()).limit(200)).all()
-        return {"items": [PatentDemandOut(rank=match.rank, score=match_data(match)["score"], reasons=match.reasons,
-                                          demand=service.demand_out(demand)) for match, demand in rows]}
+        def item(demand: Demand) -> PatentDemandOut:
+            match = session.get_one(DemandMatch, (demand.id, number))
+            return PatentDemandOut(rank=match.rank, score=match_data(match)["score"], reasons=match.reasons,
+                                   demand=service.demand_out(demand))
+
+        return paginate(session, stmt, key=Demand.id, params=page, to_item=item)
