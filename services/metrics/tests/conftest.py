@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from pb_metrics.app import build_app
 from pb_metrics.events import EVENTS
 from pb_metrics.models import CONFLICTS, Baseline, Program, ProgramIndicator
+from pb_metrics.programs.catalog import INDICATORS
 from pb_metrics.projections.generations import live_generations
 from pb_metrics.projections.handlers import ProjectionHandler
 from pb_metrics.settings import Settings
@@ -506,13 +507,18 @@ def out_of_bound_writes() -> list[tuple[str, str, dict[str, Any], list[Any]]]:
         ("PUT", seeded, {"indicators": [{"id": "pledge_count", "growth_target": "100.0001"}]}, target),
         ("PUT", seeded, {"indicators": [{"id": "pledge_count", "growth_target": "9223372036854775808"}]}, target),
         ("PUT", seeded, {"indicators": [{"id": "pledge_count", "growth_target": "1e5"}]}, target),
-        ("PUT", seeded, {"indicators": [{"id": "pledge_count"}] * 14}, ["body", "indicators"]),
+        ("PUT", seeded, {"indicators": [{"id": "pledge_count"}] * (len(INDICATORS) + 1)}, ["body", "indicators"]),
         ("PUT", baseline, {"values": {"pledge_count": BIG}}, [*value, "pledge_count"]),
         ("PUT", baseline, {"values": {"smes_benefited": 10**9 + 1}}, [*value, "smes_benefited"]),
         ("PUT", baseline, {"values": {"filing_prefecture_coverage": 10}}, [*value, "filing_prefecture_coverage"]),
         ("PUT", baseline, {"values": {"pledge_amount": "1000000000000.01"}}, [*value, "pledge_amount"]),
         ("PUT", baseline, {"values": {"pledge_amount": "9999999999999999.99"}}, [*value, "pledge_amount"]),
-        ("PUT", baseline, {"values": {f"x{i}": 1 for i in range(14)}}, value),
+        ("PUT", baseline, {"values": {f"x{i}": 1 for i in range(len(INDICATORS) + 1)}}, value),
+        # A rate indicator's floor and baseline are shares: decimal strings from 0 to 1, at most 4 places.
+        ("PUT", seeded, {"indicators": [{"id": "demand_deal_conversion", "floor": "1.0001"}]}, floor),
+        ("PUT", seeded, {"indicators": [{"id": "demand_deal_conversion", "floor": "0.12345"}]}, floor),
+        ("PUT", seeded, {"indicators": [{"id": "demand_deal_conversion", "floor": 1}]}, floor),
+        ("PUT", baseline, {"values": {"demand_deal_conversion": "2"}}, [*value, "demand_deal_conversion"]),
     ]
 
 
