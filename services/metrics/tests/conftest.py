@@ -373,16 +373,25 @@ def migrated_database(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def history(orgs, producers):
-    """Three years of a small programme: deals with payments and a cancellation, pledges, filings, reports."""
+    """Three years of a small programme: deals with payments and a cancellation, pledges, filings, reports; an
+    open licence declared and taken, and two demands, one it converts."""
     events = []
     filing_regions = {2021: "520111", 2022: "520302", 2023: "522701"}
     for year in (2021, 2022, 2023):
         sme = party(f"sme-{year}", size="small", region_code="520302")
-        kept = producers.deal([orgs.university], sme, patents=2, amount="400000.00")
+        # The university's open licence, which converts the SME's demand; the cancelled deal converts nothing.
+        declaration = producers.declaration(orgs.university, declared_on=date(year, 2, 1))
+        kept = producers.deal([orgs.university], sme, patents=2, amount="400000.00", kind="license",
+                              license_type="open")
         dropped = producers.deal([orgs.enterprise], orgs.sme, patents=1, amount="90000.00")
+        wanted = producers.demand_posted(sme, posted_on=date(year, 3, 1))
+        unmet = producers.demand_posted(orgs.sme, posted_on=date(year, 3, 2))
         pledge = producers.pledge(sme, amount="1500000.00")
         filing = producers.filing(sme, region_code=filing_regions[year])
         events += [
+            declaration.declare(), wanted, producers.match_proposed(wanted, kept._data()["patent_numbers"][0]),
+            unmet, producers.match_proposed(unmet, dropped._data()["patent_numbers"][0]),
+            declaration.accept(sme, kept.deal_id, date(year, 3, 20)),
             producers.organization_registered(sme),
             kept.submit(), kept.record(date(year, 4, 1)), kept.pay("150000.00", date(year, 6, 1)),
             dropped.submit(), dropped.record(date(year, 5, 1)), dropped.pay("10.00", date(year, 5, 2)),
