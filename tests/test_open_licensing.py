@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -95,13 +96,16 @@ def test_a_universitys_open_licence_taken_by_an_sme_recorded_and_withdrawn(admin
     firm = admin.organization("遵义茶业集团有限公司", "enterprise", "520302", size="medium")
     number = _patent(admin, [university], title="一种灵芝孢子粉破壁提取装置", ipc=["A61K 36/074"])
     platform = admin.client("partner", org_id=university)  # the university's own technology-transfer platform
-    # Declared today (the market's day): the conversion counts a demand and its deal in one year.
+    # Declared today, the market's day (PB_BUSINESS_TIMEZONE): the conversion counts a demand and its deal in one year.
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    program_id = _programme_of_this_year(admin, today.year)
+    # The stack is shared: the counts are read as changes from what they were before.
+    before = _progress(admin, program_id, today.year)
     declared = _declare(platform, [number], [university], declared_on=None,
                         description="适用于苗药企业的灵芝孢子粉破壁提取")
     assert declared.status_code == 201, declared.text
     declaration = declared.json()
-    today = date.fromisoformat(declaration["declared_on"])
-    program_id = _programme_of_this_year(admin, today.year)
+    assert declaration["declared_on"] == today.isoformat()
 
     def found(**params: str) -> list[str]:  # the stack is shared: other tests' declarations may be there too
         page = admin.get("market", "/api/v1/open-licences", params=params | {"limit": "500"}, expect=200).json()
@@ -111,8 +115,6 @@ def test_a_universitys_open_licence_taken_by_an_sme_recorded_and_withdrawn(admin
     assert declaration["id"] not in found(q="糖尿病") and declaration["id"] not in found(ipc="G06F")
 
     _refused(_licence(admin, number, university, firm, "exclusive"), "open-licence declaration")  # before any taker
-    # The stack is shared: the counts are read as changes from what they were before.
-    before = _progress(admin, program_id, today.year)
     wait_until(lambda: _progress(admin, program_id, today.year)["open_licence_declarations"]
                == before["open_licence_declarations"] + 1, timeout_s=60, message="metrics to count the declaration")
     before["open_licence_declarations"] += 1
