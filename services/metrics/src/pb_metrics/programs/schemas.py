@@ -165,7 +165,7 @@ class BaselineIn(BaseModel):
 
     values: dict[Annotated[str, Field(max_length=64), AfterValidator(line_without_controls)], IndicatorValue] = Field(
         max_length=len(INDICATORS),
-        description="indicator id → the value of the year before the first: a count, or a yuan string",
+        description="indicator id → the value of the year before the first: a count, a yuan string, or a rate string",
     )
 
 
