@@ -26,11 +26,12 @@ from pbkit.service import create_app
 DESCRIPTION = """Programmes, targets and live progress (CONTRACT.md §8), from every event of §7.
 
 The service never calls the others: it keeps the newest state of every deal,
-payment, pledge, filing and annual report its consumer has seen, and beside
-those facts the per-year totals of every indicator, so progress reads a
-handful of rows however many deals there are. `POST /api/v1/admin/rebuild`
-replays the whole event log into fresh projections while the current ones
-keep answering.
+payment, pledge, filing and annual report its consumer has seen (and, for
+issue 15's indicators, the market's open-licence declarations, demands and
+proposed matches), and beside those facts the per-year totals of every
+indicator, so progress reads a handful of rows however many deals there are.
+`POST /api/v1/admin/rebuild` replays the whole event log into fresh
+projections while the current ones keep answering.
 """
 
 

@@ -4,7 +4,8 @@ Two kinds of data live here:
 
 - programs, their indicators and baselines: data the provincial office edits;
 - projections: the newest known state of every deal, payment, pledge, filing
-  and annual report, as the events told it. Every projection row carries the
+  and annual report, and of the market's open-licence declarations, demands
+  and proposed matches, as the events told it. Every projection row carries the
   `generation` it belongs to, so a rebuild can fill generation N+1 from the
   beginning of the event log while queries keep reading generation N.
 

@@ -79,6 +79,8 @@ def upgrade() -> None:
     # ### end Alembic commands ###
     bind = op.get_bind()
     _seed_indicators(bind)
+    # The recount runs the code's models, so it belongs to the head: a later revision that changes the projection
+    # tables takes it over (as this one took it from a7c3e91d2b40).
     from pb_metrics.projections.aggregates import recount
 
     session = Session(bind=bind)
