@@ -232,6 +232,20 @@ _BY_PREFECTURE = _summed(T.prefecture.label("key")).where(*_WITHIN, T.dimension 
 _BY_KEY = _summed(T.key).where(*_WITHIN, T.dimension == bindparam("dimension", type_=String))
 
 
+def _split(session: Session, generation: int, measure_id: str, start: int, end: int, by: Dimension) -> dict[str | None, int]:
+    """A measure's totals over the years start..end by key: the listed keys first (0 if none), unknown as None."""
+    params = {"generation": generation, "indicator": measure_id, "from_year": start, "to_year": end}
+    if by == "prefecture":
+        rows = session.execute(_BY_PREFECTURE, params)
+    else:
+        rows = session.execute(_BY_KEY, params | {"dimension": by})
+    totals: dict[str | None, int] = dict.fromkeys(GROUPINGS[by].listed(start, end), 0)
+    for row in rows:
+        key = None if row.key == UNKNOWN else row.key
+        totals[key] = totals.get(key, 0) + _value(row)
+    return totals
+
+
 def breakdown(session: Session, program: ProgramView, *, indicator_id: str, year: int, by: Dimension) -> BreakdownOut:
     program.check_year(year)
     indicator = program.indicator(indicator_id)
@@ -244,25 +258,13 @@ def breakdown(session: Session, program: ProgramView, *, indicator_id: str, year
     generation = active_generation(session).generation
     grouping = GROUPINGS[by]
 
-    def totals_of(measure_id: str) -> dict[str | None, int]:
-        params = {"generation": generation, "indicator": measure_id, "from_year": start, "to_year": year}
-        if by == "prefecture":
-            rows = session.execute(_BY_PREFECTURE, params)
-        else:
-            rows = session.execute(_BY_KEY, params | {"dimension": by})
-        totals: dict[str | None, int] = dict.fromkeys(grouping.listed(start, year), 0)
-        for row in rows:
-            key = None if row.key == UNKNOWN else row.key
-            totals[key] = totals.get(key, 0) + _value(row)
-        return totals
-
     values: dict[str | None, int | None]
     if indicator_id in RATE_PARTS:
         # A rate's breakdown is the rate within each key: the share of its two counts there (null where none).
-        numerator, denominator = (totals_of(part) for part in RATE_PARTS[indicator_id])
+        numerator, denominator = (_split(session, generation, part, start, year, by) for part in RATE_PARTS[indicator_id])
         values = {key: share(numerator.get(key, 0), count) for key, count in denominator.items()}
     else:
-        values = dict(totals_of(indicator_id))
+        values = dict(_split(session, generation, indicator_id, start, year, by))
     # Keys outside the listed ones (out of province, an industry of another list) follow, unknown last.
     ordered = sorted(values.items(), key=lambda kv: kv[0] is None)
     return BreakdownOut(
