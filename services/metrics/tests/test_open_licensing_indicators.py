@@ -4,9 +4,16 @@ demand-to-deal conversion rate."""
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import date
+from pathlib import Path
 
 import pytest
+
+from pb_metrics.models import DealFact, DealPatentFact, DemandFact, MatchFact, OpenLicenceFact
+from pb_metrics.projections.handlers import ROUTES
+from pbkit.events import Event
 
 DECLARATIONS, OPEN_DEALS, CONVERSION = "open_licence_declarations", "sme_open_licence_deals", "demand_deal_conversion"
 
@@ -188,3 +195,37 @@ def test_the_rate_within_a_prefecture_and_its_breakdowns_are_the_share_there(
     assert {k: v for k, v in breakdown("month").items() if v is not None} == {"2022-03": "1.0000", "2022-04": "0.0000"}
     refused = client.get(f"{url}/{CONVERSION}/breakdown", params={"year": 2022, "by": "transferor_kind"}, headers=viewer)
     assert refused.status_code == 422
+
+
+# --- the producers' own payloads -----------------------------------------------------------------------------
+
+GOLDEN = Path(__file__).resolve().parents[3] / "tests" / "golden" / "events"
+
+
+def _golden(event_type: str) -> Event:
+    """A golden example of the market's or transactions' event (tests/golden/events), its placeholders filled."""
+    text = (GOLDEN / f"{event_type}.json").read_text(encoding="utf-8")
+    text = re.sub(r"<id-(\d+)>", lambda m: f"id-{m.group(1)}", text).replace("<time-1>", "2023-04-01T08:00:00Z")
+    body = json.loads(text)
+    return Event(id=body["id"], type=body["type"], source=body["source"], subject=body["subject"], time=body["time"],
+                 sequence=body["sequence"], data=body["data"])
+
+
+def test_the_golden_market_events_give_the_facts_the_indicators_count():
+    rows = {event_type: list(ROUTES[event_type](_golden(event_type))) for event_type in (
+        "pb.open_licence.declared.v1", "pb.open_licence.withdrawn.v1", "pb.open_licence.accepted.v1",
+        "pb.demand.posted.v1", "pb.demand.expired.v1", "pb.match.proposed.v1", "pb.deal.recorded.v1")}
+    (model, declared), = rows["pb.open_licence.declared.v1"]
+    assert model is OpenLicenceFact
+    assert (declared["declared_on"], declared["owner_kind"], declared["prefecture_code"], declared["inst_in_province"]) == (
+        date(2023, 3, 1), "university", "520100", True)
+    assert rows["pb.open_licence.withdrawn.v1"][0][1]["status"] == "withdrawn"
+    assert rows["pb.open_licence.accepted.v1"] == [] and rows["pb.demand.expired.v1"] == []
+    (model, demand), = rows["pb.demand.posted.v1"]
+    assert model is DemandFact
+    assert (demand["posted_on"], demand["year_end"], demand["sme_prefecture_code"]) == (
+        date(2023, 3, 10), date(2023, 12, 31), "520100")
+    assert rows["pb.match.proposed.v1"] == [(MatchFact, {"demand_id": "id-2", "patent_number": "202110000004.X"})]
+    deal = dict(rows["pb.deal.recorded.v1"])
+    assert deal[DealFact]["license_type"] is None
+    assert deal[DealPatentFact] == {"deal_id": "id-1", "patent_number": "202110000001.6"}
