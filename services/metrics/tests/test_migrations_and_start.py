@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import httpx
 from alembic import command
 from sqlalchemy import inspect, select, text
@@ -121,3 +123,22 @@ def test_the_migration_asks_for_no_rebuild_when_there_is_nothing_to_replay(tmp_p
             assert connection.execute(text("SELECT COUNT(*) FROM indicators")).scalar_one() == 16
     finally:
         engine.dispose()
+
+
+def test_the_rebuild_the_migration_asks_for_runs_at_start_and_counts_the_stored_deal_as_an_open_licence(
+    tmp_path, make_client, local_bus, publish_on, producers, orgs, viewer
+):
+    # The deal the database holds, in the log as the transactions service published it: an open licence.
+    licence = producers.deal([orgs.university], orgs.sme, kind="license", license_type="open", deal_id="deal-1")
+    publish_on(local_bus, [licence.submit(), licence.record(date(2022, 3, 1))])
+    url = _at_the_revision_before_issue_15(tmp_path, with_a_deal=True)
+    upgrade_head("pb_metrics", url)
+    client = make_client(database_url=url, consumers_enabled=True)
+
+    def open_licences() -> int:
+        answer = client.get("/api/v1/programs/gz-2021-2023/progress", params={"year": 2022}, headers=viewer).json()
+        return next(i["actual"] for i in answer["indicators"] if i["id"] == "sme_open_licence_deals")
+
+    wait_until(lambda: open_licences() == 1, message="the rebuild to count the stored deal as an open licence")
+    with make_session_factory(make_engine(url))() as session:
+        assert session.execute(select(ProjectionState.active_generation)).scalar_one() == 2

@@ -49,6 +49,8 @@ def build_app(settings: Settings | None = None) -> FastAPI:
         group_prefix=f"pb-{settings.service_name}",
     )
     rebuilds = Rebuilds(replay, stale_after=timedelta(seconds=settings.rebuild_stale_after_s))
+    # A rebuild pending at start (asked for by a migration, or by a request to a process that stopped) runs now.
+    rebuilds.wake()
     kit.background.append(rebuilds.run_requested)
     with kit.uow(SYSTEM) as uow:
         seed_programs(uow=uow)

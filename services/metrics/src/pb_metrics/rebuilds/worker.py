@@ -23,7 +23,7 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pb_metrics.models import Rebuild
@@ -80,8 +80,9 @@ class RebuildRun:
         )
 
     def run(self) -> None:
+        if not self._claim():
+            return  # another process of the service runs it
         try:
-            self._update(status="running")
             self.catch_up()
             self.switch()
             log.info("rebuild %s: generation %d is live", self.rebuild_id, self.generation)
@@ -122,6 +123,17 @@ class RebuildRun:
                 session.commit()
         except Exception:  # noqa: BLE001 - a later request finds it stale and fails it then
             log.exception("rebuild %s: could not record the failure", self.rebuild_id)
+
+    def _claim(self) -> bool:
+        """Pending → running, in one statement: of the processes woken for one rebuild (each replica runs the pending
+        ones at start), one runs it."""
+        with self.session_factory() as session:
+            claimed = session.execute(
+                update(Rebuild).where(Rebuild.id == self.rebuild_id, Rebuild.status == "pending")
+                .values(status="running", heartbeat_at=utcnow())
+            ).rowcount
+            session.commit()
+        return claimed == 1
 
     def _rebuild(self, session: Session) -> Rebuild:
         return session.get_one(Rebuild, self.rebuild_id)
