@@ -585,7 +585,8 @@ def reconcile(stack: Stack, settle_s: float = 60) -> tuple[int, str]:
     env = stack.env() | {
         "PB_DATABASE_URL": url, "PB_REGISTRY_URL": stack.url("registry"),
         "PB_TRANSACTIONS_URL": stack.url("transactions"), "PB_PLEDGE_URL": stack.url("pledge"),
-        "PB_PRODUCT_FILING_URL": stack.url("product_filing"), "PB_SERVICE_CLIENT_ID": stack.admin_id,
+        "PB_PRODUCT_FILING_URL": stack.url("product_filing"), "PB_MARKET_URL": stack.url("market"),
+        "PB_SERVICE_CLIENT_ID": stack.admin_id,
         "PB_SERVICE_CLIENT_SECRET": stack.admin_secret}
     done = subprocess.run([sys.executable, "-m", "pb_metrics.reconcile", "--settle", str(settle_s)], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=600)

@@ -122,6 +122,10 @@ EXPECTED_2022 = {
     "filing_smes": (2, 0, None, None),
     "pledge_count": (1, 0, None, None),
     "pledge_amount": ("3000000.00", "0.00", None, None),
+    # Issue 15's: the story declares no open licence and posts no demand.
+    "open_licence_declarations": (0, 0, None, None),
+    "sme_open_licence_deals": (0, 0, None, None),
+    "demand_deal_conversion": (None, None, None, None),
 }
 
 
@@ -177,7 +181,8 @@ def test_the_programme_story(stack, stack_admin):
     report = admin.get("metrics", f"/api/v1/programs/{PROGRAM}/report", params={"year": 2022, "format": "csv"}, expect=200)
     rows = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
     assert "指标" in rows[0][0] or "指标" in "".join(rows[0])
-    assert len(rows) == 1 + len(EXPECTED_2022)
+    assert len(rows) == 1 + len(EXPECTED_2022) + 1  # and the row naming the section of issue 15's (附加指标)
+    assert rows[14][0] == "附加指标"
     by_id = {r[0]: r for r in rows[1:]}
     assert "3" in by_id["sme_inbound_patents"] and "否" in by_id["sme_inbound_patents"]  # 3 of 500: not met
     assert "1500000.00" in by_id["sme_inbound_contract_amount"]
@@ -187,7 +192,7 @@ def test_the_programme_story(stack, stack_admin):
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
     values = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
     assert any("指标" in str(c) for c in values[0])
-    assert len([r for r in values[1:] if any(r)]) == len(EXPECTED_2022)
+    assert len([r for r in values[1:] if any(r)]) == len(EXPECTED_2022) + 1
 
     before = {i["id"]: i for i in progress(admin, 2022)["indicators"]}
     rebuild = admin.post("metrics", "/api/v1/admin/rebuild", expect=202).json()

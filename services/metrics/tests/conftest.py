@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from pb_metrics.app import build_app
 from pb_metrics.events import EVENTS
 from pb_metrics.models import CONFLICTS, Baseline, Program, ProgramIndicator
+from pb_metrics.programs.catalog import INDICATORS
 from pb_metrics.projections.generations import live_generations
 from pb_metrics.projections.handlers import ProjectionHandler
 from pb_metrics.settings import Settings
@@ -30,7 +31,8 @@ from pbkit.events import Event, rfc3339, utcnow
 from pbkit.testing import copy_of_database, migrated_sqlite_template, wait_until
 
 PROGRAM = "gz-2021-2023"
-SOURCES = {"organization": "/pb/registry", "deal": "/pb/transactions", "pledge": "/pb/pledge", "filing": "/pb/product-filing"}
+SOURCES = {"organization": "/pb/registry", "deal": "/pb/transactions", "pledge": "/pb/pledge", "filing": "/pb/product-filing",
+           "open_licence": "/pb/market", "demand": "/pb/market", "match": "/pb/market"}
 # The topic each producer publishes an aggregate's events on (CONTRACT.md §7), by the aggregate in the event type.
 TOPIC_OF_AGGREGATE = {
     "organization": "pb.registry.organizations",
@@ -38,6 +40,9 @@ TOPIC_OF_AGGREGATE = {
     "deal": "pb.transactions.deals",
     "pledge": "pb.pledge.pledges",
     "filing": "pb.product_filing.filings",
+    "open_licence": "pb.market.open_licences",
+    "demand": "pb.market.demands",
+    "match": "pb.market.demands",
 }
 
 
@@ -87,8 +92,43 @@ class Producers:
         )
 
     def deal(self, transferors: list[dict[str, Any]], transferee: dict[str, Any], *, patents: int = 1,
-             amount: str = "100000.00", kind: str = "transfer", deal_id: str | None = None) -> Deal:
-        return Deal(self, deal_id or f"deal-{uuid.uuid4().hex[:8]}", transferors, transferee, patents, amount, kind)
+             amount: str = "100000.00", kind: str = "transfer", deal_id: str | None = None,
+             license_type: str | None = None, patent_numbers: list[str] | None = None) -> Deal:
+        deal = Deal(self, deal_id or f"deal-{uuid.uuid4().hex[:8]}", transferors, transferee, patents, amount, kind)
+        if kind == "license":
+            deal.license_type = license_type or "ordinary"
+        if patent_numbers is not None:
+            deal.patent_numbers, deal.patents = list(patent_numbers), len(patent_numbers)
+        return deal
+
+    def declaration(self, owner: dict[str, Any], *, declared_on: date, patent_numbers: list[str] | None = None,
+                    declaration_id: str | None = None) -> Declaration:
+        return Declaration(self, declaration_id or f"decl-{uuid.uuid4().hex[:8]}", owner, declared_on,
+                           patent_numbers or [f"2023101{uuid.uuid4().int % 10**5:05d}.X"])
+
+    def demand_posted(self, sme: dict[str, Any], *, posted_on: date, demand_id: str | None = None) -> Event:
+        demand_id = demand_id or f"demand-{uuid.uuid4().hex[:8]}"
+        return self.event("pb.demand.posted.v1", demand_id, {
+            "id": demand_id, "status": "open", "sme_id": sme["org_id"], "sme": sme, "title": "大数据存储的数据安全技术",
+            "description": "需要一种技术方案。", "ipc": ["G06F 16"], "industry": "big_data_electronics",
+            "budget": {"min": None, "max": "50000.00"}, "prefecture_code": "520100", "posted_on": posted_on.isoformat(),
+            "expires_on": (posted_on + timedelta(days=180)).isoformat(), "expired_on": None,
+        })
+
+    def demand_expired(self, posted: Event, *, on: date) -> Event:
+        data = posted.data
+        return self.event("pb.demand.expired.v1", data["id"], {"id": data["id"], "sme_id": data["sme_id"],
+                                                               "expires_on": data["expires_on"], "expired_on": on.isoformat()})
+
+    def match_proposed(self, posted: Event, patent_number: str, *, rank: int = 1) -> Event:
+        """A match the market announces for a demand: on the demand's aggregate (its subject and sequence)."""
+        data = posted.data
+        return self.event("pb.match.proposed.v1", data["id"], {
+            "demand_id": data["id"], "sme_id": data["sme_id"], "patent_number": patent_number, "rank": rank,
+            "score": "1.2000", "kind": "open_licence", "declaration_id": None, "title": "一种大数据处理方法",
+            "reasons": {"shared_ipc": [], "shared_terms": [], "same_industry": False, "same_prefecture": True,
+                        "fee_within_budget": True},
+        })
 
     def pledge(self, pledgor: dict[str, Any], *, amount: str = "1000000.00", pledge_id: str | None = None) -> Pledge:
         return Pledge(self, pledge_id or f"pledge-{uuid.uuid4().hex[:8]}", pledgor, amount)
@@ -132,13 +172,15 @@ class Deal:
     was_recorded: bool = False
     cancelled_on: date | None = None
     received_fen: int = 0
+    license_type: str | None = None
+    patent_numbers: list[str] | None = None
 
     def _data(self) -> dict[str, Any]:
         return {
             "deal_id": self.deal_id,
             "kind": self.kind,
-            "license_type": "ordinary" if self.kind == "license" else None,
-            "patent_numbers": [f"2021101{self.deal_id[-5:]}{i}.X" for i in range(self.patents)],
+            "license_type": self.license_type,
+            "patent_numbers": self.patent_numbers or [f"2021101{self.deal_id[-5:]}{i}.X" for i in range(self.patents)],
             "patent_count": self.patents,
             "transferors": self.transferors,
             "transferee": self.transferee,
@@ -173,6 +215,48 @@ class Deal:
     def cancel(self, on: date) -> Event:
         self.status, self.cancelled_on = "cancelled", on
         return self.producers.event("pb.deal.cancelled.v1", self.deal_id, self._data())
+
+
+@dataclass
+class Declaration:
+    """An open-licence declaration as the market publishes it (pb.market.open_licences): its first declarant owns it."""
+
+    producers: Producers
+    declaration_id: str
+    owner: dict[str, Any]
+    declared_on: date
+    patent_numbers: list[str]
+    status: str = "active"
+    withdrawn_on: date | None = None
+
+    def _data(self) -> dict[str, Any]:
+        return {
+            "id": self.declaration_id, "status": self.status, "patent_numbers": self.patent_numbers,
+            "patents": [{"number": n, "title": "一种大数据处理方法", "type": "invention", "ipc": ["G06F 16/27"]}
+                        for n in self.patent_numbers],
+            "declarant_ids": [self.owner["org_id"]], "owner_kind": self.owner["kind"],
+            "prefecture_code": self.owner["prefecture_code"], "industry": self.owner["industry"],
+            "fee": {"basis": "one_time", "amount": "30000.00", "rate": None, "minimum": None,
+                    "due_on_acceptance": "30000.00"},
+            "term_years": 2, "description": "适用于大数据存储企业", "evaluation_reports": {},
+            "declared_on": self.declared_on.isoformat(),
+            "withdrawn_on": self.withdrawn_on.isoformat() if self.withdrawn_on else None,
+        }
+
+    def declare(self) -> Event:
+        return self.producers.event("pb.open_licence.declared.v1", self.declaration_id, self._data())
+
+    def accept(self, licensee: dict[str, Any], deal_id: str, on: date) -> Event:
+        return self.producers.event("pb.open_licence.accepted.v1", self.declaration_id, {
+            "id": str(uuid.uuid4()), "declaration_id": self.declaration_id, "deal_id": deal_id,
+            "declarant_ids": [self.owner["org_id"]], "licensee_id": licensee["org_id"], "licensee": licensee,
+            "patent_numbers": self.patent_numbers, "accepted_on": on.isoformat(), "fee_due": "30000.00",
+            "term_start": on.isoformat(), "term_end": None, "fee": self._data()["fee"],
+        })
+
+    def withdraw(self, on: date) -> Event:
+        self.status, self.withdrawn_on = "withdrawn", on
+        return self.producers.event("pb.open_licence.withdrawn.v1", self.declaration_id, self._data())
 
 
 @dataclass
@@ -289,16 +373,25 @@ def migrated_database(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def history(orgs, producers):
-    """Three years of a small programme: deals with payments and a cancellation, pledges, filings, reports."""
+    """Three years of a small programme: deals with payments and a cancellation, pledges, filings, reports; an
+    open licence declared and taken, and two demands, one it converts."""
     events = []
     filing_regions = {2021: "520111", 2022: "520302", 2023: "522701"}
     for year in (2021, 2022, 2023):
         sme = party(f"sme-{year}", size="small", region_code="520302")
-        kept = producers.deal([orgs.university], sme, patents=2, amount="400000.00")
+        # The university's open licence, which converts the SME's demand; the cancelled deal converts nothing.
+        declaration = producers.declaration(orgs.university, declared_on=date(year, 2, 1))
+        kept = producers.deal([orgs.university], sme, patents=2, amount="400000.00", kind="license",
+                              license_type="open")
         dropped = producers.deal([orgs.enterprise], orgs.sme, patents=1, amount="90000.00")
+        wanted = producers.demand_posted(sme, posted_on=date(year, 3, 1))
+        unmet = producers.demand_posted(orgs.sme, posted_on=date(year, 3, 2))
         pledge = producers.pledge(sme, amount="1500000.00")
         filing = producers.filing(sme, region_code=filing_regions[year])
         events += [
+            declaration.declare(), wanted, producers.match_proposed(wanted, kept._data()["patent_numbers"][0]),
+            unmet, producers.match_proposed(unmet, dropped._data()["patent_numbers"][0]),
+            declaration.accept(sme, kept.deal_id, date(year, 3, 20)),
             producers.organization_registered(sme),
             kept.submit(), kept.record(date(year, 4, 1)), kept.pay("150000.00", date(year, 6, 1)),
             dropped.submit(), dropped.record(date(year, 5, 1)), dropped.pay("10.00", date(year, 5, 2)),
@@ -506,13 +599,18 @@ def out_of_bound_writes() -> list[tuple[str, str, dict[str, Any], list[Any]]]:
         ("PUT", seeded, {"indicators": [{"id": "pledge_count", "growth_target": "100.0001"}]}, target),
         ("PUT", seeded, {"indicators": [{"id": "pledge_count", "growth_target": "9223372036854775808"}]}, target),
         ("PUT", seeded, {"indicators": [{"id": "pledge_count", "growth_target": "1e5"}]}, target),
-        ("PUT", seeded, {"indicators": [{"id": "pledge_count"}] * 14}, ["body", "indicators"]),
+        ("PUT", seeded, {"indicators": [{"id": "pledge_count"}] * (len(INDICATORS) + 1)}, ["body", "indicators"]),
         ("PUT", baseline, {"values": {"pledge_count": BIG}}, [*value, "pledge_count"]),
         ("PUT", baseline, {"values": {"smes_benefited": 10**9 + 1}}, [*value, "smes_benefited"]),
         ("PUT", baseline, {"values": {"filing_prefecture_coverage": 10}}, [*value, "filing_prefecture_coverage"]),
         ("PUT", baseline, {"values": {"pledge_amount": "1000000000000.01"}}, [*value, "pledge_amount"]),
         ("PUT", baseline, {"values": {"pledge_amount": "9999999999999999.99"}}, [*value, "pledge_amount"]),
-        ("PUT", baseline, {"values": {f"x{i}": 1 for i in range(14)}}, value),
+        ("PUT", baseline, {"values": {f"x{i}": 1 for i in range(len(INDICATORS) + 1)}}, value),
+        # A rate indicator's floor and baseline are shares: decimal strings from 0 to 1, at most 4 places.
+        ("PUT", seeded, {"indicators": [{"id": "demand_deal_conversion", "floor": "1.0001"}]}, floor),
+        ("PUT", seeded, {"indicators": [{"id": "demand_deal_conversion", "floor": "0.12345"}]}, floor),
+        ("PUT", seeded, {"indicators": [{"id": "demand_deal_conversion", "floor": 1}]}, floor),
+        ("PUT", baseline, {"values": {"demand_deal_conversion": "2"}}, [*value, "demand_deal_conversion"]),
     ]
 
 

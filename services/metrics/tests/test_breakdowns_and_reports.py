@@ -36,6 +36,15 @@ def story(orgs, party, producers, apply):
                               (orgs.sme, "520302", date(2022, 8, 1))):
         filing = producers.filing(filer, region_code=region)
         apply([filing.submit(), filing.approve(on)])
+    # Issue 15: the university declares an open licence, the SME of 贵阳 takes it and so meets its demand; the
+    # demand of 遵义 stays unmet.
+    declaration = producers.declaration(orgs.university, declared_on=date(2022, 2, 1), patent_numbers=["ZL202110000009.9"])
+    met = producers.demand_posted(orgs.sme, posted_on=date(2022, 2, 5))
+    unmet = producers.demand_posted(zunyi_sme, posted_on=date(2022, 2, 6))
+    licence = producers.deal([orgs.university], orgs.sme, kind="license", license_type="open",
+                             patent_numbers=["ZL202110000009.9"], amount="0.00")
+    apply([declaration.declare(), met, unmet, producers.match_proposed(met, "ZL202110000009.9"),
+           licence.submit(), licence.record(date(2022, 2, 20))])
 
 
 def breakdown(client, headers, indicator, by, year=2022):
@@ -69,7 +78,11 @@ APPLICABLE = {
     "filing_smes": {"prefecture", "industry", "month"},
     "pledge_count": {"prefecture", "industry", "month"},
     "pledge_amount": {"prefecture", "industry", "month"},
+    "open_licence_declarations": ALL_WAYS,
+    "sme_open_licence_deals": ALL_WAYS,
+    "demand_deal_conversion": {"prefecture", "industry", "month"},
 }
+SHARES = {"demand_deal_conversion"}  # its breakdown is the share within each key, not parts of a sum
 
 
 @pytest.mark.usefixtures("story")
@@ -85,7 +98,8 @@ def test_every_breakdown_adds_up_to_the_indicator_and_the_others_are_a_422(clien
                     continue
                 assert response.status_code == 200, response.text
                 items = response.json()["items"]
-                assert total([i["value"] for i in items]) == progress[indicator]["actual"], (year, indicator, by)
+                if indicator not in SHARES:
+                    assert total([i["value"] for i in items]) == progress[indicator]["actual"], (year, indicator, by)
                 assert all(i["label"] for i in items)
 
 
@@ -93,8 +107,8 @@ def test_every_breakdown_adds_up_to_the_indicator_and_the_others_are_a_422(clien
 def test_breakdowns_name_the_prefectures_industries_kinds_and_months_in_chinese(client, viewer):
     by_prefecture = breakdown(client, viewer, "sme_inbound_patents", "prefecture")
     assert list(by_prefecture)[:9] == ["520100", "520200", "520300", "520400", "520500", "520600", "522300", "522600", "522700"]
-    assert nonzero(by_prefecture) == {"520100": ("贵阳市", 2), "520300": ("遵义市", 5)}
-    assert nonzero(breakdown(client, viewer, "inst_outbound_patents", "prefecture")) == {"520100": ("贵阳市", 6)}
+    assert nonzero(by_prefecture) == {"520100": ("贵阳市", 3), "520300": ("遵义市", 5)}
+    assert nonzero(breakdown(client, viewer, "inst_outbound_patents", "prefecture")) == {"520100": ("贵阳市", 7)}
     assert nonzero(breakdown(client, viewer, "pledge_amount", "prefecture")) == {
         "520100": ("贵阳市", "2000000.00"), "520400": ("安顺市", "500000.00"), "out_of_province": ("省外", "100000.00"),
     }
@@ -106,7 +120,15 @@ def test_breakdowns_name_the_prefectures_industries_kinds_and_months_in_chinese(
     }
     months = breakdown(client, viewer, "sme_inbound_patents", "month")
     assert len(months) == 12
-    assert nonzero(months) == {"2022-03": ("2022年3月", 3), "2022-11": ("2022年11月", 4)}
+    assert nonzero(months) == {"2022-02": ("2022年2月", 1), "2022-03": ("2022年3月", 3), "2022-11": ("2022年11月", 4)}
+    # Issue 15's: the declaration by its declarant's prefecture and kind, the conversion as the share in each key.
+    assert nonzero(breakdown(client, viewer, "open_licence_declarations", "prefecture")) == {"520100": ("贵阳市", 1)}
+    assert nonzero(breakdown(client, viewer, "open_licence_declarations", "transferor_kind")) == {
+        "university": ("高等院校", 1)}
+    assert nonzero(breakdown(client, viewer, "sme_open_licence_deals", "month")) == {"2022-02": ("2022年2月", 1)}
+    conversion = breakdown(client, viewer, "demand_deal_conversion", "prefecture")
+    assert (conversion["520100"], conversion["520300"], conversion["520200"]) == (
+        ("贵阳市", "1.0000"), ("遵义市", "0.0000"), ("六盘水市", None))
 
 
 @pytest.mark.usefixtures("story")
@@ -143,7 +165,16 @@ def test_the_csv_report_has_chinese_headings_and_one_row_per_indicator(client, v
     table = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert list(table[0]) == ["指标编号", "指标", "统计口径", "单位", "目标值", "实际值", "上年值", "增长率", "增长目标", "是否达标"]
     rows = {r["指标编号"]: r for r in table}
-    assert list(rows) == list(progress_of(2022))
+    indicators = list(progress_of(2022))
+    # The seed's 13 rows as ever, then issue 15's under a row naming their section.
+    assert list(rows) == [*indicators[:13], "附加指标", *indicators[13:]]
+    assert indicators[13:] == ["open_licence_declarations", "sme_open_licence_deals", "demand_deal_conversion"]
+    assert list(rows["附加指标"].values()) == ["附加指标"] + [""] * 9
+    declarations, deals, conversion = (rows[i] for i in indicators[13:])
+    assert (declarations["指标"], declarations["单位"], declarations["实际值"], declarations["是否达标"]) == (
+        "高校、科研院所和国有企业专利开放许可声明数", "项", "1", "—")
+    assert (deals["统计口径"], deals["实际值"], deals["上年值"]) == ("年度", "1", "0")
+    assert (conversion["单位"], conversion["目标值"], conversion["实际值"], conversion["上年值"]) == ("%", "", "50.00%", "")
     pledges = rows["pledge_count"]
     assert (pledges["指标"], pledges["统计口径"], pledges["单位"]) == ("专利权质押登记笔数", "年度", "笔")
     assert (pledges["目标值"], pledges["实际值"], pledges["上年值"], pledges["增长率"], pledges["增长目标"], pledges["是否达标"]) == (
@@ -165,13 +196,40 @@ def test_the_xlsx_report_is_a_real_workbook_with_typed_cells(client, viewer, pro
     sheet = workbook.active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == ("指标编号", "指标", "统计口径", "单位", "目标值", "实际值", "上年值", "增长率", "增长目标", "是否达标")
-    by_id = {r[0]: r for r in rows[1:]}
+    by_id = {r[0]: r for r in rows[1:14]}
     assert len(by_id) == 13
+    assert rows[14] == ("附加指标", *[None] * 9)
+    assert [r[0] for r in rows[15:]] == ["open_licence_declarations", "sme_open_licence_deals", "demand_deal_conversion"]
+    assert rows[17][5] is None  # 2021 has no demand: no rate
     assert by_id["filing_prefecture_coverage"][5] == 1
     assert by_id["pledge_count"][4:10] == (2, 0, 1, -1, 0.1, "否")
     assert by_id["pledge_amount"][4] == 1500000000
     assert sheet.cell(row=2 + list(by_id).index("pledge_amount"), column=5).number_format == "#,##0.00"
     assert sheet.cell(row=2 + list(by_id).index("pledge_count"), column=8).number_format == "0.00%"
+
+
+@pytest.mark.usefixtures("story")
+def test_the_xlsx_report_lists_issue_15s_indicators_in_their_own_section_under_the_13_rows(client, admin, viewer):
+    client.put("/api/v1/programs/gz-2021-2023", headers=admin,
+               json={"indicators": [{"id": "demand_deal_conversion", "floor": "0.4000"}]})
+    response = client.get("/api/v1/programs/gz-2021-2023/report", params={"year": 2022, "format": "xlsx"}, headers=viewer)
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 1 + 13 + 1 + 3
+    assert [r[0] for r in rows[1:14]] == [
+        "sme_inbound_patents", "sme_inbound_contract_amount", "sme_inbound_received_amount", "inst_outbound_patents",
+        "inst_outbound_contract_amount", "inst_outbound_received_amount", "smes_benefited",
+        "benefited_sme_revenue_growth", "benefited_sme_employment_growth", "filing_prefecture_coverage", "filing_smes",
+        "pledge_count", "pledge_amount"]
+    assert rows[14] == ("附加指标", *[None] * 9)
+    assert sheet.cell(row=15, column=1).font.bold
+    declarations, deals, conversion = rows[15:]
+    assert declarations[:6] == ("open_licence_declarations", "高校、科研院所和国有企业专利开放许可声明数", "年度", "项", None, 1)
+    assert deals[5] == 1
+    assert (conversion[0], conversion[3], conversion[4], conversion[5], conversion[9]) == (
+        "demand_deal_conversion", "%", 0.4, 0.5, "是")
+    assert sheet.cell(row=18, column=6).number_format == "0.00%"
 
 
 def test_a_report_for_a_year_outside_the_program_or_in_an_unknown_format_is_refused(client, viewer):

@@ -71,6 +71,9 @@ def test_a_rebuild_answers_202_and_ends_with_identical_numbers(live, admin, view
     publish(history)
     wait_applied(live, len(history))
     before = all_progress(live, viewer)
+    issue_15 = {i["id"]: i["actual"] for i in before[2022]["indicators"]}
+    assert (issue_15["open_licence_declarations"], issue_15["sme_open_licence_deals"],
+            issue_15["demand_deal_conversion"]) == (1, 1, "0.5000")
     breakdown_before = live.get(
         "/api/v1/programs/gz-2021-2023/progress/smes_benefited/breakdown", params={"year": 2023, "by": "month"}, headers=viewer
     ).json()

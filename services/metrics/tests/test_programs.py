@@ -19,7 +19,7 @@ NEW_PROGRAM = {
 }
 
 
-def test_the_programme_of_the_contract_is_there_with_its_thirteen_indicators(client, viewer):
+def test_the_programme_of_the_contract_is_there_with_its_thirteen_indicators_and_issue_15s_three(client, viewer):
     body = client.get("/api/v1/programs/gz-2021-2023", headers=viewer).json()
     assert body["name"] == "贵州省促进专利技术转化助力中小企业创新发展三年攻坚行动"
     assert (body["first_year"], body["last_year"]) == (2021, 2023)
@@ -38,7 +38,11 @@ def test_the_programme_of_the_contract_is_there_with_its_thirteen_indicators(cli
         "filing_smes": ("count", "cumulative", 1500, None),
         "pledge_count": ("count", "annual", 50, "0.1000"),
         "pledge_amount": ("yuan", "annual", "1500000000.00", "0.1000"),
+        "open_licence_declarations": ("count", "annual", None, None),
+        "sme_open_licence_deals": ("count", "annual", None, None),
+        "demand_deal_conversion": ("rate", "annual", None, None),
     }
+    assert list(targets)[13:] == ["open_licence_declarations", "sme_open_licence_deals", "demand_deal_conversion"]
     assert all(i["name"] for i in body["indicators"])
     assert body["baseline"] == {"year": 2020, "values": {}}
 

@@ -2,7 +2,8 @@
 
 The history is generated as raw facts (organizations and their snapshots,
 deals with records, payments and cancellations, pledges and releases,
-filings with approvals, rejections and revocations, annual reports), turned
+filings with approvals, rejections and revocations, annual reports,
+open-licence declarations and withdrawals, demands and their matches), turned
 into the events the producers would emit, delivered in any order with
 repeats through the service's handler, and every indicator of every year is
 compared with a recount written here with simple loops over the raw facts.
@@ -27,7 +28,7 @@ from kafka.partitioner import murmur2
 
 from pb_metrics.app import build_app
 from pb_metrics.models import Generation
-from pb_metrics.programs.catalog import INDICATORS
+from pb_metrics.programs.catalog import INDICATORS, PART_OF, RATE_PARTS
 from pb_metrics.programs.service import load_program
 from pb_metrics.progress.measures import MEASURES, Window
 from pb_metrics.progress.schemas import ProgressOut
@@ -47,6 +48,7 @@ KINDS = ["university", "research_institute", "state_owned_enterprise", "enterpri
 SIZES = ["micro", "small", "medium", "large", None]
 INDUSTRIES = ["big_data_electronics", "health_medicine", None]
 DATES = st.dates(date(2020, 6, 1), date(2024, 3, 31))
+PATENTS = ["ZL202110000001.1", "ZL202110000002.2", "ZL202110000003.3", "ZL202110000004.4"]
 
 
 # --- the raw history ---------------------------------------------------------------------------
@@ -60,6 +62,24 @@ class DealFacts:
     recorded_on: date | None
     payments: list[tuple[int, date]]
     cancelled: bool
+    # A licence's type, or None for a transfer; its patents, from a small pool that demands are matched with.
+    license_type: str | None = None
+    patent_numbers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DeclarationFacts:
+    owner: dict[str, Any]
+    declared_on: date
+    withdrawn: bool
+
+
+@dataclass
+class DemandFacts:
+    sme: dict[str, Any]
+    posted_on: date
+    matches: list[str]
+    expired: bool
 
 
 @dataclass
@@ -86,6 +106,8 @@ class History:
     filings: list[FilingFacts] = field(default_factory=list)
     # (org, year) → every report filed, the last one standing
     reports: dict[tuple[str, int], list[tuple[int, int]]] = field(default_factory=dict)
+    declarations: list[DeclarationFacts] = field(default_factory=list)
+    demands: list[DemandFacts] = field(default_factory=list)
 
 
 def fen_text(fen: int) -> str:
@@ -110,15 +132,25 @@ def histories(draw: st.DrawFn, party) -> History:  # noqa: ANN001 - the conftest
         others = [o for o in org_ids if o != transferee["org_id"]]
         transferor_ids = draw(st.lists(st.sampled_from(others), min_size=1, max_size=2, unique=True))
         recorded_on = draw(st.none() | DATES)
+        license_type = draw(st.sampled_from([None, "open", "open", "ordinary"]))
+        numbers = draw(st.lists(st.sampled_from(PATENTS), min_size=1, max_size=3, unique=True))
         history.deals.append(DealFacts(
             transferors=[draw(st.sampled_from(snapshots[o])) for o in transferor_ids],
             transferee=transferee,
-            patents=draw(st.integers(1, 3)),
+            patents=len(numbers),
             amount_fen=draw(st.integers(0, 10**10)),
             recorded_on=recorded_on,
             payments=draw(st.lists(st.tuples(st.integers(1, 10**8), DATES), max_size=2)) if recorded_on else [],
             cancelled=draw(st.booleans()),
+            license_type=license_type,
+            patent_numbers=numbers,
         ))
+    for _ in range(draw(st.integers(0, 3))):
+        history.declarations.append(DeclarationFacts(draw(any_snapshot), draw(DATES), draw(st.booleans())))
+    for _ in range(draw(st.integers(0, 4))):
+        history.demands.append(DemandFacts(draw(any_snapshot), draw(DATES),
+                                           draw(st.lists(st.sampled_from(PATENTS), max_size=3, unique=True)),
+                                           draw(st.booleans())))
     for _ in range(draw(st.integers(0, 4))):
         history.pledges.append(PledgeFacts(draw(any_snapshot), draw(st.integers(1, 10**11)), draw(DATES), draw(st.booleans())))
     for _ in range(draw(st.integers(0, 4))):
@@ -135,7 +167,9 @@ def emit(history: History, producers) -> list:  # noqa: ANN001
     """The events the producing services would publish for this history, each aggregate in its own order."""
     events = [producers.organization_registered(versions[0]) for versions in history.snapshots.values()]
     for facts in history.deals:
-        deal = producers.deal(facts.transferors, facts.transferee, patents=facts.patents, amount=fen_text(facts.amount_fen))
+        deal = producers.deal(facts.transferors, facts.transferee, patents=facts.patents, amount=fen_text(facts.amount_fen),
+                              kind="license" if facts.license_type else "transfer", license_type=facts.license_type,
+                              patent_numbers=facts.patent_numbers or None)
         events.append(deal.submit())
         if facts.recorded_on:
             events.append(deal.record(facts.recorded_on))
@@ -156,6 +190,17 @@ def emit(history: History, producers) -> list:  # noqa: ANN001
             events.append(filing.approve(facts.approved_on))
             if facts.outcome == "revoked":
                 events.append(filing.revoke())
+    for facts in history.declarations:
+        declaration = producers.declaration(facts.owner, declared_on=facts.declared_on)
+        events.append(declaration.declare())
+        if facts.withdrawn:
+            events.append(declaration.withdraw(date(2024, 6, 1)))
+    for facts in history.demands:
+        posted = producers.demand_posted(facts.sme, posted_on=facts.posted_on)
+        events.append(posted)
+        events += [producers.match_proposed(posted, number, rank=rank) for rank, number in enumerate(facts.matches, 1)]
+        if facts.expired:
+            events.append(producers.demand_expired(posted, on=date(2024, 6, 1)))
     for (org, year), versions in history.reports.items():
         events += [
             producers.annual_report(history.snapshots[org][0], year, revenue=fen_text(revenue), employees=employees)
@@ -225,6 +270,10 @@ def recount(history: History, year: int) -> dict[str, Any]:
         return rounded(Fraction(after - before, before)) if reported and before else None
 
     return {
+        "open_licence_declarations": sum(1 for o in history.declarations
+                                         if is_institution(o.owner) and o.declared_on.year == year),
+        "sme_open_licence_deals": sum(1 for d in sme_deals if d.license_type == "open" and d.recorded_on.year == year),
+        "demand_deal_conversion": conversion(history, year),
         "sme_inbound_patents": sum(d.patents for d in sme_deals if d.recorded_on.year == year),
         "sme_inbound_contract_amount": sum(d.amount_fen for d in sme_deals if d.recorded_on.year == year),
         "sme_inbound_received_amount": sum(fen for d in sme_deals for fen, on in d.payments if on.year == year),
@@ -241,9 +290,33 @@ def recount(history: History, year: int) -> dict[str, Any]:
     }
 
 
+def converted(history: History, demand: DemandFacts) -> bool:
+    """A recorded deal of the year the demand was posted, not before it, to its SME, of a patent it was matched with."""
+    return any(
+        d.recorded_on and not d.cancelled and d.transferee["org_id"] == demand.sme["org_id"]
+        and demand.posted_on <= d.recorded_on <= date(demand.posted_on.year, 12, 31)
+        and set(d.patent_numbers) & set(demand.matches)
+        for d in history.deals
+    )
+
+
+def conversion(history: History, year: int) -> int | None:
+    """The share of the year's demands that a deal converted, in ten-thousandths half-up; None without demands."""
+    posted = [q for q in history.demands if q.posted_on.year == year]
+    if not posted:
+        return None
+    share = Fraction(sum(converted(history, q) for q in posted), len(posted)) * 10000
+    return int(share) + (1 if share - int(share) >= Fraction(1, 2) else 0)
+
+
+def share_text(ten_thousandths: int | None) -> str | None:
+    return None if ten_thousandths is None else f"{ten_thousandths // 10000}.{ten_thousandths % 10000:04d}"
+
+
 MONEY = {"sme_inbound_contract_amount", "sme_inbound_received_amount", "inst_outbound_contract_amount",
          "inst_outbound_received_amount", "pledge_amount"}
 RATES = {"benefited_sme_revenue_growth", "benefited_sme_employment_growth"}
+SHARES = {"demand_deal_conversion"}
 
 
 def expected_progress(history: History) -> dict[int, dict[str, tuple]]:
@@ -255,6 +328,11 @@ def expected_progress(history: History) -> dict[int, dict[str, tuple]]:
         for indicator, actual in values.items():
             if indicator in RATES:
                 shown[year][indicator] = (actual, None, actual)
+                continue
+            if indicator in SHARES:
+                previous = counts[year - 1][indicator] if year > FIRST_YEAR else None
+                growth = rounded(Fraction(actual - previous, previous)) if actual is not None and previous else None
+                shown[year][indicator] = (share_text(actual), share_text(previous), growth)
                 continue
             previous = counts[year - 1][indicator] if year > FIRST_YEAR else None
             growth = rounded(Fraction(actual - previous, previous)) if previous else None
@@ -329,13 +407,26 @@ def check_totals_against_the_facts(session, program, year: int) -> None:  # noqa
         for code in [*GUIZHOU_PREFECTURES, "out_of_province", ""]
     }
     for indicator_id, measure in MEASURES.items():
-        start = FIRST_YEAR if INDICATORS[indicator_id].period == "cumulative" else year
+        definition = INDICATORS[PART_OF.get(indicator_id, indicator_id)]
+        start = FIRST_YEAR if definition.period == "cumulative" else year
         from_facts = measure.total(session, Window.years(generation, start, year))
         assert totals.total(indicator_id, start, year) == from_facts, (indicator_id, year)
         assert sum(t.total(indicator_id, start, year) for t in by_prefecture.values()) == from_facts, indicator_id
+        if indicator_id in PART_OF:
+            continue  # the rate's breakdowns are shares, checked below
         for by in INDICATORS[indicator_id].breakdowns:
             items = breakdown(session, program, indicator_id=indicator_id, year=year, by=by).items
             assert sum(units_of(item.value) for item in items) == from_facts, (indicator_id, by)
+    for rate_id, (numerator, denominator) in RATE_PARTS.items():
+        # By prefecture, each share is that of the two counts in the prefecture.
+        items = {item.key: item.value for item in
+                 breakdown(session, program, indicator_id=rate_id, year=year, by="prefecture").items}
+        for code in GUIZHOU_PREFECTURES:
+            t = by_prefecture[code]
+            posted = t.total(denominator, year, year)
+            expected = share_text(int(rounded(Fraction(t.total(numerator, year, year), posted)).replace(".", "")))\
+                if posted else None
+            assert items[code] == expected, (rate_id, code)
 
 
 def units_of(value) -> int:  # noqa: ANN001

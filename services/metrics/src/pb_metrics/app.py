@@ -27,11 +27,12 @@ from pbkit.service import create_app
 DESCRIPTION = """Programmes, targets and live progress (CONTRACT.md §8), from every event of §7.
 
 The service never calls the others: it keeps the newest state of every deal,
-payment, pledge, filing and annual report its consumer has seen, and beside
-those facts the per-year totals of every indicator, so progress reads a
-handful of rows however many deals there are. `POST /api/v1/admin/rebuild`
-replays the whole event log into fresh projections while the current ones
-keep answering.
+payment, pledge, filing and annual report its consumer has seen (and, for
+issue 15's indicators, the market's open-licence declarations, demands and
+proposed matches), and beside those facts the per-year totals of every
+indicator, so progress reads a handful of rows however many deals there are.
+`POST /api/v1/admin/rebuild` replays the whole event log into fresh
+projections while the current ones keep answering.
 """
 
 
@@ -51,6 +52,9 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     leadership = kit.job_leaderships["rebuilds"] = RelayLeadership(kit.engine, settings.service_name, purpose="job-rebuilds")
     rebuilds = Rebuilds(replay, stale_after=timedelta(seconds=settings.rebuild_stale_after_s), leadership=leadership,
                         poll_s=settings.rebuild_poll_s)
+    # A rebuild pending at start (asked for by a migration, or through a replica that stopped) runs at the leader's
+    # first look.
+    rebuilds.wake()
     kit.background.append(rebuilds.run_requested)
     with kit.uow(SYSTEM) as uow:
         seed_programs(uow=uow)

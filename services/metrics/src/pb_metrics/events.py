@@ -12,5 +12,8 @@ EVENTS = EventCatalog(
         "pb.transactions.deals",
         "pb.pledge.pledges",
         "pb.product_filing.filings",
+        # Open-licence declarations, demands and their matches (issue 15).
+        "pb.market.open_licences",
+        "pb.market.demands",
     ),
 )

@@ -4,7 +4,8 @@ Two kinds of data live here:
 
 - programs, their indicators and baselines: data the provincial office edits;
 - projections: the newest known state of every deal, payment, pledge, filing
-  and annual report, as the events told it. Every projection row carries the
+  and annual report, and of the market's open-licence declarations, demands
+  and proposed matches, as the events told it. Every projection row carries the
   `generation` it belongs to, so a rebuild can fill generation N+1 from the
   beginning of the event log while queries keep reading generation N.
 
@@ -152,6 +153,20 @@ class DealFact(Base):
     inst_outbound: Mapped[bool] = mapped_column(Boolean)
     inst_kind: Mapped[str | None] = mapped_column(String(32))
     inst_prefecture_code: Mapped[str | None] = mapped_column(String(6))
+    # A licence's type (exclusive, sole, ordinary, open); null for other deals and for deals stored before it was
+    # kept (the migration that added it asks for a rebuild).
+    license_type: Mapped[str | None] = mapped_column(String(16))
+
+
+class DealPatentFact(Base):
+    """A patent of a deal: what the demand-to-deal conversion matches against a demand's matches."""
+
+    __tablename__ = "deal_patent_facts"
+    __table_args__ = (Index("ix_deal_patent_facts_patent", "generation", "patent_number"),)
+
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    patent_number: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
 class PaymentFact(Base):
@@ -210,6 +225,57 @@ class FilingFact(Base):
     filer_sme_in_province: Mapped[bool] = mapped_column(Boolean)
 
 
+class OpenLicenceFact(Base):
+    """An open-licence declaration (pb.market.open_licences) as its newest declared or withdrawn event describes it."""
+
+    __tablename__ = "open_licence_facts"
+    __table_args__ = (Index("ix_open_licence_facts_declared_on", "generation", "declared_on"),)
+
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    declaration_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    declared_on: Mapped[date] = mapped_column(Date)
+    # The first declarant's kind and prefecture (the declaration's owner_kind and prefecture_code).
+    owner_kind: Mapped[str] = mapped_column(String(32))
+    prefecture_code: Mapped[str | None] = mapped_column(String(6))
+    industry: Mapped[str | None] = mapped_column(String(64))
+    # The first declarant is an in-province university, research institute or state-owned enterprise.
+    inst_in_province: Mapped[bool] = mapped_column(Boolean)
+
+
+class DemandFact(Base):
+    """A technology demand (pb.market.demands) as posted, with the SME snapshot it carries."""
+
+    __tablename__ = "demand_facts"
+    __table_args__ = (
+        Index("ix_demand_facts_posted_on", "generation", "posted_on"),
+        Index("ix_demand_facts_sme", "generation", "sme_id"),
+    )
+
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    demand_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    sme_id: Mapped[str] = mapped_column(String(64))
+    posted_on: Mapped[date] = mapped_column(Date)
+    # 31 December of the year posted: a deal converts the demand when recorded from posted_on to this day.
+    year_end: Mapped[date] = mapped_column(Date)
+    sme_prefecture_code: Mapped[str | None] = mapped_column(String(6))
+    sme_industry: Mapped[str | None] = mapped_column(String(64))
+
+
+class MatchFact(Base):
+    """A patent proposed to a demand (pb.match.proposed.v1). The market announces a match when it enters the demand's
+    kept matches, not when a later ranking drops it: a proposed match stays one here."""
+
+    __tablename__ = "match_facts"
+    __table_args__ = (Index("ix_match_facts_patent", "generation", "patent_number"),)
+
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    demand_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    patent_number: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
 class AnnualReportFact(Base):
     """An organization's 营业收入 and 从业人员 for a year; a later report for the same year replaces it."""
 
@@ -266,7 +332,10 @@ class FirstCounted(Base):
     industry: Mapped[str | None] = mapped_column(String(64))
 
 
-PROJECTION_FACTS: tuple[type[Base], ...] = (DealFact, PaymentFact, PledgeFact, FilingFact, AnnualReportFact)
+PROJECTION_FACTS: tuple[type[Base], ...] = (
+    DealFact, DealPatentFact, PaymentFact, PledgeFact, FilingFact, OpenLicenceFact, DemandFact, MatchFact,
+    AnnualReportFact,
+)
 # Every table a generation has rows in.
 PROJECTION_TABLES: tuple[type[Base], ...] = (*PROJECTION_FACTS, IndicatorTotal, FirstCounted)
 

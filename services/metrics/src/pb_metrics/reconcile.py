@@ -2,8 +2,8 @@
 
 `python -m pb_metrics.reconcile` reads, through the public APIs and with an
 admin (service) credential, every organization's annual reports (registry),
-every deal and its payments (transactions), every pledge (pledge) and every
-filing (product filing). Each record is turned into the event payload its
+every deal and its payments (transactions), every pledge (pledge), every
+filing (product filing) and every open-licence declaration (market). Each record is turned into the event payload its
 service would publish for its present state and fed through the metrics
 service's own fact builders and totals (projections/handlers.py,
 projections/aggregates.py) into a scratch SQLite database: the counting rules
@@ -14,13 +14,18 @@ The result is compared with the metrics database's active generation:
   or a column that differs, with the indicators and years it counts in;
 - per indicator, year and breakdown key: the totals progress is read from.
 
+The demand-to-deal conversion rate is not reconciled: the market's API shows
+a demand's matches as its last ranking kept them, not every match it
+proposed (which the rate counts by), and no SME snapshot of a demand; the
+report says so in a line of its own.
+
 Every difference is printed; the exit status is 1 when there is any, 0 when
 there is none. `--settle S` asks again for up to S seconds while differences
 remain (events still being consumed).
 
 Configuration from the environment, as the metrics service reads it:
 PB_DATABASE_URL (or PB_VAR_DIR for the embedded default), PB_REGISTRY_URL,
-PB_TRANSACTIONS_URL, PB_PLEDGE_URL, PB_PRODUCT_FILING_URL, and the credential
+PB_TRANSACTIONS_URL, PB_PLEDGE_URL, PB_PRODUCT_FILING_URL, PB_MARKET_URL, and the credential
 PB_SERVICE_CLIENT_ID / PB_SERVICE_CLIENT_SECRET.
 """
 
@@ -47,9 +52,11 @@ from pb_metrics.models import (
     FilingFact,
     Generation,
     IndicatorTotal,
+    OpenLicenceFact,
     PaymentFact,
     PledgeFact,
 )
+from pb_metrics.programs.catalog import PART_OF, RATE_PARTS
 from pb_metrics.projections.aggregates import _OF_FACTS, SPLIT, Touched
 from pb_metrics.projections.generations import active_generation
 from pb_metrics.projections.handlers import KEYS, apply_events
@@ -59,7 +66,10 @@ from pbkit.events import Event, utcnow
 SCRATCH = 1
 PAGE = 500
 _EPOCH = "2000-01-01T00:00:00Z"
-_FACTS: tuple[type[Base], ...] = (DealFact, PaymentFact, PledgeFact, FilingFact, AnnualReportFact)
+_FACTS: tuple[type[Base], ...] = (DealFact, PaymentFact, PledgeFact, FilingFact, OpenLicenceFact, AnnualReportFact)
+# Counted from facts the sources' APIs do not give (see the module's doc): their totals are not compared.
+NOT_RECONCILED = frozenset(PART_OF)
+DECLARATION_STATUSES = ("active", "withdrawn")
 _IGNORED = {"generation", "sequence"}
 
 
@@ -72,6 +82,7 @@ class Sources:
     client_id: str
     client_secret: str
     timeout_s: float = 30.0
+    market: str = "http://127.0.0.1:8006"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Sources:
@@ -84,6 +95,7 @@ class Sources:
             transactions=env.get("PB_TRANSACTIONS_URL", "http://127.0.0.1:8002"),
             pledge=env.get("PB_PLEDGE_URL", "http://127.0.0.1:8003"),
             product_filing=env.get("PB_PRODUCT_FILING_URL", "http://127.0.0.1:8004"),
+            market=env.get("PB_MARKET_URL", "http://127.0.0.1:8006"),
             client_id=client_id,
             client_secret=secret,
         )
@@ -118,10 +130,10 @@ class _Api:
             time.sleep(0.5 * (attempt + 1))
         raise RuntimeError(f"{method} {url}: the service did not answer")
 
-    def items(self, base: str, path: str) -> Iterator[dict[str, Any]]:
+    def items(self, base: str, path: str, **query: str) -> Iterator[dict[str, Any]]:
         cursor: str | None = None
         while True:
-            params: dict[str, Any] = {"limit": PAGE}
+            params: dict[str, Any] = {"limit": PAGE, **query}
             if cursor:
                 params["cursor"] = cursor
             page = self._retried("GET", base + path, token=self.token, params=params).json()
@@ -155,6 +167,9 @@ def source_events(sources: Sources) -> list[Event]:
         events.append(_event("pb.pledge.registered.v1", pledge["id"], {**pledge, "pledge_id": pledge["id"]}))
     for filing in api.items(sources.product_filing, "/api/v1/filings"):
         events.append(_event("pb.filing.submitted.v1", filing["id"], {**filing, "filing_id": filing["id"]}))
+    for status in DECLARATION_STATUSES:
+        for declaration in api.items(sources.market, "/api/v1/open-licences", status=status):
+            events.append(_event("pb.open_licence.declared.v1", declaration["id"], declaration))
     return events
 
 
@@ -205,9 +220,12 @@ def _counted_in(session: Session, generation: int, model: type[Base], key: tuple
             touched.deal_ids.add(deal_id)
     elif model is PledgeFact:
         touched.pledge_ids.add(key[0])
+    elif model is OpenLicenceFact:
+        touched.declaration_ids.add(key[0])
     else:
         touched.filing_ids.add(key[0])
-    return {(r.indicator, r.on.year) for r in session.execute(_OF_FACTS, touched.params(generation)) if r.on}
+    return {(r.indicator, r.on.year) for r in session.execute(_OF_FACTS, touched.params(generation))
+            if r.on and r.indicator not in NOT_RECONCILED}
 
 
 def compare(expected: Session, stored: Session, stored_generation: int) -> list[Difference]:
@@ -235,6 +253,8 @@ def compare(expected: Session, stored: Session, stored_generation: int) -> list[
                 differences.append(Difference("record", indicator, year, what))
     want_totals, got_totals = _totals(expected, SCRATCH), _totals(stored, stored_generation)
     for key in sorted(want_totals.keys() | got_totals.keys()):
+        if key[0] in NOT_RECONCILED:
+            continue
         source, metrics = want_totals.get(key, 0), got_totals.get(key, 0)
         if source != metrics:
             indicator, year, since, prefecture, dimension, breakdown_key = key
@@ -278,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(1.0)
     for difference in differences:
         print(difference.line())
+    print(f"not reconciled: {', '.join(RATE_PARTS)} (the market's API gives no demand's every proposed match)")
     records = sum(1 for d in differences if d.kind == "record")
     print(f"reconciliation differences: {len(differences)} ({records} by record, {len(differences) - records} in totals)")
     engine.dispose()

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Unit = Literal["count", "yuan", "ratio", "prefectures"]
+# `ratio`: a growth rate measured as such; `rate`: a share of two counts (CONTRACT.md §9 Units), 4 places.
+Unit = Literal["count", "yuan", "ratio", "prefectures", "rate"]
 Period = Literal["annual", "cumulative"]
 Dimension = Literal["prefecture", "industry", "transferor_kind", "month"]
 
@@ -23,6 +24,9 @@ class IndicatorDefinition:
     # How a person reads the unit in the report (件, 元, 家, ...).
     unit_label: str
     breakdowns: tuple[Dimension, ...]
+    # Beyond the table of the seeded programme: the report lists it in a section of its own (附加指标) under
+    # that table, so the table sent upward keeps its shape.
+    additional: bool = False
 
 
 _DEALS = ("prefecture", "industry", "transferor_kind", "month")
@@ -46,8 +50,24 @@ INDICATORS: dict[str, IndicatorDefinition] = {
         IndicatorDefinition("filing_smes", "专利产品备案中小企业数", "count", "cumulative", "家", _PARTIES),
         IndicatorDefinition("pledge_count", "专利权质押登记笔数", "count", "annual", "笔", _PARTIES),
         IndicatorDefinition("pledge_amount", "专利权质押登记金额", "yuan", "annual", "元", _PARTIES),
+        # Issue 15: open licensing (开放许可) and supply-demand matching (供需对接).
+        IndicatorDefinition("open_licence_declarations", "高校、科研院所和国有企业专利开放许可声明数", "count", "annual",
+                            "项", _DEALS, additional=True),
+        IndicatorDefinition("sme_open_licence_deals", "中小企业获得专利开放许可数", "count", "annual", "笔", _DEALS,
+                            additional=True),
+        IndicatorDefinition("demand_deal_conversion", "技术需求对接成交转化率", "rate", "annual", "%", _PARTIES,
+                            additional=True),
     )
 }
+
+# A `rate` indicator is the quotient of two counts kept as totals of their own: (numerator, denominator).
+RATE_PARTS: dict[str, tuple[str, str]] = {"demand_deal_conversion": ("demands_converted", "demands_posted")}
+PART_OF: dict[str, str] = {part: rate_id for rate_id, parts in RATE_PARTS.items() for part in parts}
+
+
+def breakdowns_of(measure_id: str) -> tuple[Dimension, ...]:
+    """The breakdowns the totals of a measure are kept by: an indicator's, or for a part of a rate, the rate's."""
+    return INDICATORS[PART_OF.get(measure_id, measure_id)].breakdowns
 
 TEN_PERCENT = 1000  # ten-thousandths
 
@@ -76,4 +96,8 @@ SEED_TARGETS: tuple[SeedTarget, ...] = (
     SeedTarget("filing_smes", 1500, None),
     SeedTarget("pledge_count", 50, TEN_PERCENT),
     SeedTarget("pledge_amount", 1_500_000_000_00, TEN_PERCENT),
+    # Issue 15's three: the seed sets them no target; an admin may (PUT /api/v1/programs/{id}).
+    SeedTarget("open_licence_declarations", None, None),
+    SeedTarget("sme_open_licence_deals", None, None),
+    SeedTarget("demand_deal_conversion", None, None),
 )

@@ -63,11 +63,19 @@ IndicatorValue = Annotated[
                     "description": f"yuan, at most {format_money(MAX_FEN)} (CONTRACT.md §9)",
                     "examples": ["2000000000.00"],
                 },
+                {
+                    "type": "string",
+                    "pattern": r"^[0-9]+(\.[0-9]{1,4})?$",
+                    "maxLength": 16,
+                    "description": "a rate indicator (unit `rate`): a share between 0 and 1, at most 4 places",
+                    "examples": ["0.2500"],
+                },
             ]
         }
     ),
 ]
-"""A floor or baseline: a JSON integer for counts, a yuan string for money; bounded (programs/units.py)."""
+"""A floor or baseline: a JSON integer for counts, a yuan string for money, a decimal string for a rate; bounded
+(programs/units.py)."""
 
 
 def _not_blank(text: str) -> str:
@@ -88,7 +96,8 @@ class IndicatorTargets(BaseModel):
     id: str = Field(description="an indicator id of CONTRACT.md §8, e.g. `sme_inbound_patents`")
     name: Name | None = Field(default=None, description="defaults to the catalog's name")
     floor: IndicatorValue | None = Field(
-        default=None, description="a JSON integer for counts, a yuan string for money; null for none"
+        default=None,
+        description="a JSON integer for counts, a yuan string for money, a decimal string for a rate; null for none",
     )
     growth_target: Rate | None = Field(default=None, description='minimum growth, e.g. "0.1000" for 10%')
 
@@ -156,7 +165,7 @@ class BaselineIn(BaseModel):
 
     values: dict[Annotated[str, Field(max_length=64), AfterValidator(line_without_controls)], IndicatorValue] = Field(
         max_length=len(INDICATORS),
-        description="indicator id → the value of the year before the first: a count, or a yuan string",
+        description="indicator id → the value of the year before the first: a count, a yuan string, or a rate string",
     )
 
 

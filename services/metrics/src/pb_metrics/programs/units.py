@@ -71,6 +71,15 @@ def parse_rate(text: Any) -> int:
     return int(value * _RATE_SCALE)
 
 
+MAX_SHARE = _RATE_SCALE
+"""A `rate` indicator is a share: at most 1 (1.0000), kept in ten-thousandths like growth targets."""
+
+
+def share(numerator: int, denominator: int) -> int | None:
+    """A `rate` indicator's value in ten-thousandths, half-up; None when there is nothing to divide by."""
+    return divide_half_up(numerator * _RATE_SCALE, denominator) if denominator else None
+
+
 def value_json(unit: Unit, value: int | Decimal | None) -> int | str | None:
     """An indicator value as the API shows it."""
     if value is None:
@@ -79,13 +88,21 @@ def value_json(unit: Unit, value: int | Decimal | None) -> int | str | None:
         return format_money(int(value))
     if unit == "ratio":
         return rate_text(Decimal(value))
+    if unit == "rate":
+        return rate_text(target_rate(int(value)))
     return int(value)
 
 
 def parse_value(unit: Unit, raw: Any) -> int:
-    """A floor or baseline as a client gives it: a JSON integer for counts, a yuan string for money."""
+    """A floor or baseline as a client gives it: a JSON integer for counts, a yuan string for money, a decimal string
+    with at most 4 places for a `rate` (ten-thousandths inside)."""
     if unit == "ratio":
         raise ValueError("a growth-rate indicator takes no floor or baseline value")
+    if unit == "rate":
+        ten_thousandths = parse_rate(raw)
+        if ten_thousandths > MAX_SHARE:
+            raise ValueError("a rate of this indicator is a share: at most 1")
+        return ten_thousandths
     if unit == "yuan":
         if isinstance(raw, str) and not raw.isascii():
             raise ValueError("money is written with ASCII digits")

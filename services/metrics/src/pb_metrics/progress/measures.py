@@ -29,6 +29,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     distinct,
+    exists,
     func,
     literal,
     select,
@@ -36,7 +37,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from pb_metrics.models import DealFact, FilingFact, PaymentFact, PledgeFact
+from pb_metrics.models import (
+    DealFact,
+    DealPatentFact,
+    DemandFact,
+    FilingFact,
+    MatchFact,
+    OpenLicenceFact,
+    PaymentFact,
+    PledgeFact,
+)
 from pbkit.db import is_postgres
 from pbkit.domain.regions import PREFECTURES
 
@@ -178,6 +188,54 @@ def _smes_benefited() -> tuple[Branch, ...]:
     return deals, _pledges(literal(1), smes_only=True), _filing_smes()
 
 
+# --- open licensing and supply-demand matching (issue 15) --------------------------------------
+
+# A withdrawal ends a declaration but does not un-count it: it was declared.
+DECLARED = ("active", "withdrawn")
+OPEN = "open"
+
+
+def _open_licence_declarations() -> Branch:
+    """Declarations whose first declarant is an in-province institution, in the year of `declared_on`; broken down by
+    that declarant's prefecture and kind and the declaration's industry."""
+    o = OpenLicenceFact
+    rows = select(
+        *_row(literal(1), o.declared_on, o.declaration_id, o.prefecture_code, o.industry, o.owner_kind,
+              o.declaration_id)
+    ).where(o.generation == GENERATION, o.status.in_(DECLARED), o.inst_in_province.is_(True))
+    return Branch(rows, fact=o.declaration_id, entity=o.declaration_id)
+
+
+def _sme_open_licence_deals() -> Branch:
+    """Recorded `open` licence deals whose licensee (the transferee) is an in-province SME: one each."""
+    branch = _deals(SME_INBOUND, literal(1))
+    return Branch(branch.counted.where(DealFact.license_type == OPEN), fact=branch.fact, entity=branch.entity)
+
+
+def _converting_deal() -> ColumnElement:
+    """A recorded deal, from the day the demand was posted to the end of that year, whose transferee is the
+    demand's SME and with a patent among the demand's matches."""
+    d, dp, m, q = DealFact, DealPatentFact, MatchFact, DemandFact
+    return exists().where(
+        d.generation == q.generation, d.transferee_org_id == q.sme_id, d.status == RECORDED,
+        d.recorded_on.between(q.posted_on, q.year_end),
+        dp.generation == d.generation, dp.deal_id == d.deal_id,
+        m.generation == d.generation, m.demand_id == q.demand_id, m.patent_number == dp.patent_number,
+    )
+
+
+def _demands(*, converted: bool) -> Branch:
+    """Demands in the year posted (the denominator), or those a deal converted (the numerator), by the SME's
+    prefecture and industry."""
+    q = DemandFact
+    rows = select(
+        *_row(literal(1), q.posted_on, q.demand_id, q.sme_prefecture_code, q.sme_industry, _nothing(), q.demand_id)
+    ).where(q.generation == GENERATION)
+    if converted:
+        rows = rows.where(_converting_deal())
+    return Branch(rows, fact=q.demand_id, entity=q.demand_id)
+
+
 # SQLite's SUM stops with "integer overflow" past 2⁶³ − 1, which 100,000 amounts of 10¹⁴ fen (the bound of
 # CONTRACT.md §9) exceed. There each value is split at 10⁹ and the two parts are summed apart: every part sum
 # stays below 2⁶³ until a billion rows of the largest BIGINT, and Python joins them exactly.
@@ -190,6 +248,8 @@ FACT_IDS = {
     PaymentFact: bindparam("deal_ids", expanding=True),
     PledgeFact: bindparam("pledge_ids", expanding=True),
     FilingFact: bindparam("filing_ids", expanding=True),
+    OpenLicenceFact: bindparam("declaration_ids", expanding=True),
+    DemandFact: bindparam("demand_ids", expanding=True),
 }
 ENTITIES = bindparam("entities", expanding=True)
 FIRST_ID, LAST_ID = bindparam("first_id", type_=String), bindparam("last_id", type_=String)
@@ -288,6 +348,11 @@ MEASURES: dict[str, Measure] = {
     "filing_smes": Measure.of(_filing_smes(), distinct=True),
     "pledge_count": Measure.of(_pledges(literal(1))),
     "pledge_amount": Measure.of(_pledges(PledgeFact.amount)),
+    "open_licence_declarations": Measure.of(_open_licence_declarations()),
+    "sme_open_licence_deals": Measure.of(_sme_open_licence_deals()),
+    # The two counts `demand_deal_conversion` is the quotient of (catalog.RATE_PARTS).
+    "demands_converted": Measure.of(_demands(converted=True)),
+    "demands_posted": Measure.of(_demands(converted=False)),
 }
 
 # The measured value of these is the growth, from the year before to the year, of a quantity the SMEs counted by

@@ -13,9 +13,9 @@ from sqlalchemy import Integer, String, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from pb_metrics.models import IndicatorTotal, ProgramIndicator
-from pb_metrics.programs.catalog import INDICATORS, Dimension
+from pb_metrics.programs.catalog import INDICATORS, RATE_PARTS, Dimension
 from pb_metrics.programs.service import ProgramView
-from pb_metrics.programs.units import divide_half_up, growth_between, rate, target_rate, value_json
+from pb_metrics.programs.units import divide_half_up, growth_between, rate, share, target_rate, value_json
 from pb_metrics.progress.measures import GROWTH_OF_BENEFITED, exact_int
 from pb_metrics.progress.schemas import BreakdownItem, BreakdownOut
 from pb_metrics.projections.aggregates import ALL, OUT_OF_PROVINCE, SPLIT, UNKNOWN
@@ -121,6 +121,11 @@ def _pace(indicator: ProgramIndicator, actual: int, year: int, today: date) -> i
     return divide_half_up(actual * days_in_year, today.timetuple().tm_yday)
 
 
+def _share(totals: YearTotals, indicator_id: str, year: int) -> int | None:
+    numerator, denominator = RATE_PARTS[indicator_id]
+    return share(totals.total(numerator, year, year), totals.total(denominator, year, year))
+
+
 def indicator_progress(
     totals: YearTotals, program: ProgramView, indicator: ProgramIndicator, *, year: int, today: date, scoped: bool
 ) -> IndicatorProgress:
@@ -133,6 +138,15 @@ def indicator_progress(
         before = totals.total(indicator_id, first_year, year, "before")
         measured = rate(totals.total(indicator_id, first_year, year, "now") - before, before) if before else None
         return IndicatorProgress(indicator, measured, None, measured, None)
+    if indicator_id in RATE_PARTS:
+        # A share of two counts, in ten-thousandths like its floor; None when the denominator is zero.
+        actual_share = _share(totals, indicator_id, year)
+        if year == first_year:
+            previous_share = None if scoped else program.baseline.values.get(indicator_id)
+        else:
+            previous_share = _share(totals, indicator_id, year - 1)
+        growth = None if actual_share is None else growth_between(actual_share, previous_share)
+        return IndicatorProgress(indicator, actual_share, previous_share, growth, None)
     actual = totals.total(indicator_id, _start(program, indicator_id, year), year)
     if year == first_year:
         # Baselines are the province's: a prefecture's first year has no previous value.
@@ -218,6 +232,20 @@ _BY_PREFECTURE = _summed(T.prefecture.label("key")).where(*_WITHIN, T.dimension 
 _BY_KEY = _summed(T.key).where(*_WITHIN, T.dimension == bindparam("dimension", type_=String))
 
 
+def _split(session: Session, generation: int, measure_id: str, start: int, end: int, by: Dimension) -> dict[str | None, int]:
+    """A measure's totals over the years start..end by key: the listed keys first (0 if none), unknown as None."""
+    params = {"generation": generation, "indicator": measure_id, "from_year": start, "to_year": end}
+    if by == "prefecture":
+        rows = session.execute(_BY_PREFECTURE, params)
+    else:
+        rows = session.execute(_BY_KEY, params | {"dimension": by})
+    totals: dict[str | None, int] = dict.fromkeys(GROUPINGS[by].listed(start, end), 0)
+    for row in rows:
+        key = None if row.key == UNKNOWN else row.key
+        totals[key] = totals.get(key, 0) + _value(row)
+    return totals
+
+
 def breakdown(session: Session, program: ProgramView, *, indicator_id: str, year: int, by: Dimension) -> BreakdownOut:
     program.check_year(year)
     indicator = program.indicator(indicator_id)
@@ -227,19 +255,18 @@ def breakdown(session: Session, program: ProgramView, *, indicator_id: str, year
             ["query", "by"], f"{indicator_id} has no breakdown by {by} (applicable: {applicable})"
         )
     start = _start(program, indicator_id, year)
-    params = {"generation": active_generation(session).generation, "indicator": indicator_id,
-              "from_year": start, "to_year": year}
-    if by == "prefecture":
-        rows = session.execute(_BY_PREFECTURE, params)
-    else:
-        rows = session.execute(_BY_KEY, params | {"dimension": by})
+    generation = active_generation(session).generation
     grouping = GROUPINGS[by]
-    totals: dict[str | None, int] = dict.fromkeys(grouping.listed(start, year), 0)
-    for row in rows:
-        key = None if row.key == UNKNOWN else row.key
-        totals[key] = totals.get(key, 0) + _value(row)
+
+    values: dict[str | None, int | None]
+    if indicator_id in RATE_PARTS:
+        # A rate's breakdown is the rate within each key: the share of its two counts there (null where none).
+        numerator, denominator = (_split(session, generation, part, start, year, by) for part in RATE_PARTS[indicator_id])
+        values = {key: share(numerator.get(key, 0), count) for key, count in denominator.items()}
+    else:
+        values = dict(_split(session, generation, indicator_id, start, year, by))
     # Keys outside the listed ones (out of province, an industry of another list) follow, unknown last.
-    ordered = sorted(totals.items(), key=lambda kv: kv[0] is None)
+    ordered = sorted(values.items(), key=lambda kv: kv[0] is None)
     return BreakdownOut(
         program_id=program.program.id,
         indicator_id=indicator_id,

@@ -6,7 +6,9 @@ selected by the indicators' own definitions (progress/measures.py) before
 the facts are written and after; what the batch added is the difference,
 added to `indicator_totals` per (generation, indicator, year, key). A deal
 cancelled subtracts what it and its payments counted; a payment added adds
-its amount; a redelivered event changes nothing, so it adds nothing.
+its amount; a redelivered event changes nothing, so it adds nothing. A
+demand counts as converted by a deal and a match: a deal touches its
+transferee's demands too, a proposed match its demand.
 
 Distinct counts (SMEs, prefectures) cannot be summed that way: for each
 entity whose contributions changed, its first contribution in each year is
@@ -33,13 +35,17 @@ from sqlalchemy.orm import Session
 from pb_metrics.models import (
     AnnualReportFact,
     DealFact,
+    DealPatentFact,
+    DemandFact,
     FilingFact,
     FirstCounted,
     IndicatorTotal,
+    MatchFact,
+    OpenLicenceFact,
     PaymentFact,
     PledgeFact,
 )
-from pb_metrics.programs.catalog import INDICATORS
+from pb_metrics.programs.catalog import breakdowns_of
 from pb_metrics.progress.measures import BENEFITED, GROWTH_OF_BENEFITED, MEASURES
 from pbkit.db import is_postgres
 from pbkit.domain.regions import GUIZHOU_PROVINCE_CODE, PREFECTURES
@@ -73,7 +79,7 @@ class Contribution(NamedTuple):
 def _keys(indicator: str, year: int, since: int, c: Contribution) -> Iterable[TotalKey]:
     prefecture = prefecture_key(c.prefecture)
     yield indicator, year, since, prefecture, ALL, ""
-    for by in INDICATORS[indicator].breakdowns:
+    for by in breakdowns_of(indicator):
         if by == "industry":
             yield indicator, year, since, prefecture, by, c.industry or UNKNOWN
         elif by == "transferor_kind":
@@ -117,23 +123,43 @@ _OF_ENTITIES = {indicator: _of_entities(indicator) for indicator in _DISTINCT}
 
 @dataclass
 class Touched:
-    """The facts a batch writes, by id, and the organizations whose annual reports it writes."""
+    """The facts a batch writes, by id, and the organizations whose annual reports it writes.
+
+    `transferees`: the transferees of the deals it writes, whose demands a deal may convert (their demands are
+    touched too, see `demands_of`)."""
 
     deal_ids: set[str] = field(default_factory=set)
     pledge_ids: set[str] = field(default_factory=set)
     filing_ids: set[str] = field(default_factory=set)
     report_orgs: set[str] = field(default_factory=set)
+    declaration_ids: set[str] = field(default_factory=set)
+    demand_ids: set[str] = field(default_factory=set)
+    transferees: set[str] = field(default_factory=set)
 
-    def params(self, generation: int) -> dict[str, Any]:
+    def params(self, generation: int, demand_ids: set[str] | None = None) -> dict[str, Any]:
         return {
             "generation": generation,
             "deal_ids": sorted(self.deal_ids),
             "pledge_ids": sorted(self.pledge_ids),
             "filing_ids": sorted(self.filing_ids),
+            "declaration_ids": sorted(self.declaration_ids),
+            "demand_ids": sorted(self.demand_ids if demand_ids is None else demand_ids),
         }
 
     def __bool__(self) -> bool:
-        return bool(self.deal_ids or self.pledge_ids or self.filing_ids or self.report_orgs)
+        return bool(self.deal_ids or self.pledge_ids or self.filing_ids or self.report_orgs or self.declaration_ids
+                    or self.demand_ids)
+
+
+def demands_of(session: Session, generation: int, touched: Touched) -> set[str]:
+    """The demands whose conversion the batch may change: its own, and the stored ones of its deals' transferees."""
+    found = set(touched.demand_ids)
+    if touched.transferees:
+        q = DemandFact
+        found.update(session.scalars(
+            select(q.demand_id).where(q.generation == generation, q.sme_id.in_(sorted(touched.transferees)))
+        ))
+    return found
 
 
 @dataclass(frozen=True)
@@ -234,7 +260,7 @@ def refresh(
     if write is None:
         before, old_reports, after = [], {}, _dated(uncounted or [])
     else:
-        params = touched.params(generation)
+        params = touched.params(generation, demands_of(session, generation, touched))
         before = _dated(session.execute(_OF_FACTS, params))
         old_reports = _reports(session, generation, touched.report_orgs)
         write()
@@ -335,9 +361,15 @@ def add_to_totals(session: Session, generation: int, totals: Counter[TotalKey]) 
 # --- a whole generation from its stored facts -----------------------------------------------------------------
 
 CHUNK = 5000
-_IDS = ((DealFact, DealFact.deal_id), (PledgeFact, PledgeFact.pledge_id), (FilingFact, FilingFact.filing_id))
+_IDS = (
+    (DealFact, DealFact.deal_id), (PledgeFact, PledgeFact.pledge_id), (FilingFact, FilingFact.filing_id),
+    (OpenLicenceFact, OpenLicenceFact.declaration_id), (DemandFact, DemandFact.demand_id),
+)
 _OF_RANGE = {model: _of_id_range(model) for model, _column in _IDS}
-_COUNTED_FROM = (DealFact, PaymentFact, PledgeFact, FilingFact, AnnualReportFact)
+_COUNTED_FROM = (
+    DealFact, DealPatentFact, PaymentFact, PledgeFact, FilingFact, OpenLicenceFact, DemandFact, MatchFact,
+    AnnualReportFact,
+)
 
 
 def recount(session: Session, generation: int, *, chunk: int = CHUNK) -> None:

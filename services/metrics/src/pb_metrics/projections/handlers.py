@@ -15,20 +15,35 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from pb_metrics.models import AnnualReportFact, Base, DealFact, FilingFact, Generation, PaymentFact, PledgeFact
+from pb_metrics.models import (
+    AnnualReportFact,
+    Base,
+    DealFact,
+    DealPatentFact,
+    DemandFact,
+    FilingFact,
+    Generation,
+    MatchFact,
+    OpenLicenceFact,
+    PaymentFact,
+    PledgeFact,
+)
 from pb_metrics.projections.aggregates import Touched, refresh
 from pb_metrics.projections.generations import record_event_time
 from pb_metrics.projections.payloads import (
     AnnualReportPayload,
     DealPayload,
+    DemandPayload,
     FilingPayload,
+    MatchPayload,
+    OpenLicencePayload,
     Party,
     PledgePayload,
 )
@@ -66,7 +81,13 @@ KEYS: dict[type[Base], tuple[str, ...]] = {
     PledgeFact: ("generation", "pledge_id"),
     FilingFact: ("generation", "filing_id"),
     AnnualReportFact: ("generation", "org_id", "year"),
+    DealPatentFact: ("generation", "deal_id", "patent_number"),
+    OpenLicenceFact: ("generation", "declaration_id"),
+    DemandFact: ("generation", "demand_id"),
+    MatchFact: ("generation", "demand_id", "patent_number"),
 }
+# Facts without a state of their own (a payment, a deal's patent, a proposed match): the first row seen stays.
+FIRST_WINS = frozenset({PaymentFact, DealPatentFact, MatchFact})
 
 
 def deal_rows(event: Event) -> Iterator[FactRow]:
@@ -87,7 +108,10 @@ def deal_rows(event: Event) -> Iterator[FactRow]:
         "inst_outbound": institution is not None,
         "inst_kind": institution.kind if institution else None,
         "inst_prefecture_code": institution.prefecture if institution else None,
+        "license_type": deal.license_type,
     }
+    for number in dict.fromkeys(deal.patent_numbers):
+        yield DealPatentFact, {"deal_id": deal.deal_id, "patent_number": number}
     if deal.payment is not None:
         yield PaymentFact, {
             "payment_id": deal.payment.payment_id,
@@ -141,6 +165,38 @@ def annual_report_rows(event: Event) -> Iterator[FactRow]:
     }
 
 
+def open_licence_rows(event: Event) -> Iterator[FactRow]:
+    declaration = OpenLicencePayload.model_validate(event.data)
+    yield OpenLicenceFact, {
+        "declaration_id": declaration.id,
+        "sequence": event.sequence,
+        "status": declaration.status,
+        "declared_on": declaration.declared_on,
+        "owner_kind": declaration.owner_kind,
+        "prefecture_code": declaration.prefecture_code,
+        "industry": declaration.industry,
+        "inst_in_province": declaration.is_in_province_institution,
+    }
+
+
+def demand_rows(event: Event) -> Iterator[FactRow]:
+    demand = DemandPayload.model_validate(event.data)
+    yield DemandFact, {
+        "demand_id": demand.id,
+        "sequence": event.sequence,
+        "sme_id": demand.sme_id,
+        "posted_on": demand.posted_on,
+        "year_end": date(demand.posted_on.year, 12, 31),
+        "sme_prefecture_code": demand.sme.prefecture,
+        "sme_industry": demand.sme.industry,
+    }
+
+
+def match_rows(event: Event) -> Iterator[FactRow]:
+    match = MatchPayload.model_validate(event.data)
+    yield MatchFact, {"demand_id": match.demand_id, "patent_number": match.patent_number}
+
+
 def not_counted(_event: Event) -> Iterator[FactRow]:
     """The counting rules read the party snapshots deal, pledge and filing events carry, not these."""
     yield from ()
@@ -163,6 +219,14 @@ ROUTES: dict[str, Rows] = {
     "pb.filing.approved.v1": filing_rows,
     "pb.filing.rejected.v1": filing_rows,
     "pb.filing.revoked.v1": filing_rows,
+    "pb.open_licence.declared.v1": open_licence_rows,
+    "pb.open_licence.withdrawn.v1": open_licence_rows,
+    # The licence an acceptance makes is a deal: it counts through the transactions topic.
+    "pb.open_licence.accepted.v1": not_counted,
+    # A demand counts as posted: its expiry changes no indicator (and its event carries no SME snapshot).
+    "pb.demand.posted.v1": demand_rows,
+    "pb.demand.expired.v1": not_counted,
+    "pb.match.proposed.v1": match_rows,
 }
 
 
@@ -185,14 +249,22 @@ class FactBatch:
     def _keep(self, model: type[Base], row: dict[str, Any]) -> None:
         key = tuple(row[k] for k in KEYS[model][1:])
         kept = self.rows[model].get(key)
-        if kept is None or (model is not PaymentFact and kept["sequence"] < row["sequence"]):
+        if kept is None or (model not in FIRST_WINS and kept["sequence"] < row["sequence"]):
             self.rows[model][key] = row
-        if model in (DealFact, PaymentFact):
+        if model is DealFact:
+            self.touched.deal_ids.add(row["deal_id"])
+            # The SME's demands: this deal may convert one of them.
+            self.touched.transferees.add(row["transferee_org_id"])
+        elif model in (PaymentFact, DealPatentFact):
             self.touched.deal_ids.add(row["deal_id"])
         elif model is PledgeFact:
             self.touched.pledge_ids.add(row["pledge_id"])
         elif model is FilingFact:
             self.touched.filing_ids.add(row["filing_id"])
+        elif model is OpenLicenceFact:
+            self.touched.declaration_ids.add(row["declaration_id"])
+        elif model in (DemandFact, MatchFact):
+            self.touched.demand_ids.add(row["demand_id"])
         else:
             self.touched.report_orgs.add(row["org_id"])
 
@@ -200,7 +272,7 @@ class FactBatch:
         on_postgres = is_postgres(session)
         for model, rows in self.rows.items():
             if rows:
-                statement = (_first_wins if model is PaymentFact else _newest_wins)(on_postgres, model, KEYS[model])
+                statement = (_first_wins if model in FIRST_WINS else _newest_wins)(on_postgres, model, KEYS[model])
                 # In key order: two writers of one generation then lock rows in the same order.
                 session.execute(statement, [{**row, "generation": generation} for _key, row in sorted(rows.items())])
 

@@ -64,6 +64,7 @@ class DealPayload(_Payload):
     contract_amount: StoredMoney
     recorded_on: date | None = None
     payment: Payment | None = None
+    license_type: str | None = None
 
 
 class PledgePayload(_Payload):
@@ -85,6 +86,35 @@ class FilingPayload(_Payload):
     @property
     def prefecture(self) -> str:
         return self.prefecture_code or self.region_code[:4] + "00"
+
+
+class OpenLicencePayload(_Payload):
+    """A declaration as pb.open_licence.declared/withdrawn.v1 carry it: its owner is the first declarant."""
+
+    id: str
+    status: str
+    declared_on: date
+    owner_kind: str
+    prefecture_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    industry: str | None = None
+
+    @property
+    def is_in_province_institution(self) -> bool:
+        # A prefecture code is the registry's, of the owner's region_code: in Guizhou exactly when it starts with 52.
+        in_province = self.prefecture_code is not None and self.prefecture_code.startswith(GUIZHOU_PROVINCE_CODE)
+        return in_province and self.owner_kind in INSTITUTION_KINDS
+
+
+class DemandPayload(_Payload):
+    id: str
+    sme_id: str
+    posted_on: date
+    sme: Party
+
+
+class MatchPayload(_Payload):
+    demand_id: str
+    patent_number: str = Field(min_length=1, max_length=32)
 
 
 class AnnualReportPayload(_Payload):

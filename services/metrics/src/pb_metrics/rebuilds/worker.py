@@ -33,7 +33,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pb_metrics.models import Rebuild
-from pb_metrics.projections.generations import IN_PROGRESS, delete_retired, lock_generations, retire_generation
+from pb_metrics.projections.generations import delete_retired, lock_generations, retire_generation
 from pb_metrics.projections.handlers import ProjectionHandler
 from pb_metrics.rebuilds.service import abandon, forget_processed_events, rebuild_consumer_name
 from pbkit.bus import EventBus
@@ -87,8 +87,9 @@ class RebuildRun:
         )
 
     def run(self) -> None:
+        if not self._claim():
+            return  # another process of the service runs it
         try:
-            self._update(status="running")
             self.catch_up()
             self.switch()
             log.info("rebuild %s: generation %d is live", self.rebuild_id, self.generation)
@@ -130,6 +131,17 @@ class RebuildRun:
         except Exception:  # noqa: BLE001 - a later request finds it stale and fails it then
             log.exception("rebuild %s: could not record the failure", self.rebuild_id)
 
+    def _claim(self) -> bool:
+        """Pending → running, in one statement: of the processes woken for one rebuild (each replica runs the pending
+        ones at start), one runs it."""
+        with self.session_factory() as session:
+            claimed = session.execute(
+                update(Rebuild).where(Rebuild.id == self.rebuild_id, Rebuild.status == "pending")
+                .values(status="running", heartbeat_at=utcnow())
+            ).rowcount
+            session.commit()
+        return claimed == 1
+
     def _rebuild(self, session: Session) -> Rebuild:
         return session.get_one(Rebuild, self.rebuild_id)
 
@@ -158,8 +170,8 @@ class Rebuilds:
     that holds the rebuild job's leadership.
 
     The leader looks for pending rebuilds every `poll_s`, and at once when a request in its own process wakes
-    it; it claims each (pending to running, only if still pending) before it runs it, so that not even a
-    leadership handed over mid-look runs one twice. The kit's shutdown stops the one running, which then
+    it; each run claims its rebuild (pending to running, only if still pending) before it starts, so that not
+    even a leadership handed over mid-look runs one twice. The kit's shutdown stops the one running, which then
     fails, and gives the leadership up.
     """
 
@@ -193,20 +205,21 @@ class Rebuilds:
                         # A leader that stopped while deleting a retired generation left rows behind.
                         sweep_retired(self.replay.session_factory)
                         led = True
-                    claimed = self._claim_pending()  # a rebuild waiting for a leader is run, not failed
                     self.fail_stale()
+                    pending = self._pending()
                 except Exception:  # noqa: BLE001 - the worker outlives a database outage; the rebuild goes stale
                     log.exception("the pending rebuilds could not be read")
                     continue
-                for rebuild_id, generation in claimed:
-                    self.run_of(rebuild_id, generation, stop=stop).run()
+                for rebuild_id, generation in pending:
+                    self.run_of(rebuild_id, generation, stop=stop).run()  # which claims it first
         finally:
             self.leadership.release()
 
     def fail_stale(self) -> None:
-        """Fails the rebuilds whose worker stopped reporting: a leader that died mid-rebuild left one running."""
+        """Fails the running rebuilds whose worker stopped reporting: a leader that died mid-rebuild left one. (A
+        pending one only waited for a leader: it is run.)"""
         deadline = utcnow() - self.stale_after
-        stale = select(Rebuild.id).where(Rebuild.status.in_(IN_PROGRESS), Rebuild.heartbeat_at < deadline)
+        stale = select(Rebuild.id).where(Rebuild.status == "running", Rebuild.heartbeat_at < deadline)
         with self.replay.session_factory() as session:
             if session.execute(stale).first() is None:  # the usual round: nothing to lock for
                 return
@@ -216,15 +229,6 @@ class Rebuilds:
                         f"interrupted: no progress since {rfc3339(rebuild.heartbeat_at)}")
             session.commit()
 
-    def _claim_pending(self) -> list[tuple[str, int]]:
-        claimed = []
+    def _pending(self) -> list[tuple[str, int]]:
         with self.replay.session_factory() as session:
-            for rebuild_id, generation in session.execute(_PENDING).all():
-                taken = session.execute(
-                    update(Rebuild).where(Rebuild.id == rebuild_id, Rebuild.status == "pending")
-                    .values(status="running", heartbeat_at=utcnow())
-                )
-                session.commit()
-                if taken.rowcount == 1:
-                    claimed.append((rebuild_id, generation))
-        return claimed
+            return [(row.id, row.generation) for row in session.execute(_PENDING)]

@@ -1,4 +1,7 @@
-"""The table an office sends upward: one row per indicator, Chinese headings, as CSV or as an Excel workbook."""
+"""The table an office sends upward: one row per indicator, Chinese headings, as CSV or as an Excel workbook.
+
+The indicators beyond the seeded programme's table (catalog `additional`) follow it in a section of their own,
+under a row that names it (附加指标), so the rows above keep the shape the table sent upward has always had."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from pbkit.money import format_money
 
 HEADINGS = ("指标编号", "指标", "统计口径", "单位", "目标值", "实际值", "上年值", "增长率", "增长目标", "是否达标")
 NOT_ASSESSED = "—"
+ADDITIONAL_SECTION = "附加指标"
 _MONEY_FORMAT = "#,##0.00"
 _PERCENT_FORMAT = "0.00%"
 # An Excel number is a double: 15 significant digits are all it keeps. A value with more is written as text.
@@ -39,6 +43,8 @@ def _quantity(unit: str, value: int | Decimal | None) -> Quantity:
         return Quantity(value, "yuan")
     if unit == "ratio":
         return Quantity(value, "rate")
+    if unit == "rate":  # ten-thousandths inside
+        return Quantity(None if value is None else target_rate(int(value)), "rate")
     return Quantity(value, "count")
 
 
@@ -54,26 +60,40 @@ def _met(row: IndicatorProgress) -> str:
     return "是" if row.met else "否"
 
 
-def rows(progress: Progress) -> list[tuple[str | Quantity, ...]]:
-    table: list[tuple[str | Quantity, ...]] = []
-    for row in progress.indicators:
-        indicator = row.indicator
-        unit = indicator.unit
-        table.append(
-            (
-                indicator.indicator_id,
-                indicator.name,
-                _period(progress, row),
-                INDICATORS[indicator.indicator_id].unit_label,
-                _quantity(unit, indicator.floor),
-                _quantity(unit, row.actual),
-                _quantity(unit, row.previous),
-                Quantity(row.growth, "rate"),
-                Quantity(target_rate(indicator.growth_target), "rate"),
-                _met(row),
-            )
-        )
+Row = tuple[str | Quantity, ...]
+
+
+def rows(progress: Progress) -> list[Row]:
+    """The table's rows: the indicators in the programme's order, the additional ones after a row naming their
+    section (its first cell only)."""
+    main = [row for row in progress.indicators if not INDICATORS[row.indicator.indicator_id].additional]
+    additional = [row for row in progress.indicators if INDICATORS[row.indicator.indicator_id].additional]
+    table = [_row(progress, row) for row in main]
+    if additional:
+        table.append(section_row(ADDITIONAL_SECTION))
+        table += [_row(progress, row) for row in additional]
     return table
+
+
+def section_row(title: str) -> Row:
+    return (title, *[""] * (len(HEADINGS) - 1))
+
+
+def _row(progress: Progress, row: IndicatorProgress) -> Row:
+    indicator = row.indicator
+    unit = indicator.unit
+    return (
+        indicator.indicator_id,
+        indicator.name,
+        _period(progress, row),
+        INDICATORS[indicator.indicator_id].unit_label,
+        _quantity(unit, indicator.floor),
+        _quantity(unit, row.actual),
+        _quantity(unit, row.previous),
+        Quantity(row.growth, "rate"),
+        Quantity(target_rate(indicator.growth_target), "rate"),
+        _met(row),
+    )
 
 
 def _text(cell: str | Quantity) -> str:
@@ -109,6 +129,10 @@ def to_xlsx(progress: Progress) -> bytes:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center")
     for row in rows(progress):
+        if row == section_row(str(row[0])):  # a section's heading: its title alone, bold
+            sheet.append([row[0]])
+            sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+            continue
         sheet.append([_xlsx_value(cell) for cell in row])
         for cell, source in zip(sheet[sheet.max_row], row, strict=True):
             if isinstance(source, Quantity) and isinstance(cell.value, str):

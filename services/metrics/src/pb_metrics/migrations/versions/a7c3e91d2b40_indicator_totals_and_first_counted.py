@@ -1,7 +1,8 @@
 """indicator_totals and first_counted: the per-year totals progress reads; retired generations
 
 The consumer keeps the totals beside the facts (pb_metrics.projections.aggregates). The
-generations already stored are counted once here, from their facts, a few thousand at a time.
+generations already stored are counted from their facts, a few thousand at a time, by the
+revision at the head (it uses the code's models; see 28d85e7b6079).
 A rebuild now retires the generation it replaces and deletes its rows in small transactions
 (projection_generations.retired_at).
 
@@ -11,7 +12,6 @@ Create Date: 2026-12-02 05:00:00.000000
 """
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 from pbkit.db import UTCDateTime
 
@@ -55,14 +55,8 @@ def upgrade() -> None:
     op.create_index('ix_filing_facts_prefecture', 'filing_facts', ['generation', 'prefecture_code'])
     with op.batch_alter_table('projection_generations') as batch:
         batch.add_column(sa.Column('retired_at', UTCDateTime(), nullable=True))
-
-    from pb_metrics.projections.aggregates import recount
-
-    session = Session(bind=op.get_bind())
-    generations = session.execute(sa.text('SELECT generation FROM projection_generations')).scalars().all()
-    for generation in generations:
-        recount(session, generation)
-    session.flush()
+    # The stored generations are counted by the newest revision that changes what is counted (now 28d85e7b6079):
+    # the recount runs the models of the code, which only the head's schema has.
 
 
 def downgrade() -> None:
