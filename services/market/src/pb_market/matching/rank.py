@@ -20,6 +20,7 @@ words (most telling first), the shared IPC symbols, and whether its fee due on a
 from __future__ import annotations
 
 import math
+import sys
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
@@ -137,8 +138,9 @@ class Index:
             return
         self.drop(candidate.number)
         slot = len(self._candidates)
-        counts = dict(Counter(tokens(candidate.text)))
-        chars = {_CHAR + c: tf for c, tf in Counter(characters(candidate.text)).items()}
+        # Interned: each slot keeps its terms, and one string per distinct term is what 100,000 slots can afford.
+        counts = {sys.intern(t): tf for t, tf in Counter(tokens(candidate.text)).items()}
+        chars = {sys.intern(_CHAR + c): tf for c, tf in Counter(characters(candidate.text)).items()}
         self._candidates.append(candidate)
         self._terms.append((*counts, *chars))
         self._slot_of[candidate.number] = slot
