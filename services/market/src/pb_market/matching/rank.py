@@ -232,30 +232,31 @@ class Index:
             return []
         weights: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # term -> (slots, weights), for the reasons
         text = self._bm25(tokens(wanted.text), self._length[:size], self._total_length / n, weights)
-        alive = self._alive[:size]
-        text[~alive] = 0.0
         subclasses = {_subclass(s) for s in wanted.ipc}
         groups = {g for g in map(_group, wanted.ipc) if g}
         in_subclass = self._slots_of(self._by_subclass, subclasses, size)
         in_group = self._slots_of(self._by_group, groups, size) & in_subclass
-        bonus = W_SUBCLASS * in_subclass + W_GROUP * in_group
+        # Only the candidates that match are looked at from here on, not every slot.
+        chosen = np.flatnonzero((text > 0) | in_subclass)
+        chosen = chosen[self._alive[chosen]]
+        bonus = W_SUBCLASS * in_subclass[chosen] + W_GROUP * in_group[chosen]
         if wanted.industry is not None and wanted.industry in self._codes:
-            bonus += W_INDUSTRY * (self._industry[:size] == self._codes[wanted.industry])
+            bonus += W_INDUSTRY * (self._industry[chosen] == self._codes[wanted.industry])
         if wanted.prefecture_code:
-            same_prefecture = self._prefecture[:size] == self._codes.get(wanted.prefecture_code, -1)
-            same_province = self._province[:size] == self._codes.get(wanted.prefecture_code[:2], -1)
+            same_prefecture = self._prefecture[chosen] == self._codes.get(wanted.prefecture_code, -1)
+            same_province = self._province[chosen] == self._codes.get(wanted.prefecture_code[:2], -1)
             bonus += np.where(same_prefecture, W_PREFECTURE, np.where(same_province, W_PROVINCE, 0.0))
-        chosen = np.flatnonzero(((text > 0) | in_subclass) & alive)
         if W_CHARACTERS and len(chosen):
             # The characters are scored for the best RERANKED by words only: they reorder the close ones.
             if len(chosen) > RERANKED:
-                first = text[chosen] / (text.max() or 1.0) + bonus[chosen]
-                chosen = chosen[np.argpartition(-first, RERANKED)[:RERANKED]]
-                chosen.sort()
+                words = text[chosen]
+                best = np.argpartition(-(words / (words.max() or 1.0) + bonus), RERANKED)[:RERANKED]
+                best.sort()
+                chosen, bonus = chosen[best], bonus[best]
             combined = text[chosen] + W_CHARACTERS * self._bm25_of(chosen, characters(wanted.text))
         else:
             combined = text[chosen]
-        score = np.round(combined / (combined.max(initial=0.0) or 1.0) + bonus[chosen], 6)
+        score = np.round(combined / (combined.max(initial=0.0) or 1.0) + bonus, 6)
         order = np.arange(len(chosen))
         if len(chosen) > limit:
             # The top `limit`, with every candidate tied with the last of them, so that ties go by number.
