@@ -3,12 +3,15 @@
 `python -m bench.matching [--seed N] [--sizes 2000,100000] [--demands 200] [--json FILE]`
 
 A seeded generator writes a corpus of patents with Chinese titles and abstracts over 32 IPC subclasses, each
-subclass with its own objects, functions, features and effects, and 200 demands, each meant for one patent: a
-title, a description, an industry and a prefecture, no IPC, in words that differ from the patent's (synonyms
-from `matching_lexicon.py`, a different order and the SME's own phrasing; never a copy of its title). The market's
-own ranking (`pb_market.matching.rank.Index`, the code behind its matching job) is built over the corpus and asked
-each demand; the figures are recall@1, recall@5 and MRR of the intended patent, and the latency of one ranking
-(p50, p99) at each corpus size. The index is built once per size and not timed.
+subclass with its own objects, functions, features and effects, and each patent with its own specifics, as real
+ones have: the material, component or technique it builds on, a second one it adds, the place it is meant for, and
+a parameter range (so that 100,000 patents are 100,000 different texts, not a few thousand repeated). 200 demands,
+each meant for one patent: a title, a description, an industry and a prefecture, no IPC, in words that differ from
+the patent's (synonyms from `matching_lexicon.py`, other sentence frames and the SME's own phrasing; never a copy
+of its title). The market's own ranking (`pb_market.matching.rank.Index`, the index its matching job keeps) is
+built over the corpus and asked each demand; the figures are recall@1, recall@5 and MRR of the intended patent,
+the latency of one ranking (p50, p99) at each corpus size, and the cost of following a changed candidate. The
+index is built once per size and not timed.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 
 from bench.matching_lexicon import ENDINGS, NEEDS, OPENINGS, SYNONYMS
 from pb_market.matching.rank import Candidate, Index, Wanted
+from pb_market.matching.service import refresh
 
 PREFECTURES = ("520100", "520200", "520300", "520400", "520500", "520600", "522300", "522600", "522700")
 # subclass: (industry, objects, functions, features, effects)
@@ -53,7 +57,7 @@ FIELDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...], 
     "G06N": ("big_data_electronics", ("神经网络", "深度学习", "知识图谱", "大模型"), ("训练", "推理", "预测"), ("注意力机制", "特征提取", "样本增强", "模型压缩"), ("提高精度", "降低算力")),
     "G06Q": ("big_data_electronics", ("物流", "供应链", "电商", "能源"), ("管理", "调度", "结算"), ("订单平台", "路径规划", "信用评估", "库存预测"), ("降低成本", "提高效率")),
     "G06T": ("big_data_electronics", ("图像", "视频", "遥感影像", "医学影像"), ("识别", "分割", "增强"), ("卷积网络", "边缘检测", "三维重建", "去噪"), ("提高精度", "实时处理")),
-    "H01L": ("big_data_electronics", ("芯片", "半导体", "功率器件", "封装"), ("散热", "封装", "测试"), ("热沉", "键合线", "基板", "导热胶"), ("降低温度", "提高可靠")),
+    "H01L": ("big_data_electronics", ("芯片", "半导体", "功率器件", "引线框架"), ("散热", "封装", "测试"), ("热沉", "键合线", "基板", "导热胶"), ("降低温度", "提高可靠")),
     "H01M": ("clean_power", ("电池", "锂电池", "储能电池", "电极"), ("制备", "管理", "回收"), ("正极材料", "隔膜", "电解液", "均衡电路"), ("延长寿命", "提高安全")),
     "H02J": ("clean_power", ("电网", "微电网", "配电网", "光伏电站"), ("调度", "储能", "保护"), ("逆变器", "储能变流器", "负荷预测", "继电保护"), ("提高稳定", "降低损耗")),
     "H04L": ("big_data_electronics", ("通信", "数据传输", "物联网", "报文"), ("加密", "路由", "认证"), ("密钥", "网关", "协议栈", "身份令牌"), ("提高安全", "降低时延")),
@@ -61,6 +65,61 @@ FIELDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...], 
     "H05K": ("big_data_electronics", ("服务器", "机柜", "电路板", "电源模块"), ("散热", "防护", "布线"), ("液冷板", "风道", "屏蔽罩", "热管"), ("降低温度", "降低能耗")),
 }
 SUFFIXES = ("方法", "装置", "系统")
+# The specifics that tell one patent of a field from another, as real ones do: what it is made of or builds on (a
+# material, a component, a technique), where it is meant to be used, and a parameter. Each family of subclasses
+# has its own.
+FAMILIES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, str, int, int], ...]]] = {
+    "agri_food": (
+        ("不锈钢内胆", "竹编托盘", "远红外加热管", "石墨烯发热膜", "食品级硅胶", "生物质颗粒燃料", "空气能热泵",
+         "乳酸菌", "复合酶制剂", "壳聚糖涂膜", "紫外线灯管", "臭氧发生器", "光伏板", "北斗定位模块", "变频风机",
+         "称重传感器", "光电分选机", "近红外光谱", "低温等离子体", "有机肥", "秸秆", "菌渣", "陶瓷膜", "碳纤维"),
+        ("山地茶园", "坝区", "石漠化地区", "高海拔冷凉地区", "林下种植", "农民专业合作社", "家庭农场", "小作坊",
+         "梯田", "连栋大棚", "冷链仓储", "农村电商", "民族村寨", "学校食堂", "出口基地", "易地扶贫搬迁安置点"),
+        (("温度", "℃", 30, 120), ("转速", "r/min", 60, 600), ("含水率", "%", 5, 40), ("时间", "min", 10, 240))),
+    "medicine": (
+        ("纳米脂质体", "微囊包埋", "超临界二氧化碳萃取", "大孔树脂", "柔性电路", "蓝牙低功耗", "微流控芯片",
+         "荧光探针", "石墨烯电极", "水凝胶", "透皮贴剂", "缓释微球", "环糊精包合", "酶联免疫", "光电容积脉搏",
+         "毫米波雷达", "聚乳酸", "医用钛合金", "银离子抗菌层", "一次性采血管"),
+        ("基层卫生院", "县级医院", "家庭护理", "老年人", "孕产妇", "养老机构", "急诊科", "社区卫生服务中心",
+         "乡村医生", "体检中心", "康复科", "中医馆", "儿童", "慢病管理"),
+        (("浓度", "mg/mL", 1, 50), ("粒径", "nm", 20, 400), ("采样频率", "Hz", 50, 2000), ("温度", "℃", 2, 80))),
+    "equipment": (
+        ("碳化硅", "钛合金", "高锰钢", "聚氨酯", "304不锈钢", "铸铁", "谐波减速器", "行星齿轮", "液压缸",
+         "永磁同步电机", "激光雷达", "工业相机", "编码器", "磁悬浮轴承", "陶瓷涂层", "橡胶履带", "无线遥控",
+         "变频器", "超声波探伤", "电磁制动器", "碳纤维复合材料", "柔性铰链"),
+        ("煤矿井下", "山区公路", "隧道", "装配车间", "物流园区", "港口码头", "风电场", "高寒地区", "狭小空间",
+         "高温车间", "露天矿山", "城市公交", "中小型工厂", "化工园区"),
+        (("功率", "kW", 1, 500), ("转速", "r/min", 100, 3000), ("压力", "MPa", 1, 40), ("负载", "kg", 5, 2000))),
+    "chem_materials": (
+        ("磷石膏", "粉煤灰", "赤泥", "电解锰渣", "钢渣", "玄武岩纤维", "聚丙烯纤维", "石墨烯", "纳米二氧化硅",
+         "硅藻土", "沸石", "聚合氯化铝", "聚丙烯酰胺", "改性膨润土", "生物炭", "氧化石墨烯", "环氧树脂",
+         "聚四氟乙烯", "陶瓷纤维", "稀土", "硫酸钙晶须", "木质素"),
+        ("磷化工园区", "锰矿区", "煤矿", "乡镇污水站", "垃圾填埋场", "装配式建筑", "高速公路", "水泥厂",
+         "电镀企业", "养殖场", "喀斯特地区", "地下工程", "化工厂", "冶炼厂"),
+        (("温度", "℃", 20, 1200), ("pH", "", 2, 12), ("掺量", "%", 1, 60), ("粒度", "目", 50, 800))),
+    "electronics_it": (
+        ("边缘计算", "联邦学习", "国密算法", "时序数据库", "图数据库", "消息队列", "现场可编程门阵列", "容器编排",
+         "零信任", "同态加密", "哈希链", "轻量化模型", "知识蒸馏", "迁移学习", "图神经网络", "毫米波",
+         "低功耗广域网", "北斗", "氮化镓", "铜柱凸点", "相变材料", "碳化硅衬底", "数字签名", "多模态"),
+        ("数据中心", "政务云", "智慧城市", "电力调度中心", "智慧矿山", "智慧交通", "工业园区", "医院信息科",
+         "银行", "物流仓库", "偏远山区", "地铁", "高速公路收费站", "农村电商"),
+        (("时延", "ms", 1, 200), ("频率", "GHz", 1, 40), ("功耗", "W", 1, 300), ("准确率", "%", 80, 99))),
+    "energy_civil": (
+        ("磷酸铁锂", "钠离子", "固态电解质", "碳纤维布", "超高性能混凝土", "耐候钢", "光纤光栅", "北斗监测站",
+         "钙钛矿", "槽式集热管", "熔盐", "相变储热材料", "压电陶瓷", "超级电容", "液流电池", "聚晶金刚石",
+         "纳米流体", "无人机巡检", "碳化硅器件", "双面组件"),
+        ("山区", "喀斯特地貌", "高海拔地区", "峡谷", "城市配电网", "农村电网", "工业园区", "光伏电站", "水电站",
+         "高寒冻土", "隧道", "海岛", "页岩气田", "矿区"),
+        (("电压", "kV", 1, 500), ("容量", "kWh", 5, 2000), ("跨径", "m", 30, 1500), ("深度", "m", 200, 5000))),
+}
+FAMILY_OF = {"A01B": "agri_food", "A01G": "agri_food", "A23F": "agri_food", "A23L": "agri_food", "C12G": "agri_food",
+             "F26B": "agri_food", "A61K": "medicine", "A61B": "medicine", "G01N": "medicine", "B23K": "equipment",
+             "B25J": "equipment", "B60L": "equipment", "B65G": "equipment", "E21B": "equipment",
+             "B01D": "chem_materials", "C02F": "chem_materials", "C04B": "chem_materials", "C08L": "chem_materials",
+             "C22B": "chem_materials", "G05B": "electronics_it", "G06F": "electronics_it", "G06N": "electronics_it",
+             "G06Q": "electronics_it", "G06T": "electronics_it", "H01L": "electronics_it", "H04L": "electronics_it",
+             "H04W": "electronics_it", "H05K": "electronics_it", "E01D": "energy_civil", "F24S": "energy_civil",
+             "H01M": "energy_civil", "H02J": "energy_civil"}
 
 
 @dataclass(frozen=True)
@@ -72,7 +131,9 @@ class Patent:
     abstract: str
     industry: str
     prefecture: str
-    words: tuple[str, ...]  # its object, function, features and effect, for the demand generator
+    # Its object, function, features, effect, specific (material or technique) and place of use: what an SME
+    # would describe in its demand.
+    words: tuple[str, ...]
 
 
 def corpus(size: int, seed: int) -> list[Patent]:
@@ -82,16 +143,28 @@ def corpus(size: int, seed: int) -> list[Patent]:
     for i in range(size):
         subclass = subclasses[i % len(subclasses)]
         industry, objects, functions, features, effects = FIELDS[subclass]
+        specifics, places, parameters = FAMILIES[FAMILY_OF[subclass]]
         obj, fn = rng.choice(objects), rng.choice(functions)
         f1, f2 = rng.sample(features, 2)
         effect = rng.choice(effects)
+        specific, other, place = *rng.sample(specifics, 2), rng.choice(places)
         suffix = rng.choice(SUFFIXES)
-        title = f"一种基于{f1}的{obj}{fn}{suffix}"
-        abstract = (f"本发明公开了一种{obj}{fn}{suffix}，包括{f1}和{f2}，通过{f1}与{f2}的配合实现{obj}的{fn}，"
-                    f"能够{effect}，适用于{obj}{fn}场景。")
+        name, unit, low, high = rng.choice(parameters)
+        a = rng.randint(low, high)
+        b = rng.randint(a, high)
+        title = rng.choice([f"一种基于{f1}的{obj}{fn}{suffix}", f"一种采用{specific}的{obj}{fn}{suffix}",
+                            f"一种适用于{place}的{obj}{fn}{suffix}", f"{specific}{obj}{fn}{suffix}及其应用"])
+        abstract = rng.choice([
+            f"本发明公开了一种{obj}{fn}{suffix}，包括{f1}和{f2}，所述{f1}基于{specific}，{name}为{a}～{b}{unit}；"
+            f"通过{f1}与{f2}的配合实现{obj}的{fn}，辅以{other}，能够{effect}，适用于{place}。",
+            f"本发明涉及{obj}{fn}技术领域，提供一种{obj}{fn}{suffix}：以{specific}为核心，设置{f1}，"
+            f"并以{f2}控制{name}在{a}～{b}{unit}之间，结合{other}，解决了{place}{obj}{fn}的难题，{effect}。",
+            f"本发明提供的{suffix}针对{place}的需要，将{specific}与{f1}结合用于{obj}{fn}，"
+            f"{f2}使{name}保持在{a}～{b}{unit}，另设{other}，实验表明可{effect}。",
+        ])
         patents.append(Patent(number=f"BENCH{i:07d}", subclass=subclass, ipc=f"{subclass} {rng.randint(1, 99)}/{rng.randint(0, 99):02d}",
                               title=title, abstract=abstract, industry=industry, prefecture=rng.choice(PREFECTURES),
-                              words=(obj, fn, f1, f2, effect)))
+                              words=(obj, fn, f1, f2, effect, specific, place)))
     return patents
 
 
@@ -106,10 +179,18 @@ def _say_otherwise(word: str, rng: random.Random) -> str:
 
 
 def demand_for(patent: Patent, rng: random.Random) -> dict[str, str]:
-    obj, fn, f1, f2, effect = (_say_otherwise(w, rng) for w in patent.words)
+    """What an SME would write: its object and need, where it works (it always knows its own setting), one or both
+    of the features it has in mind, nine times in ten the material or technique it has heard of, and the effect it
+    wants; each in its own words where it has others. A demand that names less cannot single out one patent of
+    100,000, and is then not a demand meant for one patent."""
+    obj, fn, f1, f2, effect, specific, place = (_say_otherwise(w, rng) for w in patent.words)
     title = rng.choice([f"{obj}{fn}技术需求", f"寻求{obj}的{fn}技术", f"{obj}{fn}难题求解"])
-    description = (f"{rng.choice(OPENINGS)}在{obj}{fn}方面遇到瓶颈，{rng.choice(NEEDS)}采用{f1}或{f2}的成熟技术，"
-                   f"目标是{effect}。{rng.choice(ENDINGS)}")
+    features = rng.choice([f"{f1}或{f2}", f"{f2}和{f1}", f1, f2])
+    where = rng.choice([f"位于{place}，", f"面向{place}，", f"服务于{place}，"])
+    built = rng.choice([f"最好用到{specific}", f"考虑{specific}方案", f"对{specific}感兴趣"]) \
+        if rng.random() < 0.9 else ""
+    description = (f"{rng.choice(OPENINGS)}{where}在{obj}{fn}方面遇到瓶颈，{rng.choice(NEEDS)}采用{features}的"
+                   f"成熟技术，{built + '，' if built else ''}目标是{effect}。{rng.choice(ENDINGS)}")
     return {"title": title, "description": description, "industry": patent.industry,
             "prefecture_code": rng.choice(PREFECTURES)}
 
@@ -129,8 +210,9 @@ def demands(patents: list[Patent], count: int, seed: int) -> list[tuple[str, dic
 def measure(size: int, seed: int, count: int) -> dict[str, Any]:
     patents = corpus(size, seed)
     built = time.perf_counter()
-    index = Index([Candidate(number=p.number, kind="sleeping", text=f"{p.title} {p.abstract}", ipc=(p.ipc,),
-                             industry=p.industry, prefecture_code=p.prefecture, title=p.title) for p in patents])
+    found = [Candidate(number=p.number, kind="sleeping", text=f"{p.title} {p.abstract}", ipc=(p.ipc,),
+                       industry=p.industry, prefecture_code=p.prefecture, title=p.title) for p in patents]
+    index = Index(found)
     build_s = time.perf_counter() - built
     hits1 = hits5 = 0
     reciprocal = 0.0
@@ -147,11 +229,26 @@ def measure(size: int, seed: int, count: int) -> dict[str, Any]:
             hits5 += position <= 5
             reciprocal += 1 / position
     latencies.sort()
+    # How the job's index follows its candidates: 100 patents replaced by a changed text, 100 dropped.
+    changed = time.perf_counter()
+    for p in patents[:100]:
+        index.put(Candidate(number=p.number, kind="open_licence", text=f"{p.title} {p.abstract} 开放许可",
+                            ipc=(p.ipc,), industry=p.industry, prefecture_code=p.prefecture, title=p.title))
+    for p in patents[100:200]:
+        index.drop(p.number)
+    update_ms = (time.perf_counter() - changed) * 1000 / 200
+    # A matching round brings the index to the candidates it read: with none changed, only their comparison.
+    compared = time.perf_counter()
+    refresh(index, [index.get(c.number) for c in found if c.number in index])
+    refresh_s = time.perf_counter() - compared
+    distinct = len({(p.title, p.abstract) for p in patents}) / size
     return {"patents": size, "subclasses": len({p.subclass for p in patents}), "demands": count, "seed": seed,
+            "distinct_texts": round(distinct, 3),
             "recall@1": round(hits1 / count, 2), "recall@5": round(hits5 / count, 2), "MRR": round(reciprocal / count, 2),
             "p50_ms": round(statistics.median(latencies), 2),
             "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 2),
-            "index_build_s": round(build_s, 1)}
+            "index_build_s": round(build_s, 1), "index_update_ms": round(update_ms, 2),
+            "refresh_unchanged_s": round(refresh_s, 2)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -165,7 +262,9 @@ def main(argv: list[str] | None = None) -> None:
     for row in rows:
         print(f"{row['patents']} patents ({row['subclasses']} IPC subclasses), {row['demands']} demands, seed "
               f"{row['seed']}: recall@1 {row['recall@1']:.2f}, recall@5 {row['recall@5']:.2f}, MRR {row['MRR']:.2f}, "
-              f"p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms (index built in {row['index_build_s']} s)")
+              f"p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms (index built in {row['index_build_s']} s, "
+              f"{row['index_update_ms']} ms a changed candidate, {row['refresh_unchanged_s']} s to compare them all; "
+              f"{row['distinct_texts']:.0%} of the texts distinct)")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
             json.dump(rows, out, ensure_ascii=False, indent=2)

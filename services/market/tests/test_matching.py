@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pb_market.app import build_app
+from pb_market.matching.rank import Index
 from pb_market.matching.service import match_due
 from pbkit.dates import business_today
 from pbkit.testing import new_patent_number
@@ -171,3 +172,70 @@ def test_sleeping_patents_come_from_the_registrys_and_the_deals_events(quiet, of
     assert sleeping in kept and kept[sleeping]["kind"] == "sleeping"
     assert kept[sleeping]["reasons"]["fee_within_budget"] is None  # no declared fee to compare
     assert not {licensed, lapsed, firms, far} & set(kept)
+
+
+def test_a_match_that_leaves_the_top_ten_and_comes_back_is_announced_once(quiet, office, admin, body):
+    kit = quiet.app.state.kit
+    index = Index()  # the job's index, kept between rounds as the app keeps it
+    gzu = office.org("贵州大学")
+    demand_id = quiet.post("/api/v1/demands", json=demand(office.sme()) | TEA_DEMAND, headers=admin).json()["id"]
+    modest = office.patent(gzu, title="一种茶叶烘干装置", ipc=("F26B 9/06",))
+    assert quiet.post("/api/v1/open-licences", json=body([modest], [gzu]), headers=admin).status_code == 201
+    match_due(uow_factory=kit.uow, read_session=kit.read_session, index=index)
+    assert [m["patent_number"] for m in _matches(quiet, admin, demand_id)] == [modest]
+    firm = office.org("贵州某机械有限公司", kind="enterprise", size="large")  # withdrawn, its patents are not sleeping
+    better = [office.patent(firm, title=f"绿茶烘干机的温度控制稳定可调装置第{i}型") for i in range(10)]
+    declared = quiet.post("/api/v1/open-licences", json=body(better, [firm]), headers=admin)
+    assert declared.status_code == 201, declared.text
+    match_due(uow_factory=kit.uow, read_session=kit.read_session, index=index)
+    assert modest not in {m["patent_number"] for m in _matches(quiet, admin, demand_id)}  # out of the top ten
+    withdrawn = quiet.post(f"/api/v1/open-licences/{declared.json()['id']}/withdraw",
+                           json={"withdrawn_on": "2023-06-01"}, headers=admin)
+    assert withdrawn.status_code == 200, withdrawn.text
+    match_due(uow_factory=kit.uow, read_session=kit.read_session, index=index)
+    assert [m["patent_number"] for m in _matches(quiet, admin, demand_id)] == [modest]  # back, and the others gone
+    announced = [e["data"]["patent_number"] for e in _proposed(quiet)]
+    assert sorted(announced) == sorted([modest, *better])  # the modest one once, not again on its return
+
+
+def test_a_change_of_candidates_while_a_round_computes_leaves_the_demand_due(quiet, office, admin, body):
+    kit = quiet.app.state.kit
+    firm = office.org("贵州某机械有限公司", kind="enterprise", size="large")  # its patent is no sleeping candidate
+    tea = office.patent(firm, title="一种茶叶烘干机的温度控制装置", ipc=("F26B 21/10",))
+    demand_id = quiet.post("/api/v1/demands", json=demand(office.sme()) | TEA_DEMAND, headers=admin).json()["id"]
+
+    class DeclaredMeanwhile(Index):
+        """The declaration commits after the round read its candidates, before it keeps the ranking."""
+
+        def rank(self, wanted, limit=10):  # noqa: ANN001, ANN202
+            declared = quiet.post("/api/v1/open-licences", json=body([tea], [firm]), headers=admin)
+            assert declared.status_code == 201, declared.text
+            return super().rank(wanted, limit)
+
+    assert match_due(uow_factory=kit.uow, read_session=kit.read_session, index=DeclaredMeanwhile()) == 1
+    assert _matches(quiet, admin, demand_id) == []  # ranked on the candidates it read: none
+    assert match_due(uow_factory=kit.uow, read_session=kit.read_session) == 1  # still due: the change is not lost
+    assert [m["patent_number"] for m in _matches(quiet, admin, demand_id)] == [tea]
+
+
+def test_a_change_of_candidates_writes_no_demand_row(quiet, office, admin, body):
+    from sqlalchemy import event
+
+    kit = quiet.app.state.kit
+    ids = [quiet.post("/api/v1/demands", json=demand(office.sme()) | TEA_DEMAND, headers=admin).json()["id"]
+           for _ in range(3)]
+    assert match_due(uow_factory=kit.uow, read_session=kit.read_session) == 3
+    gzu = office.org("贵州大学")
+    tea = office.patent(gzu, title="一种茶叶烘干机的温度控制装置", ipc=("F26B 21/10",))
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # noqa: ANN001, ANN002, ANN202
+        statements.append(statement)
+    event.listen(kit.engine, "before_cursor_execute", seen)
+    try:
+        assert quiet.post("/api/v1/open-licences", json=body([tea], [gzu]), headers=admin).status_code == 201
+    finally:
+        event.remove(kit.engine, "before_cursor_execute", seen)
+    assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE DEMANDS")]
+    assert match_due(uow_factory=kit.uow, read_session=kit.read_session) == 3  # and every open demand is due again
+    assert all(_matches(quiet, admin, i)[0]["patent_number"] == tea for i in ids)

@@ -55,3 +55,33 @@ def test_industry_and_prefecture_order_candidates_of_equal_text_relevance():
 def test_a_demand_sharing_nothing_matches_nothing_and_the_top_is_bounded():
     assert INDEX.rank(Wanted("火箭发动机燃料")) == []
     assert len(INDEX.rank(Wanted("装置 方法 结构 数据 散热 茶叶 糖尿病"), limit=2)) == 2
+
+
+def _ranked(index: Index, wanted: Wanted) -> list[tuple[str, float, list[str]]]:
+    return [(m.candidate.number, m.score, m.shared_terms) for m in index.rank(wanted)]
+
+
+def test_an_index_kept_up_to_date_one_candidate_at_a_time_ranks_as_one_built_anew():
+    kept = Index([TEA, CHIP, DRUG, STORE, COOL])
+    kept.drop("ZL2")
+    kept.put(Candidate("ZL5", "sleeping", "茶叶烘干机的液冷散热装置", ("F26B 21/06",), "ecological_food", "520300"))
+    kept.put(TEA)  # unchanged: left as it is
+    extra = [Candidate(f"ZX{i}", "sleeping", f"数据中心服务器第{i}型散热机柜", ("H05K 7/20",), "big_data_electronics",
+                       "520100") for i in range(100)]
+    for candidate in extra:
+        kept.put(candidate)
+    for candidate in extra[:90]:  # most of them gone: the slots are packed again
+        kept.drop(candidate.number)
+    fresh = Index([TEA, DRUG, STORE, kept.get("ZL5"), *extra[90:]])
+    assert len(kept) == len(fresh) == 14 and "ZL2" not in kept
+    for wanted in (Wanted("绿茶烘干时的温度控制", industry="ecological_food", prefecture_code="520300"),
+                   Wanted("服务器散热", ipc=("H05K 7",)), Wanted("芯片散热"), Wanted("数据存储", ipc=("G06F",))):
+        assert _ranked(kept, wanted) == _ranked(fresh, wanted)
+    assert [m.candidate.number for m in kept.rank(Wanted("芯片"))] == []  # the dropped chip patent is gone
+
+
+def test_a_word_said_otherwise_counts_by_its_characters_which_alone_match_nothing():
+    index = Index([Candidate("ZR1", "sleeping", "一种茶叶烘干装置"), Candidate("ZR2", "sleeping", "一种茶叶揉捻装置"),
+                   Candidate("ZR3", "sleeping", "一种捻线机")])
+    ranked = [m.candidate.number for m in index.rank(Wanted("茶叶捻制"))]
+    assert ranked == ["ZR2", "ZR1"]  # 捻制 is not 揉捻, but its 捻 is; the twisting machine shares no word

@@ -14,6 +14,7 @@ from pb_market.demands.service import expire_due
 from pb_market.demands.views import router as demands_router
 from pb_market.events import EVENTS
 from pb_market.matching import read_model
+from pb_market.matching.rank import Index
 from pb_market.matching.service import match_due
 from pb_market.models import CONFLICTS, kit_tables
 from pb_market.settings import Settings
@@ -89,7 +90,10 @@ def build_app(settings: Settings | None = None, *, registry: RegistryClient | No
         uow_factory=kit.uow, today=business_today(settings.business_timezone)), leader_only=True)
     kit.add_consumer(ConsumerSpec(read_model.CONSUMER, read_model.TOPICS, read_model.apply))
     # Matches are computed off the request path: one replica ranks the demands marked due (posted, or candidates changed).
-    kit.add_periodic("matching", settings.matching_interval_s, lambda: match_due(uow_factory=kit.uow, read_session=kit.read_session), leader_only=True)
+    # Its index stays in memory between rounds, updated with the candidates that changed.
+    matching_index = Index()
+    kit.add_periodic("matching", settings.matching_interval_s, lambda: match_due(
+        uow_factory=kit.uow, read_session=kit.read_session, index=matching_index), leader_only=True)
     app = create_app(kit, title="PatentBridge Market", description=DESCRIPTION,
                      routers=[declarations_router, demands_router])
     app.state.deals = deals

@@ -134,6 +134,7 @@ class Demand(Base):
                         name="ck_demands_budget"),
         Index("ix_demands_status_expires_on", "status", "expires_on"),
         Index("ix_demands_sme_id_id", "sme_id", "id"),
+        Index("ix_demands_status_matched_generation", "status", "matched_generation"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -156,8 +157,11 @@ class Demand(Base):
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # Set when the demand is posted and when the candidates change; the matching job clears it as it ranks.
+    # Set when the demand is posted; the matching job clears it as it ranks.
     match_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
+    # The candidates' generation its kept ranking was computed on: an open demand ranked on an older generation
+    # than the current one is due again (a change of candidates writes one row, not every open demand).
+    matched_generation: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class DemandMatch(Base):
@@ -176,6 +180,27 @@ class DemandMatch(Base):
     title: Mapped[str] = mapped_column(String(500))
     reasons: Mapped[dict[str, Any]] = mapped_column(JSON)
     proposed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MatchProposal(Base):
+    """A (demand, patent) match ever announced with pb.match.proposed.v1: one that leaves the top 10 and comes back
+    is not announced again."""
+
+    __tablename__ = "match_proposals"
+
+    demand_id: Mapped[str] = mapped_column(ForeignKey("demands.id"), primary_key=True)
+    patent_number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CandidateGeneration(Base):
+    """One row: a counter raised by every change of the matching candidates (a declaration made active or withdrawn,
+    a patent, owner or deal of the read model)."""
+
+    __tablename__ = "candidate_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger)
 
 
 class OrganizationView(Base):

@@ -35,7 +35,7 @@ from pb_market.declarations.service import (
     refuse_other_partners,
 )
 from pb_market.events import OPEN_LICENCE_DECLARED, OPEN_LICENCE_WITHDRAWN
-from pb_market.matching.service import mark_open_demands_due
+from pb_market.matching.service import candidates_changed
 from pb_market.models import OpenLicence
 from pbkit.commands import UowFactory
 from pbkit.errors import Conflict, RuleBroken
@@ -181,7 +181,7 @@ def _complete(uow: UnitOfWork, row: OpenLicence | None, step: str) -> OpenLicenc
         details = {"withdrawn_on": row.withdrawn_on.isoformat()}
     clear_pending(row)
     row.updated_at = utcnow()
-    mark_open_demands_due(uow)  # new candidates, or fewer: the matching job ranks the open demands again
+    candidates_changed(uow)  # new candidates, or fewer: the matching job ranks the open demands again
     uow.emit(event_type=OPEN_LICENCE_DECLARED if step == DECLARE else OPEN_LICENCE_WITHDRAWN, aggregate_type=AGGREGATE,
              aggregate_id=row.id, data=event_data(row))
     uow.audit(_AUDITED[step], target_type=AGGREGATE, target_id=row.id, details=details)

@@ -3,14 +3,14 @@
 It never reads another service's database: the registry's patent and organization events give titles, IPC,
 owners and status, each kept at its newest `sequence` (events may be redelivered or come late); the deals topic
 (and the registry's ownership changes) say which patents were ever transferred or licensed. A change that can
-make or unmake a sleeping patent marks the open demands due for matching again.
+make or unmake a sleeping patent raises the candidates' generation: the open demands are due for matching again.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pb_market.matching.service import mark_open_demands_due
+from pb_market.matching.service import candidates_changed
 from pb_market.models import DealtPatent, OrganizationView, PatentView
 from pbkit.events import Event
 from pbkit.uow import UnitOfWork
@@ -57,4 +57,4 @@ def apply(uow: UnitOfWork, event: Event) -> None:
     else:
         return
     session.flush()
-    mark_open_demands_due(uow)
+    candidates_changed(uow)

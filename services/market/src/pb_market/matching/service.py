@@ -1,9 +1,13 @@
 """Matching demands with candidates (供需对接), off the request path: the job ranks each demand marked due.
 
-A demand is marked due when it is posted, and every open demand when the candidates change (a declaration made
-active or withdrawn). A round of the leader-elected matching job indexes the candidates once and ranks each due
-demand (`rank.Index`); the top 10 replace its kept matches, and each match not kept before is announced with
-`pb.match.proposed.v1`. Reading the matches emits nothing.
+A demand is due when it is posted, and every open demand when the candidates change (a declaration made active or
+withdrawn, a patent, owner or deal of the read model): a change raises the candidates' generation, one row, and an
+open demand last ranked on an older generation is due again. A round of the leader-elected matching job brings its
+index (`rank.Index`, kept in memory between rounds) up to date, re-reading only the candidates whose text differs,
+and ranks each due demand; the top 10 replace its kept matches, and each (demand, patent) match never announced
+before is announced once with `pb.match.proposed.v1` (`MatchProposal`). A demand is marked ranked on the generation
+the round read before its candidates, so a change that commits while the round computes leaves it due. Reading the
+matches emits nothing.
 
 Candidates: the patents under an active open-licence declaration (their title with the declaration's description,
 IPC, industry, prefecture and fee due on acceptance), and the "sleeping" patents of the market's read model
@@ -17,13 +21,22 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from pb_market.declarations.service import ACTIVE
 from pb_market.events import MATCH_PROPOSED
 from pb_market.matching.rank import Candidate, Index, Match, Wanted
-from pb_market.models import DealtPatent, Demand, DemandMatch, OpenLicence, OrganizationView, PatentView
+from pb_market.models import (
+    CandidateGeneration,
+    DealtPatent,
+    Demand,
+    DemandMatch,
+    MatchProposal,
+    OpenLicence,
+    OrganizationView,
+    PatentView,
+)
 from pbkit.commands import UowFactory
 from pbkit.events import utcnow
 from pbkit.uow import UnitOfWork
@@ -33,9 +46,26 @@ SLEEPING_OWNER_KINDS = ("university", "research_institute", "state_owned_enterpr
 OPEN = "open"
 
 
-def mark_open_demands_due(uow: UnitOfWork) -> None:
-    """The candidates changed: every open demand is ranked again by the next round."""
-    uow.session.execute(update(Demand).where(Demand.status == OPEN, Demand.match_due.is_(False)).values(match_due=True))
+def candidates_changed(uow: UnitOfWork) -> None:
+    """The candidates changed: every open demand is ranked again by the next round (one row written, whatever the
+    number of open demands)."""
+    uow.session.execute(update(CandidateGeneration).where(CandidateGeneration.id == 1)
+                        .values(generation=CandidateGeneration.generation + 1))
+
+
+def current_generation(session: Session) -> int:
+    return session.scalar(select(CandidateGeneration.generation).where(CandidateGeneration.id == 1)) or 0
+
+
+def refresh(index: Index, found: list[Candidate]) -> Index:
+    """The index brought to `found`: the candidates gone are dropped, the new and changed ones (re)indexed, the
+    others left as they are (their text is not segmented again)."""
+    numbers = {c.number for c in found}
+    for number in index.numbers() - numbers:
+        index.drop(number)
+    for candidate in found:
+        index.put(candidate)
+    return index
 
 
 def candidates(session: Any) -> list[Candidate]:
@@ -68,34 +98,40 @@ def wanted(demand: Demand) -> Wanted:
                   budget_max_fen=demand.budget_max_fen)
 
 
-def match_due(*, uow_factory: UowFactory, read_session: Callable[[], Session], limit: int = 200) -> int:
+def match_due(*, uow_factory: UowFactory, read_session: Callable[[], Session], limit: int = 200,
+              index: Index | None = None) -> int:
     """One round of the matching job: ranks up to `limit` due demands. Returns how many.
 
-    The index is built, and each demand ranked, in a read session: on SQLite a unit of work holds the database's
-    one write lock (BEGIN IMMEDIATE), and every market write would wait out the build. Only keeping a demand's
-    ranking takes a unit of work, with the demand locked and still due."""
+    `index`: the job's index, kept between rounds (a fresh one when None). It is brought up to date, and each
+    demand ranked, in a read session: on SQLite a unit of work holds the database's one write lock (BEGIN
+    IMMEDIATE), and every market write would wait out the update. Only keeping a demand's ranking takes a unit of
+    work, with the demand locked and still due."""
     with read_session() as session:
-        due = session.scalars(select(Demand).where(Demand.match_due.is_(True), Demand.status == OPEN)
-                              .order_by(Demand.id).limit(limit)).all()
+        generation = current_generation(session)  # read before the candidates: a later change leaves demands due
+        due = session.scalars(select(Demand).where(
+            Demand.status == OPEN, or_(Demand.match_due.is_(True), Demand.matched_generation < generation))
+            .order_by(Demand.id).limit(limit)).all()
         if not due:
             return 0
         wanted_of = {demand.id: wanted(demand) for demand in due}
-        index = Index(candidates(session))
+        index = refresh(index if index is not None else Index(), candidates(session))
     for demand_id, want in wanted_of.items():
         ranked = index.rank(want, limit=KEPT)
         with uow_factory() as uow:
             demand = uow.session.get(Demand, demand_id, with_for_update=True)
-            if demand is None or not demand.match_due:
+            if demand is None or demand.status != OPEN or \
+                    (not demand.match_due and demand.matched_generation >= generation):
                 continue
             keep(uow, demand, ranked)
             demand.match_due = False
+            demand.matched_generation = generation
             uow.commit()
     return len(wanted_of)
 
 
 def keep(uow: UnitOfWork, demand: Demand, ranked: list[Match]) -> None:
-    """The ranking replaces the demand's kept matches; the matches new to it are announced."""
-    before = set(uow.session.scalars(select(DemandMatch.patent_number).where(DemandMatch.demand_id == demand.id)))
+    """The ranking replaces the demand's kept matches; the matches never announced for it before are announced."""
+    proposed = set(uow.session.scalars(select(MatchProposal.patent_number).where(MatchProposal.demand_id == demand.id)))
     uow.session.execute(delete(DemandMatch).where(DemandMatch.demand_id == demand.id))
     now = utcnow()
     for position, match in enumerate(ranked, start=1):
@@ -104,7 +140,8 @@ def keep(uow: UnitOfWork, demand: Demand, ranked: list[Match]) -> None:
                           score_micros=round(match.score * 1_000_000), kind=c.kind, declaration_id=c.declaration_id,
                           title=c.title, reasons=match.reasons(), proposed_at=now)
         uow.session.add(row)
-        if c.number not in before:
+        if c.number not in proposed:
+            uow.session.add(MatchProposal(demand_id=demand.id, patent_number=c.number, proposed_at=now))
             uow.emit(event_type=MATCH_PROPOSED, aggregate_type="demand", aggregate_id=demand.id, at=now,
                      data={"demand_id": demand.id, "sme_id": demand.sme_id, **match_data(row)})
     uow.session.flush()
