@@ -1,4 +1,4 @@
-"""What one bench run starts: the five services as their own processes (as `make run` and production start
+"""What one bench run starts: the six services as their own processes (as `make run` and production start
 them, through the kit's launcher on free ports), the bare hello app beside them, and for the PostgreSQL +
 Kafka backend a durable PostgreSQL and a Kafka broker of deploy/infra.sh in a directory of the bench's own."""
 
@@ -25,7 +25,8 @@ from pbkit.bus.local import LocalLogBus
 from pbkit.bus.namespaced import NamespacedBus
 from pbkit.testing import REPO_ROOT, ServiceProcess, create_pg_database, drop_pg_database
 
-SERVICES = ("registry", "transactions", "pledge", "product_filing", "metrics")
+# The market too: the metrics service consumes its topics, and is not ready until they exist.
+SERVICES = ("registry", "transactions", "pledge", "product_filing", "metrics", "market")
 
 
 def log(message: str) -> None:
@@ -159,7 +160,8 @@ def _start_together(processes: list[ServiceProcess], timeout_s: float = 120) -> 
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{p.package} did not become healthy within {timeout_s} s")
+                raise RuntimeError(f"{p.package} did not become healthy within {timeout_s} s: "
+                                   f"{p.log_path.read_text()[-3000:]}")
             time.sleep(0.2)
 
 
@@ -172,7 +174,7 @@ def _ready(urls: dict[str, str]) -> bool:
 
 @contextmanager
 def running(backend: str, base_dir: Path, infra: Infra | None) -> Iterator[Stack]:
-    """The five services and hello on `backend` ("embedded" or "kafka"), ready; stopped afterwards."""
+    """The six services and hello on `backend` ("embedded" or "kafka"), ready; stopped afterwards."""
     admin_id, admin_secret = "bench-admin", "bench-" + secrets.token_urlsafe(24)
     common = {
         "PB_ENV": "development", "PB_VAR_DIR": str(base_dir / "var"),
@@ -201,17 +203,19 @@ def running(backend: str, base_dir: Path, infra: Infra | None) -> Iterator[Stack
         env = {s: {**common, "PB_SERVICE_NAME": s, "PB_DATABASE_URL": databases[s]} for s in SERVICES}
         processes["registry"] = ServiceProcess("pb_registry", env["registry"], log_dir=base_dir)
         for s in SERVICES[1:]:
-            processes[s] = ServiceProcess(f"pb_{s}", {**env[s], "PB_REGISTRY_URL": processes["registry"].url},
-                                          log_dir=base_dir)
+            upstream = {"PB_REGISTRY_URL": processes["registry"].url}
+            if s == "market":
+                upstream["PB_TRANSACTIONS_URL"] = processes["transactions"].url
+            processes[s] = ServiceProcess(f"pb_{s}", {**env[s], **upstream}, log_dir=base_dir)
         hello = ServiceProcess("bench.hello", {"PB_SERVICE_NAME": "hello"}, log_dir=base_dir)
         _start_together([*processes.values(), hello])
         urls = {s: p.url for s, p in processes.items()}
         deadline = time.monotonic() + 120
         while not _ready(urls):
             if time.monotonic() > deadline:
-                raise RuntimeError("the five services were not ready within 120 s")
+                raise RuntimeError("the six services were not ready within 120 s")
             time.sleep(0.5)
-        log(f"{backend}: five services and hello up")
+        log(f"{backend}: six services and hello up")
         yield Stack(backend=backend, urls=urls, processes=processes, hello=hello, bus=bus, database_urls=databases,
                     admin_id=admin_id, admin_secret=admin_secret, topic_prefix=prefix,
                     kafka_bootstrap=infra.kafka_bootstrap if infra else None, local_bus_path=local_bus)
