@@ -44,3 +44,24 @@ def test_a_leader_whose_session_ended_stops_leading_and_only_one_relay_leads(pos
         other.release()
         for engine in engines:
             engine.dispose()
+
+
+def test_a_released_lock_is_free_the_moment_release_returns(postgres_url):
+    """A leader that hands over (a rolling deploy stops it) frees the lock at once: the next relay to ask gets it,
+    not only after the server has noticed that the old session's socket closed."""
+    engines = [make_engine(postgres_url) for _ in range(2)]
+    first, second = (RelayLeadership(engine, "deals") for engine in engines)
+    try:
+        for _ in range(100):
+            assert first.acquire()
+            # The one that asks in vain keeps its connection in its pool, so its next ask is at once.
+            assert not second.acquire()
+            first.release()
+            assert second.acquire()
+            assert not first.acquire()
+            second.release()
+    finally:
+        first.release()
+        second.release()
+        for engine in engines:
+            engine.dispose()

@@ -138,7 +138,14 @@ class RelayLeadership:
 
     def release(self) -> None:
         if self._pg_conn is not None:
-            # Closing alone would hand the session, lock and all, back to the pool: end the session itself.
+            # Unlock on the session itself, so the lock is free when this returns: ending the session alone frees
+            # it only once the server has noticed the closed socket, a moment later (and closing alone would hand
+            # the session, lock and all, back to the pool). Then end the session.
+            try:
+                self._pg_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+                self._pg_conn.commit()
+            except Exception:  # noqa: BLE001 - a dead session holds no lock
+                log.debug("unlocking on the leader connection failed", exc_info=True)
             self._drop_pg_conn()
         if self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
