@@ -272,3 +272,33 @@ def test_a_loser_refused_for_its_own_reason_with_no_winner_is_refused(pg):
     with pytest.raises(Conflict):
         run(pg, steps)
     assert pg.count(kit.idempotency_keys) == 0
+
+
+def test_a_replay_is_answered_while_another_request_holds_the_write_lock(tmp_path):
+    """A retry of an answered request reads its stored answer without queueing for SQLite's one write lock, which
+    a long write of another request may hold (on PostgreSQL no lookup ever waited for one)."""
+    db = Db(f"sqlite:///{tmp_path}/c.sqlite3")
+    steps = Steps()
+    first = run(db, steps)
+    held, replayed, order = threading.Event(), threading.Event(), []
+
+    def long_write() -> None:
+        with db.uow()() as uow:
+            uow.session.execute(insert(notes).values(id=new_id(), text="a long write"))
+            held.set()
+            replayed.wait(timeout=10)  # generous: the replay needs no lock, so it comes at once
+            uow.commit()
+            order.append("the long write committed")
+
+    writer = threading.Thread(target=long_write)
+    writer.start()
+    try:
+        assert held.wait(timeout=10)
+        assert run(db, steps) == first
+        order.append("the replay answered")
+        replayed.set()
+    finally:
+        writer.join(timeout=60)
+        db.engine.dispose()
+    assert order == ["the replay answered", "the long write committed"]
+    assert steps.actions == 1

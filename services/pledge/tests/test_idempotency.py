@@ -91,9 +91,9 @@ def lose_the_key_race(monkeypatch):
     lookups: list[str] = []
 
     def arm() -> list[str]:
-        def looked_up_before_the_winner_committed(uow, key):  # noqa: ANN001, ANN202
+        def looked_up_before_the_winner_committed(session, uow, key):  # noqa: ANN001, ANN202
             lookups.append(key)
-            return None if len(lookups) <= 1 else real_lookup(uow, key)
+            return None if len(lookups) <= 1 else real_lookup(session, uow, key)
 
         monkeypatch.setattr(commands, "_lookup", looked_up_before_the_winner_committed)
         return lookups

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 from pydantic_core import to_jsonable_python
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from pbkit.errors import DomainError, RuleBroken
 from pbkit.events import utcnow
@@ -75,7 +76,7 @@ def idempotent_command(
             raise
         return _replay(stored, operation, request_hash)
     with uow_factory() as uow:
-        if key is not None and (stored := _lookup(uow, key)) is not None:
+        if key is not None and (stored := _lookup(uow.session, uow, key)) is not None:
             return _replay(stored, operation, request_hash)
         try:
             payload = to_jsonable_python(action(uow, checked))
@@ -93,15 +94,18 @@ def idempotent_command(
 
 
 def _stored_answer(uow_factory: UowFactory, key: str | None) -> Any:
+    """The key's stored answer, read without the unit of work's write lock (on SQLite a POST would otherwise
+    queue twice for it): a look that decides nothing, since the unit of work asks again under its lock."""
     if key is None:
         return None
-    with uow_factory() as uow:
-        return _lookup(uow, key)
+    uow = uow_factory()
+    with uow.read_session() as session:
+        return _lookup(session, uow, key)
 
 
-def _lookup(uow: UnitOfWork, key: str) -> Any:
+def _lookup(session: Session, uow: UnitOfWork, key: str) -> Any:
     table = uow.kit.idempotency_keys
-    return uow.session.execute(
+    return session.execute(
         select(table).where(table.c.client_id == uow.actor.client_id, table.c.key == key)
     ).first()
 

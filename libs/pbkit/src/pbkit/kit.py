@@ -126,12 +126,16 @@ class ServiceKit:
 
     def read_session(self) -> Session:
         """A session for reading only, as every GET handler uses (`pbkit.db.make_read_session_factory`)."""
+        return self._read_session_factory()()
+
+    def _read_session_factory(self) -> sessionmaker[Session]:
         if self._read_sessions is None:
             self._read_sessions = make_read_session_factory(self.engine)
-        return self._read_sessions()
+        return self._read_sessions
 
     def uow(self, actor: Actor = SYSTEM) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, self.tables, source=self.source, catalog=self.catalog, actor=actor)
+        return UnitOfWork(self.session_factory, self.tables, source=self.source, catalog=self.catalog, actor=actor,
+                          read_session_factory=self._read_session_factory())
 
     def add_consumer(self, spec: ConsumerSpec, *, group_id: str | None = None) -> ConsumerRunner:
         runner = ConsumerRunner(

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from pbkit.context import SYSTEM, Actor, request_id_var
-from pbkit.db import KitTables
+from pbkit.db import KitTables, make_read_session_factory
 from pbkit.events import REQUEST_ID_HEADER, Event, EventCatalog, rfc3339, utcnow
 from pbkit.ids import new_id
 
@@ -57,8 +57,10 @@ class UnitOfWork:
         catalog: EventCatalog,
         actor: Actor = SYSTEM,
         request_id: str | None = None,
+        read_session_factory: sessionmaker[Session] | None = None,
     ):
         self._session_factory = session_factory
+        self._read_sessions = read_session_factory
         self.kit = kit
         self.source = source
         self.catalog = catalog
@@ -66,6 +68,15 @@ class UnitOfWork:
         self.request_id = request_id or request_id_var.get()
         self.session: Session
         self.emitted: list[Event] = []
+
+    def read_session(self) -> Session:
+        """A session for reading only, outside this unit of work's transaction (`pbkit.db.make_read_session_factory`):
+        on SQLite it takes no write lock, on PostgreSQL it reads what is committed. For a look that decides nothing,
+        such as whether a key was answered before the unit of work asks again under its lock."""
+        if self._read_sessions is None:
+            bind = self._session_factory.kw.get("bind")
+            self._read_sessions = make_read_session_factory(bind) if bind is not None else self._session_factory
+        return self._read_sessions()
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
