@@ -3,6 +3,7 @@ is idle: POST deal at 32 connections and at 1, GET patent, /healthz, and /deals/
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 
@@ -25,7 +26,26 @@ def figures(backend: str) -> list[tuple[str, Target]]:
         (f"{backend} · /healthz c=32, req/s ÷ hello", INFORMATION),
         (f"{backend} · /deals/batch, deals/s (baseline: POST deal c=32)",
          value_at_least(1500, "≥ 1,500 deals/s") if on_pg else INFORMATION),
+        # Where POST deal's time goes: CPU per request by process, and the rate that CPU alone allows.
+        (f"{backend} · CPU ms per POST deal c=32, transactions (baseline: hello's per request)", INFORMATION),
+        (f"{backend} · CPU ms per POST deal c=32, registry (baseline: hello's per request)", INFORMATION),
+        (f"{backend} · CPU ms per POST deal c=32, the other services (baseline: hello's per request)", INFORMATION),
+        (f"{backend} · POST deal req/s the services' CPU allows on {os.cpu_count()} cores (baseline: measured c=32)",
+         INFORMATION),
+        (f"{backend} · CPU ms per GET patent c=32, registry (baseline: hello's per request)", INFORMATION),
     ]
+
+
+class CpuMeter:
+    """CPU seconds the stack's processes use during one wrk run, per request answered."""
+
+    def __init__(self, stack: Stack):
+        self.stack = stack
+        self.before = stack.cpu_s()
+
+    def per_request_ms(self, requests: int) -> dict[str, float]:
+        after = self.stack.cpu_s()
+        return {name: 1000 * (after[name] - self.before[name]) / max(requests, 1) for name in after}
 
 
 def _warm_up(stack: Stack, ref: Reference, number: str, admin: str) -> None:
@@ -47,16 +67,22 @@ def measure(table: Table, stack: Stack, ref: Reference, profile: Profile) -> Non
     hello_url = stack.hello.url + "/hello"
     admin = stack.token()
     # The baseline first, while nothing else runs.
+    meter = CpuMeter(stack)
     hello32 = wrk(hello_url, connections=32, duration_s=profile.wrk_s)
+    hello_cpu_ms = meter.per_request_ms(hello32.requests)["hello"]
     hello1 = wrk(hello_url, connections=1, duration_s=profile.wrk_s)
 
     number = ref.patents[0][0]
     _warm_up(stack, ref, number, admin)
+    meter = CpuMeter(stack)
     patent = wrk(f"{stack.urls['registry']}/api/v1/patents/{number}", connections=32, duration_s=profile.wrk_s,
                  token=admin)
+    patent_cpu = meter.per_request_ms(patent.requests)
     healthz = wrk(stack.urls["transactions"] + "/healthz", connections=32, duration_s=profile.wrk_s)
     deals_url = stack.urls["transactions"] + "/api/v1/deals"
+    meter = CpuMeter(stack)
     post32 = wrk(deals_url, connections=32, duration_s=profile.wrk_s, token=ref.partner_token, body=deal_body(ref, 0))
+    post_cpu = meter.per_request_ms(post32.requests)
     post1 = wrk(deals_url, connections=1, duration_s=profile.wrk_s, token=ref.partner_token, body=deal_body(ref, 1))
     for name, result in (("POST deal c=32", post32), ("POST deal c=1", post1), ("GET patent", patent)):
         if result.non_2xx or result.socket_errors:
@@ -81,3 +107,12 @@ def measure(table: Table, stack: Stack, ref: Reference, profile: Profile) -> Non
     if created < profile.batches * profile.batch_items:
         log(f"/deals/batch created {created} of {profile.batches * profile.batch_items}")
     table.add(names[5], created / elapsed, post32.ok_per_s, targets[names[5]])
+    others = sum(ms for name, ms in post_cpu.items() if name not in ("transactions", "registry", "hello"))
+    table.add(names[6], post_cpu["transactions"], hello_cpu_ms, targets[names[6]])
+    table.add(names[7], post_cpu["registry"], hello_cpu_ms, targets[names[7]])
+    table.add(names[8], others, hello_cpu_ms, targets[names[8]])
+    services_ms = post_cpu["transactions"] + post_cpu["registry"] + others
+    table.add(names[9], (os.cpu_count() or 1) * 1000 / services_ms if services_ms else None, post32.ok_per_s,
+              targets[names[9]])
+    table.add(names[10], patent_cpu["registry"], hello_cpu_ms, targets[names[10]])
+    log("CPU ms per POST deal c=32 by process: " + ", ".join(f"{n} {ms:.2f}" for n, ms in post_cpu.items()))

@@ -128,8 +128,18 @@ class Stack:
                 return now
         raise RuntimeError(f"metrics did not settle within {timeout_s} s")
 
+    def cpu_s(self) -> dict[str, float]:
+        """CPU seconds used so far by each service process and by hello."""
+        return {name: cpu_s(p.process.pid) for name, p in [*self.processes.items(), ("hello", self.hello)]}
+
     def rss_mib(self) -> dict[str, float]:
         return {name: rss_mib(p.process.pid) for name, p in [*self.processes.items(), ("hello", self.hello)]}
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mib(pid: int) -> float:
