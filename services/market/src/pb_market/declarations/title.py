@@ -16,8 +16,7 @@ same keyed command again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -41,21 +40,12 @@ from pbkit.commands import UowFactory
 from pbkit.errors import Conflict, RuleBroken
 from pbkit.events import utcnow
 from pbkit.ids import new_id
-from pbkit.pending import PendingStep, clear_pending, compensate_refused, decide, mark_pending, recover_stale
+from pbkit.pending import Arbitrated, Outcome, PendingStep, mark_pending, mark_step
 from pbkit.registry_client import TitleArbiter
 from pbkit.uow import UnitOfWork
 
 DECLARE = "declare"
 WITHDRAW = "withdraw"
-_AUDITED = {DECLARE: "open_licence.declare", WITHDRAW: "open_licence.withdraw"}
-
-
-def _ask(arbiter: TitleArbiter, step: PendingStep) -> None:
-    """The registry's command for a pending declaration or withdrawal."""
-    if step.command is not None:
-        arbiter.declare_open_licence(step.aggregate_id, step.command)
-    else:
-        arbiter.withdraw_open_licence(step.aggregate_id, withdrawn_on=step.on)
 
 
 def begin_declaration(*, uow_factory: UowFactory, arbiter: TitleArbiter, body: OpenLicenceIn, snapshot: Snapshot,
@@ -68,7 +58,7 @@ def begin_declaration(*, uow_factory: UowFactory, arbiter: TitleArbiter, body: O
         row = _own_pending_declaration(uow, request) or _pending_declaration(uow, body, snapshot, request)
         step = _step_of(row)
         uow.commit()
-    _decide(uow_factory, arbiter, step, refused="the open licence cannot be declared")
+    DECLARATIONS.decide(uow_factory, arbiter, step, refused="the open licence cannot be declared")
     return step.aggregate_id
 
 
@@ -76,47 +66,37 @@ def complete_declaration(uow: UnitOfWork, declaration_id: str) -> OpenLicenceOut
     row = uow.session.get(OpenLicence, declaration_id, with_for_update=True)
     if row is not None and row.pending is None and row.status != PENDING:
         return declaration_out(row)  # completed meanwhile by a twin request or the recovery job
-    return _complete(uow, row, DECLARE)
+    return DECLARATIONS.complete(uow, row, DECLARE)
 
 
 def begin_withdrawal(*, uow_factory: UowFactory, arbiter: TitleArbiter, declaration_id: str,
                      withdrawn_on: date) -> None:
-    request = {"withdrawn_on": withdrawn_on.isoformat()}
-    with uow_factory() as uow:
+    def find(uow: UnitOfWork) -> OpenLicence:
         row = find_declaration(uow.session, declaration_id, for_update=True)
         refuse_other_partners(uow.actor, row)
-        if row.pending is not None and (row.pending, row.pending_request) != (WITHDRAW, request):
-            raise Conflict(f"open-licence declaration {declaration_id} has a withdrawal in progress; try again shortly")
-        if row.pending is None:
-            if row.status != ACTIVE:
-                raise Conflict(f"open-licence declaration {declaration_id} was already withdrawn on "
-                               f"{row.withdrawn_on.isoformat()}")
-            if withdrawn_on < row.declared_on:
-                raise RuleBroken.field(["body", "withdrawn_on"],
-                                       f"withdrawn_on must not be before declared_on ({row.declared_on.isoformat()})")
-            mark_pending(row, WITHDRAW, request)
-        step = _step_of(row)
-        uow.commit()
-    _decide(uow_factory, arbiter, step, refused="the open licence cannot be withdrawn")
+        return row
+
+    def refuse_unless_withdrawable(row: OpenLicence) -> None:
+        if row.status != ACTIVE:
+            raise Conflict(f"open-licence declaration {declaration_id} was already withdrawn on "
+                           f"{row.withdrawn_on.isoformat()}")
+        if withdrawn_on < row.declared_on:
+            raise RuleBroken.field(["body", "withdrawn_on"],
+                                   f"withdrawn_on must not be before declared_on ({row.declared_on.isoformat()})")
+
+    step = mark_step(
+        uow_factory, find=find, step=WITHDRAW, request={"withdrawn_on": withdrawn_on.isoformat()},
+        refuse=refuse_unless_withdrawable, step_of=_step_of,
+        in_progress=lambda _: f"open-licence declaration {declaration_id} has a withdrawal in progress; try again shortly",
+    )
+    DECLARATIONS.decide(uow_factory, arbiter, step, refused="the open licence cannot be withdrawn")
 
 
 def complete_withdrawal(uow: UnitOfWork, declaration_id: str, withdrawn_on: date) -> OpenLicenceOut:
     row = find_declaration(uow.session, declaration_id, for_update=True)
     if row.pending is None and row.status == WITHDRAWN and row.withdrawn_on == withdrawn_on:
         return declaration_out(row)
-    return _complete(uow, row, WITHDRAW)
-
-
-def recover_pending(*, uow_factory: UowFactory, arbiter: Callable[[], TitleArbiter], older_than: timedelta,
-                    limit: int = 100) -> int:
-    """Drive to their end the declarations and withdrawals left pending longer than `older_than`."""
-    return recover_stale(
-        uow_factory, OpenLicence, older_than=older_than, arbiter=arbiter, step_of=_step_of, limit=limit,
-        drive=lambda registry, step: _decide(
-            uow_factory, registry, step, refused=f"the open licence's {step.name} was refused on recovery"
-        ),
-        finish=lambda uow, row, step: _complete(uow, row, step.name),
-    )
+    return DECLARATIONS.complete(uow, row, WITHDRAW)
 
 
 def _pending_declaration(uow: UnitOfWork, body: OpenLicenceIn, snapshot: Snapshot, request: dict[str, Any]) -> OpenLicence:
@@ -157,32 +137,39 @@ def _step_of(row: OpenLicence) -> PendingStep:
     return PendingStep(row.id, WITHDRAW, on=row.pending_request["withdrawn_on"])
 
 
-def _decide(uow_factory: UowFactory, arbiter: TitleArbiter, step: PendingStep, *, refused: str) -> None:
-    # A declaration the registry refused was never made: nothing of it stays.
-    decide(uow_factory, lambda: _ask(arbiter, step), refused=refused, compensate=lambda uow, reason: compensate_refused(
-        uow, OpenLicence, step, making=DECLARE, audited=_AUDITED[step.name], aggregate_type=AGGREGATE, reason=reason,
-    ))
+def _ask(arbiter: TitleArbiter, step: PendingStep) -> None:
+    """The registry's command for a pending declaration or withdrawal."""
+    if step.command is not None:
+        arbiter.declare_open_licence(step.aggregate_id, step.command)
+    else:
+        arbiter.withdraw_open_licence(step.aggregate_id, withdrawn_on=step.on)
 
 
 def event_data(row: OpenLicence) -> dict[str, Any]:
     return declaration_out(row).model_dump(mode="json", exclude={"contact", "created_at"})
 
 
-def _complete(uow: UnitOfWork, row: OpenLicence | None, step: str) -> OpenLicenceOut:
-    if row is None or row.pending != step:
-        raise Conflict("the open licence's declaration or withdrawal was not begun or is already done")
-    if step == DECLARE:
-        row.status = ACTIVE
-        details = {"patent_numbers": row.patent_numbers, "declarant_ids": row.declarant_ids,
-                   "declared_on": row.declared_on.isoformat()}
-    else:
-        row.status = WITHDRAWN
-        row.withdrawn_on = date.fromisoformat(row.pending_request["withdrawn_on"])
-        details = {"withdrawn_on": row.withdrawn_on.isoformat()}
-    clear_pending(row)
-    row.updated_at = utcnow()
-    candidates_changed(uow)  # new candidates, or fewer: the matching job ranks the open demands again
-    uow.emit(event_type=OPEN_LICENCE_DECLARED if step == DECLARE else OPEN_LICENCE_WITHDRAWN, aggregate_type=AGGREGATE,
-             aggregate_id=row.id, data=event_data(row))
-    uow.audit(_AUDITED[step], target_type=AGGREGATE, target_id=row.id, details=details)
-    return declaration_out(row)
+def _declared(uow: UnitOfWork, row: OpenLicence) -> dict[str, Any]:
+    row.status, row.updated_at = ACTIVE, utcnow()
+    candidates_changed(uow)  # new candidates: the matching job ranks the open demands again
+    return {"patent_numbers": row.patent_numbers, "declarant_ids": row.declarant_ids,
+            "declared_on": row.declared_on.isoformat()}
+
+
+def _withdrawn(uow: UnitOfWork, row: OpenLicence) -> dict[str, Any]:
+    row.status, row.updated_at = WITHDRAWN, utcnow()
+    row.withdrawn_on = date.fromisoformat(row.pending_request["withdrawn_on"])
+    candidates_changed(uow)  # fewer candidates: the matching job ranks the open demands again
+    return {"withdrawn_on": row.withdrawn_on.isoformat()}
+
+
+# A declaration the registry refused was never made: nothing of it stays (the row is deleted).
+DECLARATIONS = Arbitrated(
+    model=OpenLicence, aggregate_type=AGGREGATE, noun="the open licence", making=DECLARE,
+    steps={DECLARE: Outcome("open_licence.declare", OPEN_LICENCE_DECLARED, _declared),
+           WITHDRAW: Outcome("open_licence.withdraw", OPEN_LICENCE_WITHDRAWN, _withdrawn)},
+    ask=_ask, step_of=_step_of, out=declaration_out, event_data=event_data,
+)
+# Declarations and withdrawals left pending longer than `older_than`: completed when the registry applies them,
+# compensated when it refuses (`ServiceKit.add_title_recovery`).
+recover_pending = DECLARATIONS.recover

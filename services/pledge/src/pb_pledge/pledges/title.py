@@ -17,8 +17,7 @@ request, or the recovery job, drives the same keyed command again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -42,24 +41,12 @@ from pbkit.errors import Conflict, NotFound, RuleBroken
 from pbkit.events import utcnow
 from pbkit.ids import new_id
 from pbkit.money import format_money
-from pbkit.pending import PendingStep, clear_pending, compensate_refused, decide, mark_pending, recover_stale
+from pbkit.pending import Arbitrated, Outcome, PendingStep, mark_pending, mark_step
 from pbkit.registry_client import TitleArbiter
 from pbkit.uow import UnitOfWork
 
 REGISTER = "register"
 RELEASE = "release"
-_AUDITED = {REGISTER: "pledge.register", RELEASE: "pledge.release"}
-
-
-def _ask(arbiter: TitleArbiter, step: PendingStep) -> None:
-    """The registry's command for a pending registration (encumber its patents) or release."""
-    if step.command is not None:
-        arbiter.encumber(step.aggregate_id, step.command)
-        return
-    try:
-        arbiter.release(step.aggregate_id, released_on=step.on)
-    except NotFound:
-        pass  # registered before the registry kept title commands, and never applied there: nothing to release
 
 
 def begin_registration(*, uow_factory: UowFactory, arbiter: TitleArbiter, body: PledgeIn, parties: Parties) -> str:
@@ -74,7 +61,7 @@ def begin_registration(*, uow_factory: UowFactory, arbiter: TitleArbiter, body: 
         step = _pending_registration(uow_factory, body, parties, request, create=False)
         if step is None:
             raise
-    _decide(uow_factory, arbiter, step, refused="the pledge cannot be registered")
+    PLEDGES.decide(uow_factory, arbiter, step, refused="the pledge cannot be registered")
     return step.aggregate_id
 
 
@@ -95,47 +82,32 @@ def complete_registration(uow: UnitOfWork, pledge_id: str) -> PledgeOut:
     pledge = uow.session.get(Pledge, pledge_id, with_for_update=True)
     if pledge is not None and pledge.pending is None and pledge.status != PENDING:
         return PledgeOut.model_validate(pledge)  # completed meanwhile by a twin request or the recovery job
-    return _complete(uow, pledge, REGISTER)
+    return PLEDGES.complete(uow, pledge, REGISTER)
 
 
 def begin_release(*, uow_factory: UowFactory, arbiter: TitleArbiter, pledge_id: str, body: ReleaseIn) -> None:
     """The precheck of `POST /pledges/{id}/release`: a registered pledge, released on or after its registration."""
-    request = body.model_dump(mode="json")
-    with uow_factory() as uow:
-        pledge = find_visible_pledge(session=uow.session, actor=uow.actor, pledge_id=pledge_id, for_update=True)
-        if pledge.pending is not None and (pledge.pending, pledge.pending_request) != (RELEASE, request):
-            raise Conflict(f"pledge {pledge_id} has a release in progress; try again shortly")
-        if pledge.pending is None:
-            if pledge.status != REGISTERED:
-                raise Conflict(f"pledge {pledge.id} was already released on {pledge.released_on.isoformat()}")
-            if body.released_on < pledge.registered_on:
-                raise RuleBroken.field(["body", "released_on"],
-                                       f"released_on must not be before registered_on ({pledge.registered_on.isoformat()})")
-            mark_pending(pledge, RELEASE, request)
-        step = _step_of(pledge)
-        uow.commit()
-    _decide(uow_factory, arbiter, step, refused="the pledge cannot be released")
+
+    def refuse_unless_releasable(pledge: Pledge) -> None:
+        if pledge.status != REGISTERED:
+            raise Conflict(f"pledge {pledge.id} was already released on {pledge.released_on.isoformat()}")
+        if body.released_on < pledge.registered_on:
+            raise RuleBroken.field(["body", "released_on"],
+                                   f"released_on must not be before registered_on ({pledge.registered_on.isoformat()})")
+
+    step = mark_step(
+        uow_factory, step=RELEASE, request=body.model_dump(mode="json"), refuse=refuse_unless_releasable,
+        find=lambda uow: find_visible_pledge(session=uow.session, actor=uow.actor, pledge_id=pledge_id, for_update=True),
+        step_of=_step_of, in_progress=lambda _: f"pledge {pledge_id} has a release in progress; try again shortly",
+    )
+    PLEDGES.decide(uow_factory, arbiter, step, refused="the pledge cannot be released")
 
 
 def complete_release(uow: UnitOfWork, pledge_id: str, body: ReleaseIn) -> PledgeOut:
     pledge = find_visible_pledge(session=uow.session, actor=uow.actor, pledge_id=pledge_id, for_update=True)
     if pledge.pending is None and pledge.status == RELEASED and pledge.released_on == body.released_on:
         return PledgeOut.model_validate(pledge)  # completed meanwhile by a twin request or the recovery job
-    return _complete(uow, pledge, RELEASE)
-
-
-def recover_pending(*, uow_factory: UowFactory, arbiter: Callable[[], TitleArbiter], older_than: timedelta,
-                    limit: int = 100) -> int:
-    """Drive to their end the registrations and releases left pending longer than `older_than`: completed when
-    the registry applies them, compensated when it refuses. `arbiter` gives the registry as this service's own
-    client."""
-    return recover_stale(
-        uow_factory, Pledge, older_than=older_than, arbiter=arbiter, step_of=_step_of, limit=limit,
-        drive=lambda registry, step: _decide(
-            uow_factory, registry, step, refused=f"the pledge's {step.name} was refused on recovery"
-        ),
-        finish=lambda uow, pledge, step: _complete(uow, pledge, step.name),
-    )
+    return PLEDGES.complete(uow, pledge, RELEASE)
 
 
 def _pending_pledge(uow: UnitOfWork, body: PledgeIn, parties: Parties, request: dict[str, Any]) -> Pledge:
@@ -184,11 +156,15 @@ def _step_of(pledge: Pledge) -> PendingStep:
     return PendingStep(pledge.id, RELEASE, on=pledge.pending_request["released_on"])
 
 
-def _decide(uow_factory: UowFactory, arbiter: TitleArbiter, step: PendingStep, *, refused: str) -> None:
-    decide(uow_factory, lambda: _ask(arbiter, step), refused=refused, compensate=lambda uow, reason: compensate_refused(
-        uow, Pledge, step, making=REGISTER, audited=_AUDITED[step.name], aggregate_type=AGGREGATE, reason=reason,
-        discard=_discard,
-    ))
+def _ask(arbiter: TitleArbiter, step: PendingStep) -> None:
+    """The registry's command for a pending registration (encumber its patents) or release."""
+    if step.command is not None:
+        arbiter.encumber(step.aggregate_id, step.command)
+        return
+    try:
+        arbiter.release(step.aggregate_id, released_on=step.on)
+    except NotFound:
+        pass  # registered before the registry kept title commands, and never applied there: nothing to release
 
 
 def _discard(uow: UnitOfWork, pledge: Pledge) -> None:
@@ -197,22 +173,25 @@ def _discard(uow: UnitOfWork, pledge: Pledge) -> None:
     uow.session.delete(pledge)
 
 
-def _complete(uow: UnitOfWork, pledge: Pledge | None, step: str) -> PledgeOut:
-    if pledge is None or pledge.pending != step:
-        raise Conflict("the pledge's registration or release was not begun or is already done")
-    if step == REGISTER:
-        pledge.status = REGISTERED
-        details = {
-            "pledgor_id": pledge.pledgor_id, "pledgee_id": pledge.pledgee_id, "patent_numbers": pledge.patent_numbers,
-            "amount": format_money(pledge.amount_fen), "registered_on": pledge.registered_on,
-        }
-    else:
-        pledge.status = RELEASED
-        pledge.released_on = date.fromisoformat(pledge.pending_request["released_on"])
-        uow.session.execute(delete(ActivePledgePatent).where(ActivePledgePatent.pledge_id == pledge.id))
-        details = {"released_on": pledge.released_on}
-    clear_pending(pledge)
-    uow.emit(event_type=PLEDGE_REGISTERED if step == REGISTER else PLEDGE_RELEASED, aggregate_type=AGGREGATE,
-             aggregate_id=pledge.id, data=event_data(pledge))
-    uow.audit(_AUDITED[step], target_type=AGGREGATE, target_id=pledge.id, details=details)
-    return PledgeOut.model_validate(pledge)
+def _registered(_uow: UnitOfWork, pledge: Pledge) -> dict[str, Any]:
+    pledge.status = REGISTERED
+    return {"pledgor_id": pledge.pledgor_id, "pledgee_id": pledge.pledgee_id, "patent_numbers": pledge.patent_numbers,
+            "amount": format_money(pledge.amount_fen), "registered_on": pledge.registered_on}
+
+
+def _released(uow: UnitOfWork, pledge: Pledge) -> dict[str, Any]:
+    pledge.status = RELEASED
+    pledge.released_on = date.fromisoformat(pledge.pending_request["released_on"])
+    uow.session.execute(delete(ActivePledgePatent).where(ActivePledgePatent.pledge_id == pledge.id))
+    return {"released_on": pledge.released_on}
+
+
+PLEDGES = Arbitrated(
+    model=Pledge, aggregate_type=AGGREGATE, noun="the pledge", making=REGISTER,
+    steps={REGISTER: Outcome("pledge.register", PLEDGE_REGISTERED, _registered),
+           RELEASE: Outcome("pledge.release", PLEDGE_RELEASED, _released)},
+    ask=_ask, step_of=_step_of, out=PledgeOut.model_validate, event_data=event_data, discard=_discard,
+)
+# Registrations and releases left pending longer than `older_than` (a crash, a registry outage): completed when the
+# registry applies them, compensated when it refuses (`ServiceKit.add_title_recovery`).
+recover_pending = PLEDGES.recover

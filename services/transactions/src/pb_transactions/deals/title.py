@@ -32,7 +32,7 @@ from pb_transactions.events import DEAL_CANCELLED, DEAL_RECORDED, DEAL_SUBMITTED
 from pb_transactions.models import Deal
 from pbkit.commands import UowFactory, store_answer
 from pbkit.errors import Conflict, NotFound, RuleBroken
-from pbkit.pending import clear_pending, decide, mark_pending, recover_stale
+from pbkit.pending import clear_pending, decide, mark_step, recover_stale
 from pbkit.registry_client import TitleArbiter
 from pbkit.uow import UnitOfWork
 
@@ -171,18 +171,12 @@ def recover_pending(*, uow_factory: UowFactory, arbiter: Callable[[], TitleArbit
 
 def _mark(uow_factory: UowFactory, deal_id: str, step: str, request: dict[str, Any],
           refuse: Callable[[Deal], None]) -> Step:
-    """Step 1: the deal marked pending, under its row lock. The same request finding its own mark (a retry,
-    or a twin racing it) drives the same keyed command again; any other step on a pending deal is a 409."""
-    with uow_factory() as uow:
-        deal = visible_deal(uow.session, actor=uow.actor, deal_id=deal_id, for_update=True)
-        if deal.pending is not None and (deal.pending, deal.pending_request) != (step, request):
-            raise Conflict(f"deal {deal_id} has a {_STEP_NAMES[deal.pending]} in progress; try again shortly")
-        if deal.pending is None:
-            refuse(deal)
-            mark_pending(deal, step, request)
-        marked = step_of(deal)
-        uow.commit()
-    return marked
+    """Step 1: the deal marked pending, under its row lock (`pbkit.pending.mark_step`)."""
+    return mark_step(
+        uow_factory, find=lambda uow: visible_deal(uow.session, actor=uow.actor, deal_id=deal_id, for_update=True),
+        step=step, request=request, refuse=refuse, step_of=step_of,
+        in_progress=lambda pending: f"deal {deal_id} has a {_STEP_NAMES[pending]} in progress; try again shortly",
+    )
 
 
 def step_of(deal: Deal) -> Step:
