@@ -11,9 +11,10 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Insert, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -142,17 +143,9 @@ class UnitOfWork:
         # consecutive sequences and their outbox rows land in commit order. Keys in sorted order, so that two
         # transactions moving the same aggregates on wait for each other instead of deadlocking.
         table = self.kit.event_sequences
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.aggregatetype, table.c.aggregateid],
-            set_={"last_sequence": table.c.last_sequence + stmt.excluded.last_sequence},
-        ).returning(table.c.aggregatetype, table.c.aggregateid, table.c.last_sequence)
+        stmt = _sequence_upsert(self.session.get_bind().dialect.name, table)
         params = [{"aggregatetype": t, "aggregateid": i, "last_sequence": n} for (t, i), n in sorted(counts.items())]
-        if len(params) == 1:
-            rows = self.session.execute(stmt.values(**params[0])).all()
-        else:
-            rows = self.session.execute(stmt, params).all()
+        rows = self.session.execute(stmt, params[0] if len(params) == 1 else params).all()
         return {(row.aggregatetype, row.aggregateid): int(row.last_sequence) for row in rows}
 
     def audit(
@@ -179,3 +172,15 @@ class UnitOfWork:
             }
             for entry in entries
         ])
+
+
+@lru_cache(maxsize=8)
+def _sequence_upsert(dialect_name: str, table: Table) -> Insert:
+    """The upsert of `_advance_sequences`, built once per table: building it on every unit of work cost a tenth
+    of a submission's CPU."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    stmt = dialect.insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.aggregatetype, table.c.aggregateid],
+        set_={"last_sequence": table.c.last_sequence + stmt.excluded.last_sequence},
+    ).returning(table.c.aggregatetype, table.c.aggregateid, table.c.last_sequence)

@@ -34,8 +34,8 @@ LOAD_ALL = (selectinload(Patent.owners), selectinload(Patent.ipc), selectinload(
             selectinload(Patent.open_declarations))
 # One patent read: its few owners, IPC symbols, pledges and open-licence declarations joined into the one query,
 # its licences (an open licence may have many licensees) in one more.
-_LOAD_ONE = (joinedload(Patent.owners), joinedload(Patent.ipc), joinedload(Patent.pledges),
-             joinedload(Patent.open_declarations), selectinload(Patent.licences))
+LOAD_ONE = (joinedload(Patent.owners), joinedload(Patent.ipc), joinedload(Patent.pledges),
+            joinedload(Patent.open_declarations), selectinload(Patent.licences))
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def get_patent(*, session: Session, number: str, for_update: bool = False, scope
     """The patent of a canonical number, with its owners, IPC, licences and pledges loaded; with a `scope` (a
     prefecture user's 市州), only a patent with an owner in that prefecture."""
     # FOR UPDATE cannot lock the nullable side of an outer join: a locked read loads the collections apart.
-    patent = session.get(Patent, number, options=LOAD_ALL if for_update else _LOAD_ONE, with_for_update=for_update)
+    patent = session.get(Patent, number, options=LOAD_ALL if for_update else LOAD_ONE, with_for_update=for_update)
     if patent is None or (scope is not None and session.scalar(select(_owned_in(scope, number))) is not True):
         raise NotFound(f"no patent {number}")
     return patent
