@@ -8,8 +8,10 @@ so that its Alembic history creates them.
 
 from __future__ import annotations
 
+import json
 import threading
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,13 +29,18 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    bindparam,
     create_engine,
     event,
     text,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 
 class UTCDateTime(TypeDecorator):
@@ -58,6 +65,57 @@ AutoIncrementId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 _PARKED = text("parked_at IS NOT NULL")
+
+
+class _StringList(TypeDecorator):
+    """A list of strings as one parameter: a JSON array on SQLite (read with json_each), a text[] on PostgreSQL."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect):  # noqa: ANN201
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.ARRAY(Text))
+        return dialect.type_descriptor(Text())
+
+    def process_bind_param(self, value: Iterable[str] | None, dialect: Dialect) -> object:
+        if value is None:
+            return None
+        values = list(value)
+        return values if dialect.name == "postgresql" else json.dumps(values)
+
+
+class AnyOf(ColumnElement[bool]):
+    """`column IN (the strings of one parameter)`, however many there are (see `any_of`)."""
+
+    __visit_name__ = "any_of"
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement), ("values", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: ColumnElement, values: BindParameter):
+        self.column = column
+        self.values = values
+
+
+def any_of(column: ColumnElement, name: str) -> AnyOf:
+    """`column IN (…)` over the list of strings bound to the parameter `name`, as one parameter.
+
+    An expanding IN renders one SQL text per number of values, and the drivers keep a prepared statement per
+    text: a query run with lists of every length is prepared again and again, and each connection's statement
+    cache fills with copies of it. This text is the same for any number: `IN (SELECT value FROM json_each(?))`
+    on SQLite, `= ANY(%(name)s)` with a text[] on PostgreSQL; both look the values up in the column's index.
+    """
+    return AnyOf(column, bindparam(name, type_=_StringList()))
+
+
+@compiles(AnyOf, "postgresql")
+def _any_of_postgresql(element: AnyOf, compiler, **kw) -> str:  # noqa: ANN001
+    return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(element.values, **kw)})"
+
+
+@compiles(AnyOf)
+def _any_of_sqlite(element: AnyOf, compiler, **kw) -> str:  # noqa: ANN001
+    return f"{compiler.process(element.column, **kw)} IN (SELECT value FROM json_each({compiler.process(element.values, **kw)}))"
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from pb_metrics.models import (
     PaymentFact,
     PledgeFact,
 )
-from pbkit.db import is_postgres
+from pbkit.db import any_of, is_postgres
 from pbkit.domain.regions import PREFECTURES
 
 RECORDED = "recorded"
@@ -242,16 +242,17 @@ def _demands(*, converted: bool) -> Branch:
 _SPLIT = 10**9
 
 
-# The facts a batch touched, by kind: what `Branch.of_facts` selects.
+# The facts a batch touched, by kind: the parameter (a list of ids) `Branch.of_facts` selects them by. Each list
+# is one parameter (`any_of`), so the union of every branch is one statement for batches of any size.
 FACT_IDS = {
-    DealFact: bindparam("deal_ids", expanding=True),
-    PaymentFact: bindparam("deal_ids", expanding=True),
-    PledgeFact: bindparam("pledge_ids", expanding=True),
-    FilingFact: bindparam("filing_ids", expanding=True),
-    OpenLicenceFact: bindparam("declaration_ids", expanding=True),
-    DemandFact: bindparam("demand_ids", expanding=True),
+    DealFact: "deal_ids",
+    PaymentFact: "deal_ids",
+    PledgeFact: "pledge_ids",
+    FilingFact: "filing_ids",
+    OpenLicenceFact: "declaration_ids",
+    DemandFact: "demand_ids",
 }
-ENTITIES = bindparam("entities", expanding=True)
+ENTITIES = "entities"
 FIRST_ID, LAST_ID = bindparam("first_id", type_=String), bindparam("last_id", type_=String)
 
 
@@ -275,14 +276,14 @@ class Branch:
 
     def of_facts(self) -> Select:
         """The contributions of the facts in the batch's id list of this kind (found by id, whatever the date)."""
-        return self.counted.where(self.fact.in_(FACT_IDS[self.fact.class_]))
+        return self.counted.where(any_of(self.fact, FACT_IDS[self.fact.class_]))
 
     def of_id_range(self) -> Select:
         """The contributions of the facts of this kind with ids FIRST_ID..LAST_ID."""
         return self.counted.where(self.fact.between(FIRST_ID, LAST_ID))
 
     def of_entities(self) -> Select:
-        return self.counted.where(self.entity.in_(ENTITIES))
+        return self.counted.where(any_of(self.entity, ENTITIES))
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from pb_metrics.models import (
 )
 from pb_metrics.programs.catalog import breakdowns_of
 from pb_metrics.progress.measures import BENEFITED, GROWTH_OF_BENEFITED, MEASURES
-from pbkit.db import is_postgres
+from pbkit.db import any_of, is_postgres
 from pbkit.domain.regions import GUIZHOU_PROVINCE_CODE, PREFECTURES
 
 # An amount is stored as high × SPLIT + low, each part a BIGINT sum (see IndicatorTotal).
@@ -157,7 +157,8 @@ def demands_of(session: Session, generation: int, touched: Touched) -> set[str]:
     if touched.transferees:
         q = DemandFact
         found.update(session.scalars(
-            select(q.demand_id).where(q.generation == generation, q.sme_id.in_(sorted(touched.transferees)))
+            select(q.demand_id).where(q.generation == generation, any_of(q.sme_id, "smes")),
+            {"smes": sorted(touched.transferees)},
         ))
     return found
 
@@ -194,8 +195,9 @@ def _stored_firsts(session: Session, generation: int, indicator: str, entities: 
     f = FirstCounted
     rows = session.execute(
         select(f.entity, f.year, f.since, f.on, f.prefecture, f.industry)
-        .where(f.generation == generation, f.indicator == indicator, f.entity.in_(sorted(entities)))
-        .order_by(f.entity, f.year)
+        .where(f.generation == generation, f.indicator == indicator, any_of(f.entity, "entities"))
+        .order_by(f.entity, f.year),
+        {"entities": sorted(entities)},
     )
     stored: dict[str, list[First]] = defaultdict(list)
     for row in rows:
@@ -211,7 +213,8 @@ def _reports(session: Session, generation: int, orgs: set[str]) -> Reports:
     found: Reports = defaultdict(dict)
     if orgs:
         rows = session.execute(
-            select(r.org_id, r.year, r.revenue, r.employees).where(r.generation == generation, r.org_id.in_(sorted(orgs)))
+            select(r.org_id, r.year, r.revenue, r.employees).where(r.generation == generation, any_of(r.org_id, "orgs")),
+            {"orgs": sorted(orgs)},
         )
         for row in rows:
             found[row.org_id][row.year] = {"revenue": row.revenue, "employees": row.employees}
@@ -320,7 +323,8 @@ def _recount_firsts(
                     totals[key] += sign
     f = FirstCounted
     session.execute(
-        delete(f).where(f.generation == generation, f.indicator == indicator, f.entity.in_(sorted(entities)))
+        delete(f).where(f.generation == generation, f.indicator == indicator, any_of(f.entity, "entities")),
+        {"entities": sorted(entities)},
     )
     rows = [
         {"generation": generation, "indicator": indicator, "entity": entity, "year": first.year,
