@@ -7,6 +7,8 @@ import ctypes
 import ctypes.util
 import os
 import sys
+import threading
+import time
 from collections.abc import Callable
 
 import uvicorn
@@ -17,6 +19,21 @@ from pbkit.settings import ServiceSettings
 
 _M_ARENA_MAX = -8  # mallopt's parameter number for the arena cap (glibc's malloc.h)
 MALLOC_ARENAS = 2
+TRIM_EVERY_S = 10.0
+
+
+def _glibc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return None
+    try:
+        libc = ctypes.CDLL(libc_name)
+    except OSError:
+        return None
+    # glibc has both; musl, say, has neither.
+    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
 
 
 def fewer_malloc_arenas() -> None:
@@ -25,15 +42,31 @@ def fewer_malloc_arenas() -> None:
     glibc gives threads that allocate at once arenas of their own, up to 8 per core, and keeps what each one
     holds. A service's request thread pool (up to 40 threads) and its consumer and relay threads thus grow the
     resident size far past what is live; two arenas keep it nearer the live size (docs/PERFORMANCE.md has the measured effect)."""
-    if "MALLOC_ARENA_MAX" in os.environ or not sys.platform.startswith("linux"):
-        return
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return
-    try:
-        ctypes.CDLL(libc_name).mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
-    except (OSError, AttributeError):  # not glibc (musl has no mallopt): nothing to cap
-        return
+    libc = _glibc()
+    if libc is not None and "MALLOC_ARENA_MAX" not in os.environ:
+        libc.mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
+
+
+def return_freed_memory(every_s: float = TRIM_EVERY_S) -> threading.Thread | None:
+    """Every `every_s`, hand the pages glibc's malloc holds free back to the system (`malloc_trim(0)`).
+
+    glibc returns freed memory by itself only from the top of its heap. A large request (a 1,000-deal batch),
+    a consumer's batch or a report frees its memory, but the pages stay resident wherever a live block sits
+    above them: measured after the bench's load, 10-15 MiB of a service's resident size was such free pages.
+    A trim walks the free lists: 8-30 ms on a heap of 200 MiB, with the GIL released (ctypes), so Python threads
+    go on meanwhile, except where they wait for malloc's lock. The thread is a daemon; no-op off glibc."""
+    libc = _glibc()
+    if libc is None:
+        return None
+
+    def trim() -> None:
+        while True:
+            time.sleep(every_s)
+            libc.malloc_trim(0)
+
+    thread = threading.Thread(target=trim, name="malloc-trim", daemon=True)
+    thread.start()
+    return thread
 
 
 def main(
@@ -51,6 +84,7 @@ def main(
     args = parser.parse_args()
 
     fewer_malloc_arenas()  # before any thread starts
+    return_freed_memory()
     os.environ.setdefault("PB_SERVICE_NAME", service)
     settings = settings_class()
     if not args.no_migrate:
