@@ -10,9 +10,7 @@ import io
 from dataclasses import dataclass
 from decimal import Decimal
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+import xlsxwriter
 
 from pb_metrics.programs.catalog import INDICATORS
 from pb_metrics.programs.units import target_rate
@@ -118,32 +116,44 @@ def to_csv(progress: Progress) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
+_COLUMN_WIDTHS = (32, 40, 16, 6, 18, 18, 18, 10, 10, 10)
+
+
 def to_xlsx(progress: Progress) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = f"{progress.year}年"
-    workbook.properties.title = f"{progress.program.program.name} {progress.year}年度指标完成情况"
-    workbook.properties.description = f"数据截至 {progress.as_of or '（尚无数据）'}"
-    sheet.append(HEADINGS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center")
-    for row in rows(progress):
-        if row == section_row(str(row[0])):  # a section's heading: its title alone, bold
-            sheet.append([row[0]])
-            sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
-            continue
-        sheet.append([_xlsx_value(cell) for cell in row])
-        for cell, source in zip(sheet[sheet.max_row], row, strict=True):
-            if isinstance(source, Quantity) and isinstance(cell.value, str):
-                cell.alignment = Alignment(horizontal="right")  # a figure too long for a number, as text
-            elif isinstance(source, Quantity) and source.kind != "count":
-                cell.number_format = _MONEY_FORMAT if source.kind == "yuan" else _PERCENT_FORMAT
-    for index, width in enumerate((32, 40, 16, 6, 18, 18, 18, 10, 10, 10), start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
+    """One sheet, written by XlsxWriter: a writer only, which keeps a report's memory (and the service's: no
+    reader's object model, nor the numpy it imports) small."""
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    # Every value is written by its kind below; no string is ever taken for a formula, a URL or a number.
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                            "strings_to_numbers": False})
+    workbook.set_properties({
+        "title": f"{progress.program.program.name} {progress.year}年度指标完成情况",
+        "comments": f"数据截至 {progress.as_of or '（尚无数据）'}",
+    })
+    heading = workbook.add_format({"bold": True, "align": "center"})
+    bold = workbook.add_format({"bold": True})
+    kinds = {"yuan": workbook.add_format({"num_format": _MONEY_FORMAT}),
+             "rate": workbook.add_format({"num_format": _PERCENT_FORMAT}), "count": None}
+    as_text = workbook.add_format({"align": "right"})  # a figure too long for a number, as text
+    sheet = workbook.add_worksheet(f"{progress.year}年")
+    sheet.write_row(0, 0, HEADINGS, heading)
+    for number, row in enumerate(rows(progress), start=1):
+        if row == section_row(str(row[0])):  # a section's heading: its title alone, bold
+            sheet.write_string(number, 0, str(row[0]), bold)
+            continue
+        for column, source in enumerate(row):
+            value = _xlsx_value(source)
+            if value is None:
+                continue
+            if isinstance(value, str):
+                sheet.write_string(number, column, value, as_text if isinstance(source, Quantity) else None)
+            else:
+                assert isinstance(source, Quantity)
+                sheet.write_number(number, column, value, kinds[source.kind])
+    for column, width in enumerate(_COLUMN_WIDTHS):
+        sheet.set_column(column, column, width)
+    sheet.freeze_panes(1, 0)
+    workbook.close()
     return buffer.getvalue()
 
 
