@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, bindparam, delete, event, insert, select
+from sqlalchemy.dialects import mysql
+from sqlalchemy.exc import CompileError, StatementError
 
 from pbkit.db import any_of, make_engine
 
@@ -56,3 +58,17 @@ def test_the_driver_is_sent_one_sql_text_for_any_number_of_values(engine, condit
         for n in (1, 2, 50):
             assert len(conn.scalars(query, {"ids": [f"t{i:03d}" for i in range(n)]}).all()) == n
     assert len(sent) == 1
+
+
+def test_it_refuses_what_is_not_a_collection_of_strings(engine):
+    """A number would match on PostgreSQL and not on SQLite, a bare string by its characters: neither is taken."""
+    query = select(things.c.id).where(any_of(things.c.id, "ids"))
+    with engine.connect() as conn:
+        for wrong in ([1], "t001", ["t001", None]):
+            with pytest.raises(StatementError, match="collection of strings"):
+                conn.execute(query, {"ids": wrong})
+
+
+def test_it_is_refused_for_a_dialect_it_is_not_written_for():
+    with pytest.raises(CompileError, match="SQLite and PostgreSQL"):
+        str(select(things.c.id).where(any_of(things.c.id, "ids")).compile(dialect=mysql.dialect()))

@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import CompileError, IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
@@ -81,7 +81,11 @@ class _StringList(TypeDecorator):
     def process_bind_param(self, value: Iterable[str] | None, dialect: Dialect) -> object:
         if value is None:
             return None
-        values = list(value)
+        # Strings only, and a list of them, not one: a JSON number never equals a TEXT value on SQLite, where
+        # PostgreSQL's text[] would match it, and a bare string would be taken for its characters.
+        values = list(value) if not isinstance(value, str) else None
+        if values is None or not all(isinstance(v, str) for v in values):
+            raise TypeError(f"any_of takes a collection of strings, not {value!r}")
         return values if dialect.name == "postgresql" else json.dumps(values)
 
 
@@ -113,9 +117,14 @@ def _any_of_postgresql(element: AnyOf, compiler, **kw) -> str:  # noqa: ANN001
     return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(element.values, **kw)})"
 
 
-@compiles(AnyOf)
+@compiles(AnyOf, "sqlite")
 def _any_of_sqlite(element: AnyOf, compiler, **kw) -> str:  # noqa: ANN001
     return f"{compiler.process(element.column, **kw)} IN (SELECT value FROM json_each({compiler.process(element.values, **kw)}))"
+
+
+@compiles(AnyOf)
+def _any_of_elsewhere(element: AnyOf, compiler, **kw) -> str:  # noqa: ANN001, ARG001
+    raise CompileError(f"any_of is written for SQLite and PostgreSQL, not {compiler.dialect.name}")
 
 
 @dataclass(frozen=True)
@@ -201,6 +210,8 @@ SQLITE_BUSY_TIMEOUT_S = 30
 # SQLite's own page cache, per connection, in KiB (its default is 2,000). A pool keeps up to 20 connections, and
 # every one fills its cache; the files' pages stay in the system's cache besides, where a miss costs a read
 # call. 512 KiB each took 5-10 MiB off a service's resident size after the bench's load (docs/PERFORMANCE.md).
+# SQLite's sorter sizes its memory by the same setting: a sort larger than that (a recount's, a rebuild's, an
+# index built by a migration) spills to temporary files sooner; the bench's rebuild figure did not move.
 SQLITE_CACHE_KIB = 512
 
 

@@ -323,7 +323,9 @@ def _recount_firsts(
                     totals[key] += sign
     f = FirstCounted
     session.execute(
-        delete(f).where(f.generation == generation, f.indicator == indicator, any_of(f.entity, "entities")),
+        # No session to keep in step (the ORM cannot evaluate any_of, and would fetch every deleted key back).
+        delete(f).where(f.generation == generation, f.indicator == indicator, any_of(f.entity, "entities"))
+        .execution_options(synchronize_session=False),
         {"entities": sorted(entities)},
     )
     rows = [
