@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date
 
@@ -228,3 +229,36 @@ def test_a_rebuild_stopped_by_shutdown_fails_and_leaves_the_active_generation_al
     assert all_progress(live, viewer) == before
     with live.kit.session_factory() as session:
         assert session.scalar(select(func.count()).where(DealFact.generation == rebuild.generation)) == 0
+
+
+def test_progress_breakdowns_and_reports_answer_while_a_batch_holds_the_write_lock_and_show_what_was_committed(
+    client, apply, history, viewer
+):
+    """The live consumer and a rebuild take SQLite's one write lock for each batch they apply; a read neither queues
+    behind it (the rebuild used to stall progress for as long as a batch took) nor sees the batch before it commits."""
+    apply(history)
+    reads = {
+        "progress": (PROGRESS, {"year": 2022}),
+        "breakdown": ("/api/v1/programs/gz-2021-2023/progress/smes_benefited/breakdown", {"year": 2023, "by": "month"}),
+        "report": ("/api/v1/programs/gz-2021-2023/report", {"year": 2022, "format": "csv"}),
+    }
+
+    def read_all() -> dict[str, tuple[int, str]]:
+        answers = {name: client.get(path, params=params, headers=viewer) for name, (path, params) in reads.items()}
+        return {name: (r.status_code, r.text) for name, r in answers.items()}
+
+    committed = read_all()
+    assert {status for status, _ in committed.values()} == {200}
+    assert any(i["actual"] not in (0, "0.00", None) for i in json.loads(committed["progress"][1])["indicators"])
+
+    during: dict[str, tuple[int, str]] = {}
+    with client.kit.session_factory() as batch:
+        batch.execute(delete(IndicatorTotal))  # a batch under way: the write lock held, the totals changed
+        reader = threading.Thread(target=lambda: during.update(read_all()))
+        reader.start()
+        reader.join(timeout=10)
+        answered_while_held = not reader.is_alive()
+        batch.rollback()
+    reader.join()
+    assert answered_while_held, "a read waited for the write lock"
+    assert during == committed

@@ -56,7 +56,7 @@ def get_progress(
             raise NotFound(f"no progress of prefecture {prefecture} for a user of {actor.prefecture_code}")
         prefecture = actor.prefecture_code
     # The office's calendar day decides which year is "current" for the pace figure.
-    with consistent_read(kit.session_factory) as session:
+    with consistent_read(kit) as session:
         answer = service.progress(
             session, load_program(session, program_id), year=year, today=today, prefecture=prefecture
         )
@@ -80,6 +80,6 @@ def get_breakdown(
     year: Year,
     by: Annotated[Dimension, Query()],
 ) -> dict[str, Any]:
-    with consistent_read(kit.session_factory) as session:
+    with consistent_read(kit) as session:
         program = load_program(session, program_id)
         return service.breakdown(session, program, indicator_id=indicator_id, year=year, by=by).model_dump(mode="json")

@@ -37,7 +37,7 @@ def report(
     today: Today,
     format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",  # noqa: A002 - the contract's parameter name
 ) -> Response:
-    with consistent_read(kit.session_factory) as session:
+    with consistent_read(kit) as session:
         answer = progress(session, load_program(session, program_id), year=year, today=today)
     content = to_csv(answer) if format == "csv" else to_xlsx(answer)
     return Response(
