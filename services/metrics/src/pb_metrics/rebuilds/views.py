@@ -33,5 +33,5 @@ def start_rebuild(_admin: AdminOnly, workers: RebuildWorkers, command: Command) 
 
 @router.get("/rebuild/{rebuild_id}", summary="a rebuild's status (admin)")
 def get_rebuild(rebuild_id: RebuildId, kit: Kit, _admin: AdminOnly) -> dict[str, Any]:
-    with kit.session_factory() as session:
+    with kit.read_session() as session:  # never behind the batches the rebuild writes
         return service.get_rebuild(session, rebuild_id).model_dump(mode="json")
