@@ -22,7 +22,7 @@ AcceptanceReader = Annotated[Actor, Depends(require_roles("admin", "partner", "v
 """Reads acceptances: the office all of them, a partner those it made."""
 
 
-def _deal_maker(request: Request, _actor: CurrentActor) -> DealMaker:
+async def _deal_maker(request: Request, _actor: CurrentActor) -> DealMaker:
     # The transactions service is asked with the caller's own token, as if the caller had submitted the deal.
     deals, token = request.app.state.deals, request.state.bearer_token
     return lambda acceptance_id, deal: deals.open_licence_deal(token=token, acceptance_id=acceptance_id, deal=deal)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
 from pydantic import AfterValidator, BeforeValidator
+from sqlalchemy.orm import Session
 
 from pb_metrics.rebuilds.worker import Rebuilds
 from pbkit.context import Actor
+from pbkit.db import is_postgres
 from pbkit.domain.regions import PREFECTURES
 from pbkit.fields import line_without_controls
+from pbkit.kit import ServiceKit
 from pbkit.web.auth import AdminOnly, require_roles
 from pbkit.web.deps import ActorUow, Command, Kit, Today
 from pbkit.web.pagination import Pagination
@@ -68,16 +73,34 @@ Prefecture = Annotated[
 ]
 
 
-def _rebuilds(request: Request) -> Rebuilds:
+async def _rebuilds(request: Request) -> Rebuilds:
     return request.app.state.rebuilds
 
 
 RebuildWorkers = Annotated[Rebuilds, Depends(_rebuilds)]
 """The worker that runs requested rebuilds in the background."""
 
+
+@contextmanager
+def consistent_read(kit: ServiceKit) -> Iterator[Session]:
+    """A session for reading only whose queries all see one snapshot, so an answer never mixes two generations.
+
+    On SQLite a deferred transaction (the kit's read session): under WAL it reads the snapshot of its first
+    query and never queues for the write lock, which the live consumer and a rebuild take for each batch they
+    apply. On PostgreSQL a REPEATABLE READ transaction, which takes no lock a writer holds either.
+    """
+    if is_postgres(kit.engine):
+        with kit.session_factory() as session:
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            yield session
+        return
+    with kit.read_session() as session:
+        yield session
+
+
 __all__ = [
     "ActorUow", "AdminOnly", "BaselineYear", "Command", "IndicatorId", "Kit", "Pagination", "Prefecture", "ProgramId",
     "RebuildId",
-    "RebuildWorkers",
+    "RebuildWorkers", "consistent_read",
     "Reader", "ScopedReader", "Today", "Year",
 ]

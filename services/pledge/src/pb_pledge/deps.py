@@ -17,7 +17,7 @@ from pbkit.web.pagination import Pagination
 def _with_bank_org(*roles: str):  # noqa: ANN202 - a FastAPI dependency
     """The roles allowed here; a bank client must also carry its organization, which scopes all it sees."""
 
-    def dependency(actor: Annotated[Actor, Depends(require_roles(*roles))]) -> Actor:
+    async def dependency(actor: Annotated[Actor, Depends(require_roles(*roles))]) -> Actor:
         if actor.role == "bank" and not actor.org_id:
             raise Forbidden("a bank client's token must carry its organization (org_id)")
         return actor

@@ -31,7 +31,7 @@ CurrentKeyring = Annotated[Keyring, Depends(_current_keyring)]
 """The signing keys as the database holds them now (a key added there is used without a restart)."""
 
 
-def now() -> datetime:
+async def now() -> datetime:
     """The dependency behind `Now` (a test sets the clock with `app.dependency_overrides[now]`)."""
     return utcnow()
 

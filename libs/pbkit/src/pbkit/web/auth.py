@@ -184,10 +184,12 @@ _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 _bearer = HTTPBearer(auto_error=False, description="a token from the registry's POST /api/v1/auth/token")
 
 
-def token_verifier(request: Request) -> TokenVerifier:
-    return kit_of(request).verifier
+async def token_verifier(kit: Annotated[Any, Depends(kit_of)]) -> TokenVerifier:
+    return kit.verifier
 
 
+# A plain `def`, run in a worker thread: verifying a token may block (the key set refetched from the registry, or
+# there the revocations read from its database), which the event loop must never wait for.
 def current_actor(
     request: Request,
     verifier: Annotated[TokenVerifier, Depends(token_verifier)],
@@ -206,7 +208,7 @@ def current_actor(
 
 
 def require_roles(*roles: str):  # noqa: ANN201 - a FastAPI dependency
-    def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    async def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         if actor.role not in roles:
             raise Forbidden(f"role {actor.role!r} may not do this; allowed: {', '.join(roles)}")
         return actor

@@ -27,7 +27,7 @@ Kit = Annotated[ServiceKit, Depends(kit_of)]
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
-def today(kit: Kit) -> date:
+async def today(kit: Kit) -> date:
     """The dependency behind `Today` (a test pins the day with `app.dependency_overrides[today]`)."""
     return business_today(kit.settings.business_timezone)
 
@@ -36,7 +36,7 @@ Today = Annotated[date, Depends(today)]
 """Today in `PB_BUSINESS_TIMEZONE` (Asia/Shanghai by default)."""
 
 
-def _registry_lookups(request: Request, kit: Kit, _actor: CurrentActor) -> RegistryLookups:
+async def _registry_lookups(request: Request, kit: Kit, _actor: CurrentActor) -> RegistryLookups:
     # current_actor has verified the token and kept it on the request: the registry sees the real client.
     return RegistryLookups(kit.registry, token=request.state.bearer_token)
 
@@ -45,7 +45,7 @@ Registry = Annotated[RegistryLookups, Depends(_registry_lookups)]
 """The registry, asked on behalf of the caller, for this request."""
 
 
-def _title_arbiter(request: Request, kit: Kit, _actor: CurrentActor) -> TitleArbiter:
+async def _title_arbiter(request: Request, kit: Kit, _actor: CurrentActor) -> TitleArbiter:
     return TitleArbiter(kit.registry, token=request.state.bearer_token)
 
 
@@ -53,7 +53,7 @@ Arbiter = Annotated[TitleArbiter, Depends(_title_arbiter)]
 """The registry's title commands, asked on behalf of the caller (docs/TITLE_ARBITER.md)."""
 
 
-def _actor_uow(kit: Kit, actor: CurrentActor) -> UowFactory:
+async def _actor_uow(kit: Kit, actor: CurrentActor) -> UowFactory:
     return lambda: kit.uow(actor)
 
 
@@ -93,7 +93,7 @@ class CommandRunner:
         return FastJSONResponse(payload, status_code=self.status)
 
 
-def _command_runner(request: Request, uow_factory: ActorUow, key: IdempotencyKey = None) -> CommandRunner:
+async def _command_runner(request: Request, uow_factory: ActorUow, key: IdempotencyKey = None) -> CommandRunner:
     route = request.scope.get("route")
     return CommandRunner(uow_factory, key, getattr(route, "status_code", None) or 200)
 

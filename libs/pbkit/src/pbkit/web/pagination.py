@@ -9,7 +9,7 @@ from fastapi import Depends, Query
 from pbkit.queries import PageParams, decode_cursor
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=500, description="page size, at most 500")] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> PageParams:

@@ -6,12 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from pb_metrics.deps import IndicatorId, Kit, Prefecture, ProgramId, Reader, ScopedReader, Today, Year
+from pb_metrics.deps import IndicatorId, Kit, Prefecture, ProgramId, Reader, ScopedReader, Today, Year, consistent_read
 from pb_metrics.programs.catalog import Dimension
 from pb_metrics.programs.service import load_program
 from pb_metrics.progress import service
 from pb_metrics.progress.schemas import ProgressOut
-from pb_metrics.projections.generations import consistent_read
 from pbkit.errors import NotFound
 
 router = APIRouter(prefix="/api/v1/programs", tags=["progress"])

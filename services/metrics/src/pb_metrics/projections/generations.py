@@ -8,20 +8,14 @@ consumer, misses nothing published meanwhile and can be switched to at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Integer, bindparam, delete, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pb_metrics.models import PROJECTION_TABLES, Generation, ProjectionState, Rebuild
-from pbkit.db import UTCDateTime, is_postgres
+from pbkit.db import UTCDateTime
 from pbkit.events import utcnow
-
-if TYPE_CHECKING:
-    from pbkit.kit import ServiceKit
 
 IN_PROGRESS = ("pending", "running")
 
@@ -99,20 +93,3 @@ _RECORD_EVENT_TIME = (
 
 def record_event_time(session: Session, generations: list[int], moment: datetime) -> None:
     session.execute(_RECORD_EVENT_TIME, [{"target": g, "moment": moment} for g in generations])
-
-
-@contextmanager
-def consistent_read(kit: ServiceKit) -> Iterator[Session]:
-    """A session for reading only whose queries all see one snapshot, so an answer never mixes two generations.
-
-    On SQLite a deferred transaction (the kit's read session): under WAL it reads the snapshot of its first
-    query and never queues for the write lock, which the live consumer and a rebuild take for each batch they
-    apply. On PostgreSQL a REPEATABLE READ transaction, which takes no lock a writer holds either.
-    """
-    if is_postgres(kit.engine):
-        with kit.session_factory() as session:
-            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            yield session
-        return
-    with kit.read_session() as session:
-        yield session

@@ -7,10 +7,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from pb_metrics.deps import Kit, ProgramId, Reader, Today, Year
+from pb_metrics.deps import Kit, ProgramId, Reader, Today, Year, consistent_read
 from pb_metrics.programs.service import load_program
 from pb_metrics.progress.service import progress
-from pb_metrics.projections.generations import consistent_read
 from pb_metrics.reports.service import to_csv, to_xlsx
 
 router = APIRouter(prefix="/api/v1/programs", tags=["reports"])
