@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import delete, func, select
 
+from pb_metrics.deps import consistent_read
 from pb_metrics.models import PROJECTION_TABLES, DealFact, IndicatorTotal, ProjectionState, Rebuild
 from pb_metrics.rebuilds.service import request_rebuild
 from pbkit.context import Actor
@@ -265,3 +266,25 @@ def test_progress_breakdowns_and_reports_answer_while_a_batch_holds_the_write_lo
     reader.join()
     assert answered_while_held, "a read waited for the write lock"
     assert during == committed
+
+
+def test_a_read_keeps_its_snapshot_when_a_batch_commits_between_its_queries(client, apply, history):
+    """An answer is read from one snapshot, so it never mixes two batches (or, across a switch, two generations)."""
+    apply(history)
+    totals = select(func.count()).select_from(IndicatorTotal)
+    with consistent_read(client.kit) as read:
+        before = read.scalar(totals)
+        assert before > 0
+
+        def commit_a_batch() -> None:
+            with client.kit.session_factory() as batch:
+                batch.execute(delete(IndicatorTotal))
+                batch.commit()
+
+        writer = threading.Thread(target=commit_a_batch)
+        writer.start()
+        writer.join(timeout=10)
+        assert not writer.is_alive(), "the batch waited for the read to end"
+        assert read.scalar(totals) == before
+    with consistent_read(client.kit) as read:
+        assert read.scalar(totals) == 0

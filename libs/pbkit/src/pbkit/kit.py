@@ -111,6 +111,11 @@ class ServiceKit:
         return kit
 
     @property
+    def registry_made(self) -> bool:
+        """Whether `registry` was made already (making it loads a TLS context: tens of milliseconds)."""
+        return self._registry is not None
+
+    @property
     def registry(self) -> RegistryClient:
         """The registry's REST API (one pooled client per service process)."""
         if self._registry is None:

@@ -10,12 +10,13 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 
 from pbkit.commands import Checked, UowFactory, idempotent_command
 from pbkit.context import Actor
 from pbkit.dates import business_today
 from pbkit.kit import ServiceKit
-from pbkit.registry_client import RegistryLookups, TitleArbiter
+from pbkit.registry_client import RegistryClient, RegistryLookups, TitleArbiter
 from pbkit.uow import UnitOfWork
 from pbkit.web.auth import current_actor
 from pbkit.web.responses import FastJSONResponse
@@ -36,9 +37,17 @@ Today = Annotated[date, Depends(today)]
 """Today in `PB_BUSINESS_TIMEZONE` (Asia/Shanghai by default)."""
 
 
+async def _registry_client(kit: ServiceKit) -> RegistryClient:
+    """The kit's registry client; the first request of a process makes it in a worker thread, since making its
+    HTTP client loads a TLS context, which the event loop must not wait for."""
+    if kit.registry_made:
+        return kit.registry
+    return await run_in_threadpool(lambda: kit.registry)
+
+
 async def _registry_lookups(request: Request, kit: Kit, _actor: CurrentActor) -> RegistryLookups:
     # current_actor has verified the token and kept it on the request: the registry sees the real client.
-    return RegistryLookups(kit.registry, token=request.state.bearer_token)
+    return RegistryLookups(await _registry_client(kit), token=request.state.bearer_token)
 
 
 Registry = Annotated[RegistryLookups, Depends(_registry_lookups)]
@@ -46,7 +55,7 @@ Registry = Annotated[RegistryLookups, Depends(_registry_lookups)]
 
 
 async def _title_arbiter(request: Request, kit: Kit, _actor: CurrentActor) -> TitleArbiter:
-    return TitleArbiter(kit.registry, token=request.state.bearer_token)
+    return TitleArbiter(await _registry_client(kit), token=request.state.bearer_token)
 
 
 Arbiter = Annotated[TitleArbiter, Depends(_title_arbiter)]
